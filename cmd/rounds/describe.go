@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/biomed-rounds/rounds/scan"
+)
+
+// describeObservation renders one observation as a line of plain text.
+// Every outside string is made inert first.
+func describeObservation(o scan.Observation) string {
+	var b strings.Builder
+	switch o.Source {
+	case scan.SourceBLE:
+		if o.BLE != nil {
+			fmt.Fprintf(&b, "ble %s %-22s rssi %d", inert(o.BLE.Address), o.BLE.AddressType, o.BLE.RSSIMax)
+		}
+	default:
+		fmt.Fprintf(&b, "ip  %-15s", o.IP)
+		if o.MAC != "" {
+			fmt.Fprintf(&b, " %s", o.MAC)
+		}
+		if len(o.Ports) > 0 {
+			fmt.Fprintf(&b, " ports %v", o.Ports)
+		}
+	}
+	if o.Vendor != "" {
+		fmt.Fprintf(&b, "  %s", inert(o.Vendor))
+	}
+	if l := o.Label(); l != "" && l != o.Vendor {
+		fmt.Fprintf(&b, "  %q", inert(l))
+	}
+	if o.Hints.Serial != "" {
+		fmt.Fprintf(&b, "  serial %s", inert(o.Hints.Serial))
+	}
+	return b.String()
+}
+
+// inert replaces control characters (C0, DEL, C1) so that hostile names
+// and banners cannot drive the terminal.
+func inert(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd {
+			return '�'
+		}
+		return r
+	}, s)
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/biomed-rounds/rounds/scan"
+)
+
+// scanOptions are the flags of `rounds scan`. The IP options are read by
+// newIPSweeper (scan_ip.go), the BLE ones by newBLESweeper (scan_ble.go).
+type scanOptions struct {
+	// Room to sweep and reconcile (reconciliation issue).
+	room string
+	// IP sweep.
+	nets       []string
+	profile    string
+	forceScope bool
+	packetLog  string
+	exclude    []string
+	snmp       bool
+	// BLE.
+	ble        bool
+	bleReplay  string
+	bleFast    bool
+	bleActive  bool
+	bleAdapter int
+	bleReadDIS []string
+	duration   time.Duration
+	jsonOut    bool
+}
+
+func newScanCmd(a *app) *cobra.Command {
+	var o scanOptions
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Sweep a room's IP segment and/or BLE and print what was seen",
+		Long: `Sweep for devices and print observations as they arrive.
+
+IP: --net CIDR (repeatable) names the segments; only private ranges no larger
+than /20 are accepted unless --force-scope is given. The default profile
+"safe" opens at most one connection per host at a time, spaced, under a global
+rate cap; printer ports 9100-9107 are never touched.
+
+BLE: --ble scans live (passive, no scan requests, needs root or CAP_NET_ADMIN);
+--ble-replay FILE replays a btsnoop capture (btmon -w or Android HCI log).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runScan(cmd, a, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.room, "room", "", "room `KEY` (BUILDING/FLOOR/ROOM) to sweep and reconcile")
+	f.StringArrayVar(&o.nets, "net", nil, "IP segment `CIDR` to sweep (repeatable)")
+	f.StringVar(&o.profile, "profile", "safe", "IP safety profile: safe or fast")
+	f.BoolVar(&o.forceScope, "force-scope", false, "allow public ranges and segments larger than /20")
+	f.StringVar(&o.packetLog, "packet-log", "", "record every probe sent to `FILE`")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "never touch this IP, CIDR, MAC or OUI prefix (repeatable)")
+	f.BoolVar(&o.snmp, "snmp", false, "read SNMP sysDescr (off by default)")
+	f.BoolVar(&o.ble, "ble", false, "scan BLE live (passive)")
+	f.StringVar(&o.bleReplay, "ble-replay", "", "replay BLE advertisements from a btsnoop `FILE`")
+	f.BoolVar(&o.bleFast, "fast", false, "replay as fast as possible instead of at capture pace")
+	f.BoolVar(&o.bleActive, "ble-active", false, "active BLE scanning (sends scan requests)")
+	f.IntVar(&o.bleAdapter, "adapter", 0, "HCI adapter `index` (hci0 = 0)")
+	f.StringArrayVar(&o.bleReadDIS, "read-dis", nil, "read the Device Information Service of this BLE `ADDRESS` (repeatable)")
+	f.DurationVar(&o.duration, "duration", 20*time.Second, "how long a live BLE scan listens")
+	f.BoolVar(&o.jsonOut, "json", false, "print observations as JSON lines")
+	return cmd
+}
+
+// sweepers builds the discovery sources the options ask for.
+func sweepers(cmd *cobra.Command, a *app, o scanOptions) ([]scan.Sweeper, error) {
+	var out []scan.Sweeper
+	if len(o.nets) > 0 {
+		s, err := newIPSweeper(cmd, a, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	if o.ble || o.bleReplay != "" {
+		if o.ble && o.bleReplay != "" {
+			return nil, usagef("--ble and --ble-replay exclude each other")
+		}
+		s, err := newBLESweeper(cmd, a, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func runScan(cmd *cobra.Command, a *app, o scanOptions) error {
+	ss, err := sweepers(cmd, a, o)
+	if err != nil {
+		return err
+	}
+	if len(ss) == 0 {
+		return usagef("nothing to sweep: give --net CIDR, --ble or --ble-replay FILE")
+	}
+	ctx := cmd.Context()
+	obs := make(chan scan.Observation, 64)
+	g, gctx := errgroup.WithContext(ctx)
+	for _, s := range ss {
+		g.Go(func() error { return s.Sweep(gctx, obs) })
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Wait(); close(obs) }()
+	enc := json.NewEncoder(a.stdout)
+	for ob := range obs {
+		if o.jsonOut {
+			if err := enc.Encode(ob); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintln(a.stdout, describeObservation(ob))
+	}
+	err = <-done
+	if errors.Is(err, ctx.Err()) && ctx.Err() != nil {
+		return fmt.Errorf("sweep interrupted")
+	}
+	return err
+}

@@ -1,0 +1,773 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// deviceColumns selects a device with its model and location joined; scan
+// it with scanDevice.
+const deviceColumns = `d.id, d.asset_tag, d.serial, COALESCE(d.model_id, 0),
+	COALESCE(m.manufacturer, ''), COALESCE(m.model, ''), COALESCE(m.device_class, ''),
+	COALESCE(d.location_id, 0), COALESCE(l.key, ''), d.status, d.firmware_version,
+	d.os, d.os_version, d.hostname, d.ip, d.mac, d.ble_address, d.last_seen,
+	d.last_audited, d.next_audit_due, d.last_pm, d.next_pm_due, d.owner, d.cmdb_id,
+	d.cmdb_version, d.revision`
+
+const deviceFrom = ` FROM devices d LEFT JOIN models m ON m.id = d.model_id
+	LEFT JOIN locations l ON l.id = d.location_id`
+
+type rowScanner interface{ Scan(...any) error }
+
+func scanDevice(r rowScanner) (Device, error) {
+	var d Device
+	var status, lastSeen, lastAudited, nextAudit, lastPM, nextPM string
+	err := r.Scan(&d.ID, &d.AssetTag, &d.Serial, &d.ModelID, &d.Manufacturer, &d.Model,
+		&d.DeviceClass, &d.LocationID, &d.LocationKey, &status, &d.FirmwareVersion,
+		&d.OS, &d.OSVersion, &d.Hostname, &d.IP, &d.MAC, &d.BLEAddress, &lastSeen,
+		&lastAudited, &nextAudit, &lastPM, &nextPM, &d.Owner, &d.CMDBID,
+		&d.CMDBVersion, &d.Revision)
+	if err != nil {
+		return d, translate(err)
+	}
+	d.Status = Status(status)
+	d.LastSeen = parseInstant(lastSeen)
+	d.LastAudited = parseDate(lastAudited)
+	d.NextAuditDue = parseDate(nextAudit)
+	d.LastPM = parseDate(lastPM)
+	d.NextPMDue = parseDate(nextPM)
+	return d, nil
+}
+
+// FormatDate renders a calendar date in stored form, "" for zero.
+func FormatDate(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(DateLayout)
+}
+
+// FormatInstant renders an instant in stored form (RFC 3339 UTC), "" for
+// zero.
+func FormatInstant(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func parseDate(s string) time.Time {
+	t, _ := time.Parse(DateLayout, s)
+	return t
+}
+
+func parseInstant(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339, s)
+	return t
+}
+
+// Device returns the device with the given asset tag, with its extra
+// identifiers.
+func (s *Store) Device(ctx context.Context, assetTag string) (Device, error) {
+	d, err := scanDevice(s.db.QueryRowContext(ctx, "SELECT "+deviceColumns+deviceFrom+" WHERE d.asset_tag = ?", assetTag))
+	if err != nil {
+		return d, err
+	}
+	d.Identifiers, err = s.identifiers(ctx, d.ID)
+	return d, err
+}
+
+func (s *Store) identifiers(ctx context.Context, deviceID int64) ([]Identifier, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT kind, value FROM identifiers WHERE device_id = ? ORDER BY kind, value", deviceID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var ids []Identifier
+	for rows.Next() {
+		var id Identifier
+		if err := rows.Scan(&id.Kind, &id.Value); err != nil {
+			return nil, translate(err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, translate(rows.Err())
+}
+
+// DevicesInRoom returns the devices recorded in the room with the given
+// key, ordered by asset tag. It is the hot path of every visit.
+func (s *Store) DevicesInRoom(ctx context.Context, key string) ([]Device, error) {
+	var out []Device
+	err := s.EachDevice(ctx, Filter{Room: key}, func(d Device) error {
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// Filter selects devices. Zero fields select everything.
+type Filter struct {
+	// Room is a location key.
+	Room string
+	// Building restricts to the rooms of one building.
+	Building string
+	// Status restricts to one status.
+	Status Status
+}
+
+// EachDevice calls fn for every device matching f, in asset-tag order,
+// streaming rows so that a million devices never sit in memory at once.
+func (s *Store) EachDevice(ctx context.Context, f Filter, fn func(Device) error) error {
+	q := "SELECT " + deviceColumns + deviceFrom
+	var where []string
+	var args []any
+	if f.Room != "" {
+		where = append(where, "d.location_id = (SELECT id FROM locations WHERE key = ?)")
+		args = append(args, f.Room)
+	}
+	if f.Building != "" {
+		where = append(where, "l.building = ?")
+		args = append(args, f.Building)
+	}
+	if f.Status != "" {
+		where = append(where, "d.status = ?")
+		args = append(args, string(f.Status))
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY d.asset_tag"
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return translate(rows.Err())
+}
+
+// DevicesByIdentifier returns the devices carrying the identifier. More
+// than one result for a unique kind cannot happen; for IP, hostname and BLE
+// names it is normal.
+func (s *Store) DevicesByIdentifier(ctx context.Context, kind IdentKind, value string) ([]Device, error) {
+	value = NormalizeIdent(kind, value)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+deviceColumns+deviceFrom+
+		" WHERE d.id IN (SELECT device_id FROM identifiers WHERE kind = ? AND value = ?) ORDER BY d.asset_tag",
+		string(kind), value)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, translate(rows.Err())
+}
+
+// CountDevices returns the number of devices.
+func (s *Store) CountDevices(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM devices").Scan(&n)
+	return n, translate(err)
+}
+
+// NormalizeIdent returns the stored form of an identifier value: MACs lower
+// case with colons, BLE addresses upper case with colons, serials and UDIs
+// trimmed, hostnames lower case.
+func NormalizeIdent(kind IdentKind, v string) string {
+	v = strings.TrimSpace(v)
+	switch kind {
+	case IdentMAC:
+		if n := normalizeMAC(v); n != "" {
+			return n
+		}
+		return strings.ToLower(v)
+	case IdentBLEAddress:
+		if n := normalizeMAC(v); n != "" {
+			return strings.ToUpper(n)
+		}
+		return strings.ToUpper(v)
+	case IdentHostname:
+		return strings.ToLower(strings.TrimSuffix(v, "."))
+	case IdentIP:
+		if a, err := netip.ParseAddr(v); err == nil {
+			return a.String()
+		}
+	}
+	return v
+}
+
+// normalizeMAC mirrors scan.NormalizeMAC; store must not import scan.
+func normalizeMAC(mac string) string {
+	var hex []byte
+	for i := 0; i < len(mac); i++ {
+		c := mac[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
+			hex = append(hex, c)
+		case c >= 'A' && c <= 'F':
+			hex = append(hex, c+'a'-'A')
+		case c == ':' || c == '-' || c == '.':
+		default:
+			return ""
+		}
+	}
+	if len(hex) != 12 {
+		return ""
+	}
+	out := make([]byte, 0, 17)
+	for i := 0; i < 12; i += 2 {
+		if i > 0 {
+			out = append(out, ':')
+		}
+		out = append(out, hex[i], hex[i+1])
+	}
+	return string(out)
+}
+
+// journalFields lists, in a fixed order, the device fields a change can
+// touch and their stored string form.
+func journalFields(d Device) [][2]string {
+	return [][2]string{
+		{"serial", d.Serial},
+		{"manufacturer", d.Manufacturer},
+		{"model", d.Model},
+		{"location", d.LocationKey},
+		{"status", string(d.Status)},
+		{"firmware_version", d.FirmwareVersion},
+		{"os", d.OS},
+		{"os_version", d.OSVersion},
+		{"hostname", d.Hostname},
+		{"ip", d.IP},
+		{"mac", d.MAC},
+		{"ble_address", d.BLEAddress},
+		{"last_seen", FormatInstant(d.LastSeen)},
+		{"last_audited", FormatDate(d.LastAudited)},
+		{"next_audit_due", FormatDate(d.NextAuditDue)},
+		{"last_pm", FormatDate(d.LastPM)},
+		{"next_pm_due", FormatDate(d.NextPMDue)},
+		{"owner", d.Owner},
+		{"cmdb_id", d.CMDBID},
+	}
+}
+
+// Diff returns the field changes from old to new, in journal field order.
+func Diff(old, new Device) []Change {
+	a, b := journalFields(old), journalFields(new)
+	var out []Change
+	for i := range a {
+		if a[i][1] != b[i][1] {
+			out = append(out, Change{Field: a[i][0], Old: a[i][1], New: b[i][1]})
+		}
+	}
+	return out
+}
+
+// Writer performs writes inside one transaction, with statements prepared
+// once for hot loops (imports of a million rows). Obtain one from
+// Store.Write; it is not safe for concurrent use.
+type Writer struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	actor string
+	now   time.Time
+	stmts map[string]*sql.Stmt
+	// caches of catalog and location ids, valid for this transaction.
+	models    map[[2]string]int64
+	locations map[string]int64
+	// NoJournal suppresses journal entries: set when the data written is
+	// the CMDB's own state (a baseline import or a sync pull), which must
+	// not be pushed back as local changes.
+	NoJournal bool
+}
+
+// Write runs fn with a Writer in one transaction: everything fn wrote is
+// committed if it returns nil and nothing otherwise. actor names who made
+// the changes in the journal.
+func (s *Store) Write(ctx context.Context, actor string, fn func(*Writer) error) error {
+	return s.Tx(ctx, func(tx *sql.Tx) error {
+		w := &Writer{ctx: ctx, tx: tx, actor: actor, now: time.Now().UTC(),
+			stmts: map[string]*sql.Stmt{}, models: map[[2]string]int64{}, locations: map[string]int64{}}
+		defer func() {
+			for _, st := range w.stmts {
+				st.Close()
+			}
+		}()
+		return fn(w)
+	})
+}
+
+// Tx returns the underlying transaction for packages that own tables of
+// their own and must write them atomically with device changes.
+func (w *Writer) Tx() *sql.Tx { return w.tx }
+
+// Now returns the instant recorded for this transaction's changes.
+func (w *Writer) Now() time.Time { return w.now }
+
+func (w *Writer) stmt(q string) (*sql.Stmt, error) {
+	if st, ok := w.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := w.tx.PrepareContext(w.ctx, q)
+	if err != nil {
+		return nil, translate(err)
+	}
+	w.stmts[q] = st
+	return st, nil
+}
+
+func (w *Writer) exec(q string, args ...any) (sql.Result, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	res, err := st.ExecContext(w.ctx, args...)
+	return res, translate(err)
+}
+
+// Device reads a device inside the transaction.
+func (w *Writer) Device(assetTag string) (Device, error) {
+	st, err := w.stmt("SELECT " + deviceColumns + deviceFrom + " WHERE d.asset_tag = ?")
+	if err != nil {
+		return Device{}, err
+	}
+	return scanDevice(st.QueryRowContext(w.ctx, assetTag))
+}
+
+// PutLocation inserts or updates a room by key, replacing its segments.
+// It reports whether anything changed.
+func (w *Writer) PutLocation(l Location) (bool, error) {
+	if l.Key == "" {
+		l.Key = LocationKey(l.Building, l.Floor, l.Room)
+	}
+	if l.Building == "" || l.Floor == "" || l.Room == "" {
+		return false, fmt.Errorf("%w: location %q needs building, floor and room", ErrConstraint, l.Key)
+	}
+	res, err := w.exec(`INSERT INTO locations (key, site, building, floor, room, name, rf_shielded, barcode)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET site = excluded.site, building = excluded.building,
+			floor = excluded.floor, room = excluded.room, name = excluded.name,
+			rf_shielded = excluded.rf_shielded, barcode = excluded.barcode
+		WHERE (site, building, floor, room, name, rf_shielded, barcode) IS NOT
+			(excluded.site, excluded.building, excluded.floor, excluded.room, excluded.name, excluded.rf_shielded, excluded.barcode)`,
+		l.Key, l.Site, l.Building, l.Floor, l.Room, l.Name, l.RFShielded, l.Barcode)
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	changed := n > 0
+	id, err := w.locationID(l.Key)
+	if err != nil {
+		return false, err
+	}
+	segChanged, err := w.putSegments(id, l.Segments)
+	return changed || segChanged, err
+}
+
+func (w *Writer) putSegments(locID int64, segs []Segment) (bool, error) {
+	want := map[string]string{}
+	for _, sg := range segs {
+		tags := append([]string(nil), sg.Tags...)
+		sort.Strings(tags)
+		want[sg.CIDR.Masked().String()] = strings.Join(tags, ",")
+	}
+	st, err := w.stmt("SELECT cidr, tags FROM segments WHERE location_id = ?")
+	if err != nil {
+		return false, err
+	}
+	rows, err := st.QueryContext(w.ctx, locID)
+	if err != nil {
+		return false, translate(err)
+	}
+	have := map[string]string{}
+	for rows.Next() {
+		var c, t string
+		if err := rows.Scan(&c, &t); err != nil {
+			rows.Close()
+			return false, translate(err)
+		}
+		have[c] = t
+	}
+	rows.Close()
+	changed := false
+	for c, t := range have {
+		if wt, ok := want[c]; !ok || wt != t {
+			if _, err := w.exec("DELETE FROM segments WHERE location_id = ? AND cidr = ?", locID, c); err != nil {
+				return false, err
+			}
+			changed = true
+		}
+	}
+	for c, t := range want {
+		if ht, ok := have[c]; ok && ht == t {
+			continue
+		}
+		if _, err := w.exec("INSERT INTO segments (location_id, cidr, tags) VALUES (?, ?, ?)", locID, c, t); err != nil {
+			return false, err
+		}
+		changed = true
+	}
+	return changed, nil
+}
+
+func (w *Writer) locationID(key string) (int64, error) {
+	if id, ok := w.locations[key]; ok {
+		return id, nil
+	}
+	st, err := w.stmt("SELECT id FROM locations WHERE key = ?")
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	if err := st.QueryRowContext(w.ctx, key).Scan(&id); err != nil {
+		return 0, translate(err)
+	}
+	w.locations[key] = id
+	return id, nil
+}
+
+// ensureLocation returns the id of the room with the key, creating a bare
+// room when the key is new (device files name rooms the location file may
+// not have listed).
+func (w *Writer) ensureLocation(key string) (int64, error) {
+	id, err := w.locationID(key)
+	if !errors.Is(err, ErrNotFound) {
+		return id, err
+	}
+	parts := strings.SplitN(key, "/", 3)
+	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+		return 0, fmt.Errorf("%w: location %q is not BUILDING/FLOOR/ROOM", ErrConstraint, key)
+	}
+	if _, err := w.PutLocation(Location{Key: key, Building: parts[0], Floor: parts[1], Room: parts[2]}); err != nil {
+		return 0, err
+	}
+	return w.locationID(key)
+}
+
+// PutModel inserts or updates a catalog entry keyed by manufacturer and
+// model. It reports whether anything changed.
+func (w *Writer) PutModel(m Model) (bool, error) {
+	if m.Manufacturer == "" || m.Model == "" {
+		return false, fmt.Errorf("%w: a model needs a manufacturer and a model name", ErrConstraint)
+	}
+	tags := append([]string(nil), m.AllowedTags...)
+	sort.Strings(tags)
+	res, err := w.exec(`INSERT INTO models (manufacturer, model, device_class, fda_class, min_firmware,
+			latest_firmware, os, os_eol, support_end, allowed_tags)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (manufacturer, model) DO UPDATE SET device_class = excluded.device_class,
+			fda_class = excluded.fda_class, min_firmware = excluded.min_firmware,
+			latest_firmware = excluded.latest_firmware, os = excluded.os, os_eol = excluded.os_eol,
+			support_end = excluded.support_end, allowed_tags = excluded.allowed_tags
+		WHERE (device_class, fda_class, min_firmware, latest_firmware, os, os_eol, support_end, allowed_tags) IS NOT
+			(excluded.device_class, excluded.fda_class, excluded.min_firmware, excluded.latest_firmware,
+			 excluded.os, excluded.os_eol, excluded.support_end, excluded.allowed_tags)`,
+		m.Manufacturer, m.Model, m.DeviceClass, m.FDAClass, m.MinFirmware, m.LatestFirmware, m.OS,
+		FormatDate(m.OSEOL), FormatDate(m.SupportEnd), strings.Join(tags, ","))
+	if err != nil {
+		return false, err
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// ensureModel returns the catalog id for manufacturer and model, creating
+// a bare entry (with the device class, if known) when the catalog lacks it.
+func (w *Writer) ensureModel(manufacturer, model, class string) (int64, error) {
+	k := [2]string{manufacturer, model}
+	if id, ok := w.models[k]; ok {
+		return id, nil
+	}
+	st, err := w.stmt("SELECT id FROM models WHERE manufacturer = ? AND model = ?")
+	if err != nil {
+		return 0, err
+	}
+	var id int64
+	err = st.QueryRowContext(w.ctx, manufacturer, model).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		res, err := w.exec("INSERT INTO models (manufacturer, model, device_class) VALUES (?, ?, ?)", manufacturer, model, class)
+		if err != nil {
+			return 0, err
+		}
+		id, err = res.LastInsertId()
+		if err != nil {
+			return 0, err
+		}
+	} else if err != nil {
+		return 0, translate(err)
+	}
+	w.models[k] = id
+	return id, nil
+}
+
+// PutDevice inserts a device or updates the one with the same asset tag,
+// writing its identifiers and, unless NoJournal is set, one journal entry
+// with the fields that really changed. The model is looked up (or added to
+// the catalog) by manufacturer and model name; the room by LocationKey
+// (created if new). It returns the changes; none means nothing was written.
+func (w *Writer) PutDevice(d Device) ([]Change, error) {
+	if d.AssetTag == "" {
+		return nil, fmt.Errorf("%w: a device needs an asset tag", ErrConstraint)
+	}
+	normalize(&d)
+	old, err := w.Device(d.AssetTag)
+	exists := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	op := OpUpdate
+	if !exists {
+		op = OpCreate
+		old = Device{}
+	}
+	changes := Diff(old, d)
+	if exists && len(changes) == 0 {
+		return nil, nil
+	}
+	return changes, w.write(old, d, exists, op, changes)
+}
+
+// UpdateDevice applies fn to the stored device and writes the result with
+// a journal entry of the given op. fn must not change the asset tag.
+func (w *Writer) UpdateDevice(assetTag string, op Op, fn func(*Device) error) ([]Change, error) {
+	old, err := w.Device(assetTag)
+	if err != nil {
+		return nil, fmt.Errorf("device %s: %w", assetTag, err)
+	}
+	d := old
+	if err := fn(&d); err != nil {
+		return nil, err
+	}
+	normalize(&d)
+	if d.AssetTag != old.AssetTag {
+		return nil, fmt.Errorf("%w: asset tag cannot change (%s -> %s)", ErrConstraint, old.AssetTag, d.AssetTag)
+	}
+	changes := Diff(old, d)
+	if len(changes) == 0 && op != OpAudit {
+		return nil, nil
+	}
+	return changes, w.write(old, d, true, op, changes)
+}
+
+func (w *Writer) write(old, d Device, exists bool, op Op, changes []Change) error {
+	var modelID, locID any
+	if d.Manufacturer != "" && d.Model != "" {
+		id, err := w.ensureModel(d.Manufacturer, d.Model, d.DeviceClass)
+		if err != nil {
+			return err
+		}
+		modelID = id
+	} else if d.Manufacturer != "" || d.Model != "" {
+		return fmt.Errorf("%w: device %s: manufacturer and model go together", ErrConstraint, d.AssetTag)
+	}
+	if d.LocationKey != "" {
+		id, err := w.ensureLocation(d.LocationKey)
+		if err != nil {
+			return err
+		}
+		locID = id
+	}
+	args := []any{d.Serial, modelID, locID, string(d.Status), d.FirmwareVersion, d.OS, d.OSVersion,
+		d.Hostname, d.IP, d.MAC, d.BLEAddress, FormatInstant(d.LastSeen), FormatDate(d.LastAudited),
+		FormatDate(d.NextAuditDue), FormatDate(d.LastPM), FormatDate(d.NextPMDue), d.Owner, d.CMDBID,
+		d.CMDBVersion}
+	var id int64
+	if exists {
+		id = old.ID
+		rev := old.Revision
+		if !w.NoJournal {
+			rev++
+		}
+		_, err := w.exec(`UPDATE devices SET serial = ?, model_id = ?, location_id = ?, status = ?,
+			firmware_version = ?, os = ?, os_version = ?, hostname = ?, ip = ?, mac = ?, ble_address = ?,
+			last_seen = ?, last_audited = ?, next_audit_due = ?, last_pm = ?, next_pm_due = ?, owner = ?,
+			cmdb_id = ?, cmdb_version = ?, revision = ? WHERE id = ?`, append(args, rev, id)...)
+		if err != nil {
+			return fmt.Errorf("device %s: %w", d.AssetTag, err)
+		}
+	} else {
+		rev := int64(1)
+		if w.NoJournal {
+			rev = 0
+		}
+		res, err := w.exec(`INSERT INTO devices (serial, model_id, location_id, status, firmware_version, os,
+			os_version, hostname, ip, mac, ble_address, last_seen, last_audited, next_audit_due, last_pm,
+			next_pm_due, owner, cmdb_id, cmdb_version, revision, asset_tag)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, append(args, rev, d.AssetTag)...)
+		if err != nil {
+			return fmt.Errorf("device %s: %w", d.AssetTag, err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	if err := w.syncIdentifiers(id, old, d, exists); err != nil {
+		return fmt.Errorf("device %s: %w", d.AssetTag, err)
+	}
+	for _, extra := range d.Identifiers {
+		if err := w.AddIdentifier(id, extra); err != nil {
+			return fmt.Errorf("device %s: %w", d.AssetTag, err)
+		}
+	}
+	if w.NoJournal {
+		return nil
+	}
+	_, err := w.appendJournal(id, d.AssetTag, op, changes)
+	return err
+}
+
+// normalize puts a device's fields in stored form so that diffs compare
+// like with like.
+func normalize(d *Device) {
+	if d.Status == "" {
+		d.Status = StatusInService
+	}
+	d.MAC = NormalizeIdent(IdentMAC, d.MAC)
+	d.BLEAddress = NormalizeIdent(IdentBLEAddress, d.BLEAddress)
+	d.IP = NormalizeIdent(IdentIP, d.IP)
+	d.LastSeen = d.LastSeen.UTC().Truncate(time.Second)
+	for _, t := range []*time.Time{&d.LastAudited, &d.NextAuditDue, &d.LastPM, &d.NextPMDue} {
+		if !t.IsZero() {
+			y, m, dd := t.Date()
+			*t = time.Date(y, m, dd, 0, 0, 0, 0, time.UTC)
+		}
+	}
+}
+
+// columnIdents are the identifier kinds mirrored from device columns.
+func columnIdents(d Device) [][2]string {
+	return [][2]string{
+		{string(IdentSerial), d.Serial},
+		{string(IdentMAC), d.MAC},
+		{string(IdentBLEAddress), d.BLEAddress},
+		{string(IdentHostname), d.Hostname},
+		{string(IdentIP), d.IP},
+		{string(IdentCMDBID), d.CMDBID},
+	}
+}
+
+func (w *Writer) syncIdentifiers(id int64, old, d Device, exists bool) error {
+	o, n := columnIdents(old), columnIdents(d)
+	for i := range n {
+		kind := IdentKind(n[i][0])
+		ov, nv := NormalizeIdent(kind, o[i][1]), NormalizeIdent(kind, n[i][1])
+		if exists && ov == nv {
+			continue
+		}
+		if exists && ov != "" {
+			if _, err := w.exec("DELETE FROM identifiers WHERE device_id = ? AND kind = ? AND value = ?", id, string(kind), ov); err != nil {
+				return err
+			}
+		}
+		if nv != "" {
+			if err := w.AddIdentifier(id, Identifier{Kind: kind, Value: nv}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// AddIdentifier records one more identifier for a device. Adding one the
+// device already has is a no-op; one that another device holds (for a
+// unique kind) is ErrConflict naming the kind and value.
+func (w *Writer) AddIdentifier(deviceID int64, id Identifier) error {
+	v := NormalizeIdent(id.Kind, id.Value)
+	if v == "" {
+		return nil
+	}
+	_, err := w.exec("INSERT INTO identifiers (device_id, kind, value) VALUES (?, ?, ?) ON CONFLICT (device_id, kind, value) DO NOTHING",
+		deviceID, string(id.Kind), v)
+	if errors.Is(err, ErrConflict) {
+		return fmt.Errorf("%w: %s %s already belongs to another device", ErrConflict, id.Kind, v)
+	}
+	return err
+}
+
+// appendJournal writes one journal entry in the current transaction.
+func (w *Writer) appendJournal(deviceID int64, assetTag string, op Op, changes []Change) (Entry, error) {
+	if changes == nil {
+		changes = []Change{}
+	}
+	b, err := json.Marshal(changes)
+	if err != nil {
+		return Entry{}, err
+	}
+	e := Entry{IdempotencyID: uuid.Must(uuid.NewV7()).String(), DeviceID: deviceID, AssetTag: assetTag,
+		Op: op, Changes: changes, At: w.now, Actor: w.actor, State: StatePending}
+	res, err := w.exec(`INSERT INTO journal (idempotency_id, device_id, asset_tag, op, changes, at, actor)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.IdempotencyID, deviceID, assetTag, string(op), string(b),
+		w.now.Format(time.RFC3339Nano), w.actor)
+	if err != nil {
+		return e, err
+	}
+	e.Seq, err = res.LastInsertId()
+	return e, err
+}
+
+// AddNote attaches a note to a device and journals it.
+func (w *Writer) AddNote(assetTag, text string) error {
+	d, err := w.Device(assetTag)
+	if err != nil {
+		return fmt.Errorf("device %s: %w", assetTag, err)
+	}
+	if _, err := w.exec("INSERT INTO notes (device_id, at, actor, text) VALUES (?, ?, ?, ?)",
+		d.ID, FormatInstant(w.now), w.actor, text); err != nil {
+		return err
+	}
+	if w.NoJournal {
+		return nil
+	}
+	_, err = w.appendJournal(d.ID, assetTag, OpNote, []Change{{Field: "note", New: text}})
+	return err
+}
+
+// Note is a technician's note on a device.
+type Note struct {
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	Text  string    `json:"text"`
+}
+
+// Notes returns a device's notes, oldest first.
+func (s *Store) Notes(ctx context.Context, assetTag string) ([]Note, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT n.at, n.actor, n.text FROM notes n
+		JOIN devices d ON d.id = n.device_id WHERE d.asset_tag = ? ORDER BY n.id`, assetTag)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []Note
+	for rows.Next() {
+		var n Note
+		var at string
+		if err := rows.Scan(&at, &n.Actor, &n.Text); err != nil {
+			return nil, translate(err)
+		}
+		n.At = parseInstant(at)
+		out = append(out, n)
+	}
+	return out, translate(rows.Err())
+}

@@ -1,0 +1,112 @@
+package store
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+)
+
+// Locations returns every room with its segments, ordered by key.
+func (s *Store) Locations(ctx context.Context) ([]Location, error) {
+	return s.locations(ctx, "")
+}
+
+// Location returns the room with the given key or barcode.
+func (s *Store) Location(ctx context.Context, keyOrBarcode string) (Location, error) {
+	ls, err := s.locations(ctx, keyOrBarcode)
+	if err != nil {
+		return Location{}, err
+	}
+	if len(ls) == 0 {
+		return Location{}, ErrNotFound
+	}
+	return ls[0], nil
+}
+
+func (s *Store) locations(ctx context.Context, key string) ([]Location, error) {
+	q := `SELECT id, key, site, building, floor, room, name, rf_shielded, barcode FROM locations`
+	var args []any
+	if key != "" {
+		q += " WHERE key = ? OR (barcode <> '' AND barcode = ?) ORDER BY key = ? DESC LIMIT 1"
+		args = append(args, key, key, key)
+	} else {
+		q += " ORDER BY key"
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	var out []Location
+	idx := map[int64]int{}
+	for rows.Next() {
+		var l Location
+		if err := rows.Scan(&l.ID, &l.Key, &l.Site, &l.Building, &l.Floor, &l.Room, &l.Name, &l.RFShielded, &l.Barcode); err != nil {
+			rows.Close()
+			return nil, translate(err)
+		}
+		idx[l.ID] = len(out)
+		out = append(out, l)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, translate(err)
+	}
+	sq := "SELECT location_id, cidr, tags FROM segments ORDER BY location_id, cidr"
+	var sargs []any
+	if key != "" && len(out) == 1 {
+		sq = "SELECT location_id, cidr, tags FROM segments WHERE location_id = ? ORDER BY cidr"
+		sargs = append(sargs, out[0].ID)
+	}
+	srows, err := s.db.QueryContext(ctx, sq, sargs...)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer srows.Close()
+	for srows.Next() {
+		var id int64
+		var cidr, tags string
+		if err := srows.Scan(&id, &cidr, &tags); err != nil {
+			return nil, translate(err)
+		}
+		i, ok := idx[id]
+		if !ok {
+			continue
+		}
+		p, err := netip.ParsePrefix(cidr)
+		if err != nil {
+			continue
+		}
+		sg := Segment{CIDR: p}
+		if tags != "" {
+			sg.Tags = strings.Split(tags, ",")
+		}
+		out[i].Segments = append(out[i].Segments, sg)
+	}
+	return out, translate(srows.Err())
+}
+
+// Models returns the catalog, ordered by manufacturer and model.
+func (s *Store) Models(ctx context.Context) ([]Model, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, manufacturer, model, device_class, fda_class,
+		min_firmware, latest_firmware, os, os_eol, support_end, allowed_tags FROM models
+		ORDER BY manufacturer, model`)
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer rows.Close()
+	var out []Model
+	for rows.Next() {
+		var m Model
+		var eol, support, tags string
+		if err := rows.Scan(&m.ID, &m.Manufacturer, &m.Model, &m.DeviceClass, &m.FDAClass, &m.MinFirmware,
+			&m.LatestFirmware, &m.OS, &eol, &support, &tags); err != nil {
+			return nil, translate(err)
+		}
+		m.OSEOL, m.SupportEnd = parseDate(eol), parseDate(support)
+		if tags != "" {
+			m.AllowedTags = strings.Split(tags, ",")
+		}
+		out = append(out, m)
+	}
+	return out, translate(rows.Err())
+}

@@ -1,0 +1,223 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Sentinel errors. Driver errors are translated into these once, in
+// translate, so callers test with errors.Is and never see SQLite codes.
+var (
+	// ErrNotFound reports that a looked-up record does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrConflict reports a uniqueness violation: the asset tag, MAC,
+	// serial or UDI already belongs to another record.
+	ErrConflict = errors.New("store: conflicts with an existing record")
+	// ErrConstraint reports any other integrity violation (a reference to
+	// a missing row, an invalid value, an attempt to rewrite the journal).
+	ErrConstraint = errors.New("store: constraint violated")
+	// ErrBusy reports that another process holds the database longer than
+	// the busy timeout.
+	ErrBusy = errors.New("store: database is busy (another rounds process may be running)")
+	// ErrNewerSchema reports a database written by a newer rounds.
+	ErrNewerSchema = errors.New("store: database schema is newer than this rounds; upgrade rounds")
+)
+
+// busyTimeout is how long a writer waits for a lock before ErrBusy.
+const busyTimeout = 5000 // ms
+
+// Store is the offline inventory database. It is safe for concurrent use.
+type Store struct {
+	db   *sql.DB
+	path string
+}
+
+// Open opens or creates the database at path, creating the file 0600 and
+// its directory 0700, and applies pending migrations.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: empty database path")
+	}
+	if path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
+		}
+		// Create the file ourselves so that its mode is 0600 whatever the
+		// umask; SQLite would create it 0644. WAL and SHM files inherit
+		// the database file's permissions.
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		_ = f.Close()
+	}
+	dsn := "file:" + path + "?_txlock=immediate" +
+		"&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")" +
+		"&_pragma=foreign_keys(1)" +
+		"&_pragma=journal_mode(WAL)" +
+		"&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if path == ":memory:" {
+		db.SetMaxOpenConns(1)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path returns the database file path.
+func (s *Store) Path() string { return s.path }
+
+// DB exposes the underlying handle for packages that own tables of their
+// own (sync, reference data). They must use Tx for writes.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Tx runs fn in one write transaction: committed if fn returns nil, rolled
+// back otherwise. The transaction takes the write lock at BEGIN (IMMEDIATE)
+// so that two writers never deadlock on upgrade.
+func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return translate(err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return translate(err)
+	}
+	return translate(tx.Commit())
+}
+
+// migration is one numbered schema step.
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration %q: want NNNN_name.sql", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].version == ms[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a number", ms[i-1].name, ms[i].name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies every migration newer than PRAGMA user_version, each in
+// its own transaction together with the version bump, so that a crash
+// leaves the schema at a known step.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	var current int
+	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return translate(err)
+	}
+	if n := len(ms); n > 0 && current > ms[n-1].version {
+		return ErrNewerSchema
+	}
+	for _, m := range ms {
+		if m.version <= current {
+			continue
+		}
+		err := s.Tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the applied migration number.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, translate(err)
+}
+
+// translate maps driver errors to the package's sentinel errors, keeping
+// the driver's message for context.
+func translate(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %s", ErrConflict, constraintDetail(se))
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_CHECK,
+			sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_CONSTRAINT_TRIGGER,
+			sqlite3.SQLITE_CONSTRAINT:
+			return fmt.Errorf("%w: %s", ErrConstraint, constraintDetail(se))
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_BUSY_SNAPSHOT:
+			return ErrBusy
+		}
+	}
+	return err
+}
+
+func constraintDetail(se *sqlite.Error) string {
+	msg := se.Error()
+	if i := strings.Index(msg, "constraint failed: "); i >= 0 {
+		msg = msg[i+len("constraint failed: "):]
+	}
+	if i := strings.LastIndex(msg, " ("); i >= 0 && strings.HasSuffix(msg, ")") {
+		msg = msg[:i]
+	}
+	return msg
+}
