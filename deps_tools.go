@@ -9,6 +9,7 @@ import (
 	_ "charm.land/bubbles/v2/key"
 	_ "charm.land/bubbletea/v2"
 	_ "charm.land/lipgloss/v2"
+	_ "github.com/BurntSushi/toml"
 	_ "github.com/charmbracelet/x/exp/golden"
 	_ "github.com/go-ble/ble"
 	_ "github.com/go-ble/ble/linux"

@@ -6,6 +6,7 @@ require (
 	charm.land/bubbles/v2 v2.2.1
 	charm.land/bubbletea/v2 v2.0.10
 	charm.land/lipgloss/v2 v2.0.6
+	github.com/BurntSushi/toml v1.6.0
 	github.com/charmbracelet/x/exp/golden v0.1.0
 	github.com/go-ble/ble v0.0.0-20210519192345-b055c211937b
 	github.com/google/uuid v1.6.0

@@ -1,0 +1,109 @@
+package reconcile
+
+import (
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// Kind is the kind of a finding.
+type Kind string
+
+// The finding kinds, in the order a technician reviews them.
+const (
+	// Verified: expected in this room and seen here.
+	Verified Kind = "verified"
+	// Missing: expected here, could have been seen, was not.
+	Missing Kind = "missing"
+	// Unverified: expected here but could not be seen by the sweeps that
+	// ran (RF-shielded room, BLE-only device without a BLE sweep, ...).
+	Unverified Kind = "unverified"
+	// MovedHere: seen here, recorded in another room.
+	MovedHere Kind = "moved_here"
+	// Unknown: seen here, not in the inventory.
+	Unknown Kind = "unknown"
+	// HeardNearby: a BLE advertiser heard too weakly or briefly to be in
+	// this room.
+	HeardNearby Kind = "heard_nearby"
+)
+
+// Kinds lists the finding kinds in review order.
+var Kinds = []Kind{Verified, Missing, Unverified, MovedHere, Unknown, HeardNearby}
+
+// FlagKind is the kind of a flag on a device.
+type FlagKind string
+
+// The flag kinds.
+const (
+	FirmwareBelowMin  FlagKind = "firmware_below_min"
+	FirmwareBehind    FlagKind = "firmware_behind"
+	OSEndOfLife       FlagKind = "os_eol"
+	SupportEnded      FlagKind = "support_ended"
+	PMOverdue         FlagKind = "pm_overdue"
+	AuditOverdue      FlagKind = "audit_overdue"
+	AdvisoryMatch     FlagKind = "advisory"
+	RecallMatch       FlagKind = "recall"
+	Segmentation      FlagKind = "segmentation"
+	DuplicateIdentity FlagKind = "duplicate_identity"
+)
+
+// Severity orders flags for display.
+type Severity int
+
+// The severities.
+const (
+	Info Severity = iota
+	Warning
+	Critical
+)
+
+// Flag is one problem on a device, with the evidence that raised it.
+type Flag struct {
+	Kind     FlagKind `json:"kind"`
+	Severity Severity `json:"severity"`
+	// Rule names the rule that fired, for example "firmware < model minimum".
+	Rule string `json:"rule"`
+	// Evidence holds the values compared, for example
+	// {"firmware": "2.1.0", "min_firmware": "3.0"}.
+	Evidence map[string]string `json:"evidence,omitempty"`
+	// Document identifies the advisory or recall (CSAF tracking id such as
+	// "ICSMA-24-123-01", FDA recall number), with a link when known.
+	Document string `json:"document,omitempty"`
+	URL      string `json:"url,omitempty"`
+}
+
+// Match says how an observation was tied to an inventory record.
+type Match struct {
+	// By is the identifier kind that matched.
+	By store.IdentKind `json:"by"`
+	// Value is the matched identifier value.
+	Value string `json:"value"`
+	// Confidence is in [0, 1]: 0.99 for a MAC or serial, lower for IP and
+	// BLE name patterns. It is shown to the user.
+	Confidence float64 `json:"confidence"`
+}
+
+// Candidate is a guess at the catalog model of an unknown device.
+type Candidate struct {
+	Manufacturer string  `json:"manufacturer"`
+	Model        string  `json:"model"`
+	Score        float64 `json:"score"`
+	Reason       string  `json:"reason"`
+}
+
+// Finding is one line of a room visit's review.
+type Finding struct {
+	Kind Kind `json:"kind"`
+	// Device is the inventory record: the expected device (verified,
+	// missing, unverified) or the matched one (moved here, heard nearby
+	// when matched). Nil for unknown devices.
+	Device *store.Device `json:"device,omitempty"`
+	// Observations are what was seen; empty for missing and unverified.
+	Observations []scan.Observation `json:"observations,omitempty"`
+	Match        *Match             `json:"match,omitempty"`
+	Flags        []Flag             `json:"flags,omitempty"`
+	// Reason explains the kind in words, for example "RF-shielded room:
+	// no sweep can see inside" or "recorded in MAIN/3/3W-14".
+	Reason string `json:"reason,omitempty"`
+	// Candidates are the best model guesses for an unknown device.
+	Candidates []Candidate `json:"candidates,omitempty"`
+}
