@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/biomed-rounds/rounds/config"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -42,6 +43,7 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	dbPath         string
+	configPath     string
 	jsonOut        bool
 	st             *store.Store
 }
@@ -58,6 +60,11 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 	}
 	a.st = st
 	return st, nil
+}
+
+// config loads the configuration file (an absent file is empty).
+func (a *app) config() (config.Config, error) {
+	return config.Load(a.configPath)
 }
 
 func (a *app) close() {
@@ -121,6 +128,7 @@ Run without a command to open the terminal UI on the database.`,
 	root.SetVersionTemplate("rounds {{.Version}} (" + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ")\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDBPath(), "inventory database `path` (env ROUNDS_DB)")
+	root.PersistentFlags().StringVar(&a.configPath, "config", config.DefaultPath(), "configuration `file` (env ROUNDS_CONFIG)")
 	root.AddCommand(
 		newImportCmd(a),
 		newExportCmd(a),
