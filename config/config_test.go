@@ -27,7 +27,7 @@ options = { table = "cmdb_ci_med_device" }
 `, "", func(c Config) bool {
 			return len(c.Scan.Exclude) == 2 && c.Targets[0].Options["table"] == "cmdb_ci_med_device"
 		}},
-		{"syntax error names line", "[scan\nexclude = 1", ":1:", nil},
+		{"syntax error names line", "[scan\nexclude = 1", "syntax_error_names_line.toml:2:", nil},
 		{"unknown key", "[scan]\nexclud = []", `unknown key "scan.exclud"`, nil},
 	}
 	for _, tt := range tests {
