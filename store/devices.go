@@ -308,15 +308,20 @@ type Writer struct {
 // the changes in the journal.
 func (s *Store) Write(ctx context.Context, actor string, fn func(*Writer) error) error {
 	return s.Tx(ctx, func(tx *sql.Tx) error {
-		w := &Writer{ctx: ctx, tx: tx, actor: actor, now: time.Now().UTC(),
-			stmts: map[string]*sql.Stmt{}, models: map[[2]string]int64{}, locations: map[string]int64{}}
-		defer func() {
-			for _, st := range w.stmts {
-				st.Close()
-			}
-		}()
-		return fn(w)
+		return s.runWriter(ctx, tx, actor, fn)
 	})
+}
+
+func newWriter(ctx context.Context, tx *sql.Tx, actor string) *Writer {
+	return &Writer{ctx: ctx, tx: tx, actor: actor, now: time.Now().UTC(),
+		stmts: map[string]*sql.Stmt{}, models: map[[2]string]int64{}, locations: map[string]int64{}}
+}
+
+// close releases the prepared statements.
+func (w *Writer) close() {
+	for _, st := range w.stmts {
+		st.Close()
+	}
 }
 
 // Tx returns the underlying transaction for packages that own tables of
@@ -500,12 +505,20 @@ func (w *Writer) ensureModel(manufacturer, model, class string) (int64, error) {
 	if id, ok := w.models[k]; ok {
 		return id, nil
 	}
-	st, err := w.stmt("SELECT id FROM models WHERE manufacturer = ? AND model = ?")
+	st, err := w.stmt("SELECT id, device_class FROM models WHERE manufacturer = ? AND model = ?")
 	if err != nil {
 		return 0, err
 	}
 	var id int64
-	err = st.QueryRowContext(w.ctx, manufacturer, model).Scan(&id)
+	var have string
+	err = st.QueryRowContext(w.ctx, manufacturer, model).Scan(&id, &have)
+	if err == nil && have == "" && class != "" {
+		// A bare catalog entry learns its class from the first device
+		// file that names it.
+		if _, err := w.exec("UPDATE models SET device_class = ? WHERE id = ?", class, id); err != nil {
+			return 0, err
+		}
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		res, err := w.exec("INSERT INTO models (manufacturer, model, device_class) VALUES (?, ?, ?)", manufacturer, model, class)
 		if err != nil {
@@ -528,10 +541,47 @@ func (w *Writer) ensureModel(manufacturer, model, class string) (int64, error) {
 // the catalog) by manufacturer and model name; the room by LocationKey
 // (created if new). It returns the changes; none means nothing was written.
 func (w *Writer) PutDevice(d Device) ([]Change, error) {
+	return w.MergeDevice(d, AllFields)
+}
+
+// Fields is a set of device fields, used to say which fields of a record
+// carry values (an import file's columns) and which are to be kept.
+type Fields uint32
+
+// The device fields. FieldModel covers manufacturer, model and device
+// class, FieldLocation the location key.
+const (
+	FieldSerial Fields = 1 << iota
+	FieldModel
+	FieldLocation
+	FieldStatus
+	FieldFirmware
+	FieldOS
+	FieldOSVersion
+	FieldHostname
+	FieldIP
+	FieldMAC
+	FieldBLEAddress
+	FieldLastSeen
+	FieldLastAudited
+	FieldNextAuditDue
+	FieldLastPM
+	FieldNextPMDue
+	FieldOwner
+	FieldCMDBID
+	FieldCMDBVersion
+	// AllFields is every field: the record replaces the stored one.
+	AllFields Fields = 1<<iota - 1
+)
+
+// MergeDevice is PutDevice for a record that carries only some fields:
+// fields outside set keep their stored values (or their zero value for a
+// new device). An import file without an owner column must not wipe the
+// owners already recorded.
+func (w *Writer) MergeDevice(d Device, set Fields) ([]Change, error) {
 	if d.AssetTag == "" {
 		return nil, fmt.Errorf("%w: a device needs an asset tag", ErrConstraint)
 	}
-	normalize(&d)
 	old, err := w.Device(d.AssetTag)
 	exists := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -541,12 +591,59 @@ func (w *Writer) PutDevice(d Device) ([]Change, error) {
 	if !exists {
 		op = OpCreate
 		old = Device{}
+	} else if set != AllFields {
+		keep(&d, old, set)
 	}
+	normalize(&d)
 	changes := Diff(old, d)
-	if exists && len(changes) == 0 {
+	if exists && len(changes) == 0 && d.CMDBVersion == old.CMDBVersion {
+		// Nothing to journal; still record extra identifiers the caller
+		// named, which may be new.
+		for _, extra := range d.Identifiers {
+			if err := w.AddIdentifier(old.ID, extra); err != nil {
+				return nil, fmt.Errorf("device %s: %w", d.AssetTag, err)
+			}
+		}
 		return nil, nil
 	}
 	return changes, w.write(old, d, exists, op, changes)
+}
+
+// keep copies into d the fields of old that set does not cover.
+func keep(d *Device, old Device, set Fields) {
+	copyIf := func(f Fields, dst *string, src string) {
+		if set&f == 0 {
+			*dst = src
+		}
+	}
+	copyIf(FieldSerial, &d.Serial, old.Serial)
+	if set&FieldModel == 0 {
+		d.Manufacturer, d.Model, d.DeviceClass = old.Manufacturer, old.Model, old.DeviceClass
+	}
+	copyIf(FieldLocation, &d.LocationKey, old.LocationKey)
+	if set&FieldStatus == 0 {
+		d.Status = old.Status
+	}
+	copyIf(FieldFirmware, &d.FirmwareVersion, old.FirmwareVersion)
+	copyIf(FieldOS, &d.OS, old.OS)
+	copyIf(FieldOSVersion, &d.OSVersion, old.OSVersion)
+	copyIf(FieldHostname, &d.Hostname, old.Hostname)
+	copyIf(FieldIP, &d.IP, old.IP)
+	copyIf(FieldMAC, &d.MAC, old.MAC)
+	copyIf(FieldBLEAddress, &d.BLEAddress, old.BLEAddress)
+	copyIf(FieldOwner, &d.Owner, old.Owner)
+	copyIf(FieldCMDBID, &d.CMDBID, old.CMDBID)
+	copyIf(FieldCMDBVersion, &d.CMDBVersion, old.CMDBVersion)
+	copyTime := func(f Fields, dst *time.Time, src time.Time) {
+		if set&f == 0 {
+			*dst = src
+		}
+	}
+	copyTime(FieldLastSeen, &d.LastSeen, old.LastSeen)
+	copyTime(FieldLastAudited, &d.LastAudited, old.LastAudited)
+	copyTime(FieldNextAuditDue, &d.NextAuditDue, old.NextAuditDue)
+	copyTime(FieldLastPM, &d.LastPM, old.LastPM)
+	copyTime(FieldNextPMDue, &d.NextPMDue, old.NextPMDue)
 }
 
 // UpdateDevice applies fn to the stored device and writes the result with
@@ -565,7 +662,7 @@ func (w *Writer) UpdateDevice(assetTag string, op Op, fn func(*Device) error) ([
 		return nil, fmt.Errorf("%w: asset tag cannot change (%s -> %s)", ErrConstraint, old.AssetTag, d.AssetTag)
 	}
 	changes := Diff(old, d)
-	if len(changes) == 0 && op != OpAudit {
+	if len(changes) == 0 && op != OpAudit && d.CMDBVersion == old.CMDBVersion {
 		return nil, nil
 	}
 	return changes, w.write(old, d, true, op, changes)
@@ -597,7 +694,7 @@ func (w *Writer) write(old, d Device, exists bool, op Op, changes []Change) erro
 	if exists {
 		id = old.ID
 		rev := old.Revision
-		if !w.NoJournal {
+		if !w.NoJournal && (len(changes) > 0 || op == OpAudit) {
 			rev++
 		}
 		_, err := w.exec(`UPDATE devices SET serial = ?, model_id = ?, location_id = ?, status = ?,
@@ -631,7 +728,9 @@ func (w *Writer) write(old, d Device, exists bool, op Op, changes []Change) erro
 			return fmt.Errorf("device %s: %w", d.AssetTag, err)
 		}
 	}
-	if w.NoJournal {
+	if w.NoJournal || (exists && len(changes) == 0 && op != OpAudit) {
+		// A CMDB version bump alone is the server's fact, not a local
+		// change.
 		return nil
 	}
 	_, err := w.appendJournal(id, d.AssetTag, op, changes)
@@ -701,9 +800,26 @@ func (w *Writer) AddIdentifier(deviceID int64, id Identifier) error {
 	_, err := w.exec("INSERT INTO identifiers (device_id, kind, value) VALUES (?, ?, ?) ON CONFLICT (device_id, kind, value) DO NOTHING",
 		deviceID, string(id.Kind), v)
 	if errors.Is(err, ErrConflict) {
-		return fmt.Errorf("%w: %s %s already belongs to another device", ErrConflict, id.Kind, v)
+		owner := "another device"
+		if tag, oerr := w.identifierOwner(id.Kind, v); oerr == nil {
+			owner = "device " + tag
+		}
+		return fmt.Errorf("%w: %s %s already belongs to %s", ErrConflict, id.Kind, v, owner)
 	}
 	return err
+}
+
+// identifierOwner returns the asset tag of the device holding a unique
+// identifier, so that a conflict can name it.
+func (w *Writer) identifierOwner(kind IdentKind, value string) (string, error) {
+	st, err := w.stmt(`SELECT d.asset_tag FROM identifiers i JOIN devices d ON d.id = i.device_id
+		WHERE i.kind = ? AND i.value = ? LIMIT 1`)
+	if err != nil {
+		return "", err
+	}
+	var tag string
+	err = st.QueryRowContext(w.ctx, string(kind), value).Scan(&tag)
+	return tag, translate(err)
 }
 
 // appendJournal writes one journal entry in the current transaction.

@@ -2,18 +2,19 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"net/netip"
 	"strings"
 )
 
 // Locations returns every room with its segments, ordered by key.
 func (s *Store) Locations(ctx context.Context) ([]Location, error) {
-	return s.locations(ctx, "")
+	return queryLocations(ctx, s.db, "")
 }
 
 // Location returns the room with the given key or barcode.
 func (s *Store) Location(ctx context.Context, keyOrBarcode string) (Location, error) {
-	ls, err := s.locations(ctx, keyOrBarcode)
+	ls, err := queryLocations(ctx, s.db, keyOrBarcode)
 	if err != nil {
 		return Location{}, err
 	}
@@ -23,7 +24,13 @@ func (s *Store) Location(ctx context.Context, keyOrBarcode string) (Location, er
 	return ls[0], nil
 }
 
-func (s *Store) locations(ctx context.Context, key string) ([]Location, error) {
+// queryer is what *sql.DB and *sql.Tx share for reads, so that readers
+// work both outside and inside a Writer's transaction.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func queryLocations(ctx context.Context, db queryer, key string) ([]Location, error) {
 	q := `SELECT id, key, site, building, floor, room, name, rf_shielded, barcode FROM locations`
 	var args []any
 	if key != "" {
@@ -32,7 +39,7 @@ func (s *Store) locations(ctx context.Context, key string) ([]Location, error) {
 	} else {
 		q += " ORDER BY key"
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -51,13 +58,16 @@ func (s *Store) locations(ctx context.Context, key string) ([]Location, error) {
 	if err := rows.Err(); err != nil {
 		return nil, translate(err)
 	}
+	if key != "" && len(out) == 0 {
+		return nil, nil
+	}
 	sq := "SELECT location_id, cidr, tags FROM segments ORDER BY location_id, cidr"
 	var sargs []any
 	if key != "" && len(out) == 1 {
 		sq = "SELECT location_id, cidr, tags FROM segments WHERE location_id = ? ORDER BY cidr"
 		sargs = append(sargs, out[0].ID)
 	}
-	srows, err := s.db.QueryContext(ctx, sq, sargs...)
+	srows, err := db.QueryContext(ctx, sq, sargs...)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -87,9 +97,20 @@ func (s *Store) locations(ctx context.Context, key string) ([]Location, error) {
 
 // Models returns the catalog, ordered by manufacturer and model.
 func (s *Store) Models(ctx context.Context) ([]Model, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, manufacturer, model, device_class, fda_class,
-		min_firmware, latest_firmware, os, os_eol, support_end, allowed_tags FROM models
-		ORDER BY manufacturer, model`)
+	return queryModels(ctx, s.db, "", "")
+}
+
+// queryModels returns the whole catalog, or the one entry named by
+// manufacturer and model.
+func queryModels(ctx context.Context, db queryer, manufacturer, model string) ([]Model, error) {
+	q := `SELECT id, manufacturer, model, device_class, fda_class,
+		min_firmware, latest_firmware, os, os_eol, support_end, allowed_tags FROM models`
+	var args []any
+	if manufacturer != "" || model != "" {
+		q += " WHERE manufacturer = ? AND model = ?"
+		args = append(args, manufacturer, model)
+	}
+	rows, err := db.QueryContext(ctx, q+" ORDER BY manufacturer, model", args...)
 	if err != nil {
 		return nil, translate(err)
 	}
