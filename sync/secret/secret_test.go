@@ -1,0 +1,111 @@
+package secret
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+type fakeKeyring map[string]string
+
+func (f fakeKeyring) Get(service, user string) (string, error) {
+	if service != Service {
+		return "", fmt.Errorf("wrong service %q", service)
+	}
+	v, ok := f[user]
+	if !ok {
+		return "", ErrNotFound
+	}
+	return v, nil
+}
+
+type brokenKeyring struct{}
+
+func (brokenKeyring) Get(string, string) (string, error) {
+	return "", errors.New("org.freedesktop.DBus.Error.ServiceUnknown")
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := New("hunter2-very-secret")
+	type wrapper struct {
+		Token Secret
+	}
+	outs := []string{
+		s.String(), fmt.Sprint(s), fmt.Sprintf("%v %s %q %x %+v %#v", s, s, s, s, s, s),
+		fmt.Sprintf("%+v", wrapper{s}), fmt.Sprintf("%#v", wrapper{s}),
+		fmt.Errorf("auth with %v failed", s).Error(),
+	}
+	b, _ := json.Marshal(wrapper{s})
+	outs = append(outs, string(b))
+	for _, o := range outs {
+		if strings.Contains(o, "hunter2") {
+			t.Errorf("secret leaked: %s", o)
+		}
+	}
+	if s.Reveal() != "hunter2-very-secret" {
+		t.Error("Reveal lost the value")
+	}
+}
+
+func TestLookup(t *testing.T) {
+	env := map[string]string{
+		"ROUNDS_SNOW_PROD_PASSWORD": "from-env",
+		"MY_TOKEN":                  "custom-env",
+		"ROUNDS_SNOW_PROD_USER":     "svc_rounds",
+	}
+	getenv := func(k string) string { return env[k] }
+	tests := []struct {
+		name    string
+		src     Source
+		kind    string
+		opts    map[string]string
+		want    string
+		wantErr string
+	}{
+		{"keyring first", Source{Keyring: fakeKeyring{"snow-prod/password": "from-keyring"}, Getenv: getenv}, "password", nil, "from-keyring", ""},
+		{"env fallback when keyring lacks it", Source{Keyring: fakeKeyring{}, Getenv: getenv}, "password", nil, "from-env", ""},
+		{"env fallback when keyring is unreachable", Source{Keyring: brokenKeyring{}, Getenv: getenv}, "password", nil, "from-env", ""},
+		{"no keyring at all", Source{Getenv: getenv}, "password", nil, "from-env", ""},
+		{"option names the variable", Source{Getenv: getenv}, "token", map[string]string{"token_env": "MY_TOKEN"}, "custom-env", ""},
+		{"missing names where to put it", Source{Getenv: getenv}, "token", nil, "", "ROUNDS_SNOW_PROD_TOKEN"},
+		{"keyring error is reported", Source{Keyring: brokenKeyring{}, Getenv: getenv}, "token", nil, "", "ServiceUnknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := tt.src.Lookup("snow-prod", tt.kind, tt.opts)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !errors.Is(err, ErrNotFound) {
+					t.Fatalf("err = %v, want ErrNotFound mentioning %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || s.Reveal() != tt.want {
+				t.Fatalf("Lookup = %q, %v; want %q", s.Reveal(), err, tt.want)
+			}
+		})
+	}
+	if u := (Source{Getenv: getenv}).Value("snow-prod", "user", nil); u != "svc_rounds" {
+		t.Errorf("Value(user) = %q", u)
+	}
+	if u := (Source{Getenv: getenv}).Value("snow-prod", "user", map[string]string{"user": "opt"}); u != "opt" {
+		t.Errorf("Value(user) with option = %q", u)
+	}
+}
+
+func TestOSKeyringWithoutBusFailsFast(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	if !keyringReachable() {
+		_, err := OSKeyring{}.Get(Service, "x/password")
+		if !errors.Is(err, errNoKeyring) {
+			t.Fatalf("err = %v, want errNoKeyring", err)
+		}
+		// And Lookup falls back to the environment cleanly.
+		s, err := Source{Keyring: OSKeyring{}, Getenv: func(string) string { return "env" }}.Lookup("x", "password", nil)
+		if err != nil || s.Reveal() != "env" {
+			t.Fatalf("Lookup = %v, %v", s, err)
+		}
+	}
+}
