@@ -1,0 +1,276 @@
+package round
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/reconcile"
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// ActionKind is something a technician can do about a finding.
+type ActionKind string
+
+// The actions.
+const (
+	// Confirm records an audit: the device is here and the record is
+	// right. It also brings a device marked missing back into service.
+	Confirm ActionKind = "confirm"
+	// MoveHere records the device in this room (and audits it).
+	MoveHere ActionKind = "move_here"
+	// MarkMissing sets the device's status to missing.
+	MarkMissing ActionKind = "mark_missing"
+	// Adopt creates a record for an unknown device under a new asset tag.
+	Adopt ActionKind = "adopt"
+	// Correct fixes the firmware version or the serial of the record.
+	Correct ActionKind = "correct"
+	// Note attaches a note to the device.
+	Note ActionKind = "note"
+)
+
+// Correctable fields.
+const (
+	FieldFirmware = "firmware"
+	FieldSerial   = "serial"
+)
+
+// Action is one technician action with its inputs.
+type Action struct {
+	Kind ActionKind
+	// AssetTag, Manufacturer, Model and DeviceClass describe an adopted
+	// device.
+	AssetTag     string
+	Manufacturer string
+	Model        string
+	DeviceClass  string
+	// Field (FieldFirmware or FieldSerial) and Value describe a
+	// correction.
+	Field string
+	Value string
+	// Text is a note.
+	Text string
+}
+
+// Applies reports whether action kind k makes sense for the item; the
+// TUI greys out the others.
+func Applies(k ActionKind, it Item) bool {
+	hasDev := it.Finding.Device != nil && it.Finding.Device.AssetTag != ""
+	switch k {
+	case Confirm:
+		return hasDev && (kindOf(it) == reconcile.Verified || kindOf(it) == reconcile.Unverified || kindOf(it) == reconcile.Missing)
+	case MoveHere:
+		return hasDev && (kindOf(it) == reconcile.MovedHere || kindOf(it) == reconcile.HeardNearby)
+	case MarkMissing:
+		return hasDev && (kindOf(it) == reconcile.Missing || kindOf(it) == reconcile.Unverified)
+	case Adopt:
+		return !hasDev && (kindOf(it) == reconcile.Unknown || kindOf(it) == reconcile.HeardNearby)
+	case Correct, Note:
+		return hasDev
+	}
+	return false
+}
+
+// ValidTag checks an asset tag typed or scanned by the technician.
+func ValidTag(tag string) error {
+	switch {
+	case tag == "":
+		return errors.New("round: an asset tag is needed")
+	case len(tag) > 64:
+		return errors.New("round: asset tag longer than 64 characters")
+	case !inert.Clean(tag) || strings.ContainsAny(tag, " /\\"):
+		return fmt.Errorf("round: asset tag %q holds spaces, slashes or control characters", inert.String(tag))
+	}
+	return nil
+}
+
+// Apply performs an action on a finding of visit v: the device change, its
+// journal entry and the finding's action are written in one transaction.
+// It returns the item as it now stands.
+func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, error) {
+	if !Applies(a.Kind, it) {
+		return it, fmt.Errorf("%w: %s on a %s finding", ErrNotApplicable, a.Kind, it.Finding.Kind)
+	}
+	now := e.now()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	interval := e.AuditInterval
+	if interval == 0 {
+		interval = 365 * 24 * time.Hour
+	}
+	seen := lastSeen(it.Finding.Observations)
+	audit := func(d *store.Device) {
+		d.LastAudited = today
+		d.NextAuditDue = today.Add(interval)
+		if !seen.IsZero() && seen.After(d.LastSeen) {
+			d.LastSeen = seen
+		}
+	}
+	var word string
+	var dev store.Device
+	err := e.Store.Write(ctx, e.actor(), func(w *store.Writer) error {
+		var tag string
+		if it.Finding.Device != nil {
+			tag = it.Finding.Device.AssetTag
+		}
+		var err error
+		switch a.Kind {
+		case Confirm:
+			word = "confirmed"
+			_, err = w.UpdateDevice(tag, store.OpAudit, func(d *store.Device) error {
+				audit(d)
+				if d.Status == store.StatusMissing {
+					d.Status = store.StatusInService
+				}
+				return nil
+			})
+		case MoveHere:
+			word = "moved here"
+			_, err = w.UpdateDevice(tag, store.OpAudit, func(d *store.Device) error {
+				d.LocationKey = v.Room.Key
+				audit(d)
+				if d.Status == store.StatusMissing {
+					d.Status = store.StatusInService
+				}
+				return nil
+			})
+		case MarkMissing:
+			word = "marked missing"
+			_, err = w.UpdateDevice(tag, store.OpUpdate, func(d *store.Device) error {
+				d.Status = store.StatusMissing
+				return nil
+			})
+		case Correct:
+			val := strings.TrimSpace(a.Value)
+			if val == "" || !inert.Clean(val) || len(val) > 128 {
+				return fmt.Errorf("round: %s %q: empty, too long or holds control characters", a.Field, inert.String(val))
+			}
+			switch a.Field {
+			case FieldFirmware:
+				word = "firmware corrected to " + val
+				_, err = w.UpdateDevice(tag, store.OpUpdate, func(d *store.Device) error {
+					d.FirmwareVersion = val
+					return nil
+				})
+			case FieldSerial:
+				word = "serial corrected to " + val
+				_, err = w.UpdateDevice(tag, store.OpUpdate, func(d *store.Device) error {
+					d.Serial = val
+					return nil
+				})
+			default:
+				return fmt.Errorf("%w: cannot correct field %q", ErrNotApplicable, a.Field)
+			}
+		case Note:
+			text := strings.TrimSpace(a.Text)
+			if text == "" {
+				return errors.New("round: empty note")
+			}
+			word = "note added"
+			err = w.AddNote(tag, inert.String(text))
+		case Adopt:
+			tag = strings.TrimSpace(a.AssetTag)
+			if err := ValidTag(tag); err != nil {
+				return err
+			}
+			if a.Manufacturer == "" || a.Model == "" {
+				return errors.New("round: pick a model for the adopted device")
+			}
+			if old, err := w.Device(tag); err == nil {
+				return fmt.Errorf("%w: %s is %s %s in %s", ErrTagTaken, tag, old.Manufacturer, old.Model, old.LocationKey)
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			word = "adopted as " + tag
+			d := adopted(it.Finding.Observations, tag, a, v.Room.Key)
+			audit(&d)
+			if _, err = w.PutDevice(d); err != nil {
+				return err
+			}
+			created, err := w.Device(tag)
+			if err != nil {
+				return err
+			}
+			if _, err := w.Tx().ExecContext(ctx, "UPDATE findings SET device_id = ? WHERE id = ?", created.ID, it.ID); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%w: unknown action %q", ErrNotApplicable, a.Kind)
+		}
+		if err != nil {
+			return err
+		}
+		if dev, err = w.Device(tag); err != nil {
+			return err
+		}
+		word = combine(it.Action, word)
+		return setAction(w, it.ID, word)
+	})
+	if err != nil {
+		return it, err
+	}
+	it.Action, it.ActedAt = word, now.Truncate(time.Second)
+	if a.Kind != Adopt {
+		it.Finding.Device = &dev
+	}
+	return it, nil
+}
+
+// combine appends a new action word to what was done before, once.
+func combine(prev, word string) string {
+	if prev == "" {
+		return word
+	}
+	for _, p := range strings.Split(prev, "; ") {
+		if p == word {
+			return prev
+		}
+	}
+	return prev + "; " + word
+}
+
+func lastSeen(obs []scan.Observation) time.Time {
+	var t time.Time
+	for _, o := range obs {
+		if o.Time.After(t) {
+			t = o.Time
+		}
+	}
+	return t
+}
+
+// adopted builds the record of an adopted device from what was observed:
+// network identity, BLE address (unless it rotates), and the serial and
+// firmware the device reported.
+func adopted(obs []scan.Observation, tag string, a Action, room string) store.Device {
+	d := store.Device{AssetTag: tag, Manufacturer: a.Manufacturer, Model: a.Model, DeviceClass: a.DeviceClass,
+		LocationKey: room, Status: store.StatusInService}
+	for _, o := range obs {
+		switch o.Source {
+		case scan.SourceIP:
+			if d.IP == "" && o.IP.IsValid() {
+				d.IP = o.IP.String()
+			}
+			if d.MAC == "" {
+				d.MAC = o.MAC
+			}
+			if d.Hostname == "" {
+				d.Hostname = inert.String(o.Hostname)
+			}
+		case scan.SourceBLE:
+			if o.BLE != nil && d.BLEAddress == "" && !o.BLE.AddressType.Rotating() {
+				d.BLEAddress = o.BLE.Address
+			}
+		}
+		if d.Serial == "" {
+			d.Serial = inert.String(o.Hints.Serial)
+		}
+		if d.FirmwareVersion == "" {
+			d.FirmwareVersion = inert.String(o.Hints.Firmware)
+		}
+	}
+	return d
+}

@@ -1,0 +1,201 @@
+package round
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/biomed-rounds/rounds/reconcile"
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// Begin opens a visit of room within round roundID (zero for a visit
+// outside any round).
+func (e *Engine) Begin(ctx context.Context, roundID int64, room store.Location) (int64, error) {
+	var id int64
+	err := e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		var rid any
+		if roundID != 0 {
+			rid = roundID
+		}
+		res, err := tx.ExecContext(ctx, "INSERT INTO visits (round_id, location_id, started_at) VALUES (?, ?, ?)",
+			rid, room.ID, store.FormatInstant(e.now()))
+		if err != nil {
+			return err
+		}
+		id, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("begin visit of %s: %w", room.Key, err)
+	}
+	return id, nil
+}
+
+// Finish reconciles what the sweep of a visit saw and stores the
+// observations and findings with the visit, all in one transaction; the
+// visit becomes "swept". Finishing a visit again replaces its
+// observations and findings (a re-sweep).
+func (e *Engine) Finish(ctx context.Context, visitID int64, room store.Location, obs []scan.Observation, swept Swept) (Visit, error) {
+	if e.Reconcile == nil {
+		return Visit{}, ErrNoReconciler
+	}
+	obs = Latest(obs)
+	fs, err := e.Reconcile.Reconcile(ctx, room, obs, swept, e.now())
+	if err != nil {
+		return Visit{}, fmt.Errorf("reconcile %s: %w", room.Key, err)
+	}
+	err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM findings WHERE visit_id = ?", visitID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM observations WHERE visit_id = ?", visitID); err != nil {
+			return err
+		}
+		obsID := map[string]int64{}
+		for _, o := range obs {
+			b, err := json.Marshal(o)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO observations (visit_id, key, source, seen_at, data)
+				VALUES (?, ?, ?, ?, ?)`, visitID, o.Key(), string(o.Source), store.FormatInstant(o.Time), string(b))
+			if err != nil {
+				return err
+			}
+			if obsID[o.Key()], err = res.LastInsertId(); err != nil {
+				return err
+			}
+		}
+		for _, f := range fs {
+			b, err := json.Marshal(f)
+			if err != nil {
+				return err
+			}
+			var dev, ob any
+			if f.Device != nil && f.Device.ID != 0 {
+				dev = f.Device.ID
+			}
+			if len(f.Observations) > 0 {
+				if id, ok := obsID[f.Observations[0].Key()]; ok {
+					ob = id
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO findings (visit_id, kind, device_id, observation_id, data)
+				VALUES (?, ?, ?, ?, ?)`, visitID, string(f.Kind), dev, ob, string(b)); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE visits SET status = ?, ble_swept = ?, ip_swept = ? WHERE id = ?",
+			store.VisitSwept, swept.BLE, swept.IP, visitID)
+		return err
+	})
+	if err != nil {
+		return Visit{}, fmt.Errorf("store visit of %s: %w", room.Key, err)
+	}
+	return e.Visit(ctx, visitID)
+}
+
+// Latest keeps the last observation for each key (a later observation of
+// the same host or advertiser supersedes an earlier one), in the order
+// the keys were first seen.
+func Latest(obs []scan.Observation) []scan.Observation {
+	idx := map[string]int{}
+	var out []scan.Observation
+	for _, o := range obs {
+		k := o.Key()
+		if i, ok := idx[k]; ok {
+			out[i] = o
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, o)
+	}
+	return out
+}
+
+// Done closes a visit: the technician is finished with the room.
+func (e *Engine) Done(ctx context.Context, visitID int64) error {
+	return e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE visits SET status = ?, finished_at = ? WHERE id = ?",
+			store.VisitDone, store.FormatInstant(e.now()), visitID)
+		return err
+	})
+}
+
+// Visit loads a visit with its findings in stored order.
+func (e *Engine) Visit(ctx context.Context, id int64) (Visit, error) {
+	db := e.Store.DB()
+	var v Visit
+	var rid sql.NullInt64
+	var key, started, finished string
+	err := db.QueryRowContext(ctx, `SELECT v.id, v.round_id, l.key, v.status, v.started_at, v.finished_at
+		FROM visits v JOIN locations l ON l.id = v.location_id WHERE v.id = ?`, id).
+		Scan(&v.ID, &rid, &key, &v.Status, &started, &finished)
+	if errors.Is(err, sql.ErrNoRows) {
+		return v, fmt.Errorf("visit %d: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return v, fmt.Errorf("visit %d: %w", id, err)
+	}
+	v.RoundID = rid.Int64
+	v.StartedAt, _ = time.Parse(time.RFC3339, started)
+	v.FinishedAt, _ = time.Parse(time.RFC3339, finished)
+	if v.Room, err = e.Store.Location(ctx, key); err != nil {
+		return v, fmt.Errorf("visit %d: room %s: %w", id, key, err)
+	}
+	rows, err := db.QueryContext(ctx, "SELECT id, data, action, acted_at FROM findings WHERE visit_id = ? ORDER BY id", id)
+	if err != nil {
+		return v, fmt.Errorf("visit %d findings: %w", id, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var it Item
+		var data, acted string
+		if err := rows.Scan(&it.ID, &data, &it.Action, &acted); err != nil {
+			return v, err
+		}
+		if err := json.Unmarshal([]byte(data), &it.Finding); err != nil {
+			return v, fmt.Errorf("visit %d finding %d: %w", id, it.ID, err)
+		}
+		it.ActedAt, _ = time.Parse(time.RFC3339, acted)
+		v.Items = append(v.Items, it)
+	}
+	return v, rows.Err()
+}
+
+// LatestVisit returns the newest visit of a room within a round, or
+// store.ErrNotFound.
+func (e *Engine) LatestVisit(ctx context.Context, roundID int64, roomKey string) (Visit, error) {
+	var id int64
+	err := e.Store.DB().QueryRowContext(ctx, `SELECT v.id FROM visits v JOIN locations l ON l.id = v.location_id
+		WHERE v.round_id = ? AND l.key = ? ORDER BY v.id DESC LIMIT 1`, roundID, roomKey).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Visit{}, store.ErrNotFound
+	}
+	if err != nil {
+		return Visit{}, err
+	}
+	return e.Visit(ctx, id)
+}
+
+// setAction records what was done about a finding, inside the action's
+// transaction.
+func setAction(w *store.Writer, findingID int64, action string) error {
+	res, err := w.Tx().Exec("UPDATE findings SET action = ?, acted_at = ? WHERE id = ?",
+		action, store.FormatInstant(w.Now()), findingID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("finding %d: %w", findingID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// kindOf is a shorthand used by the actions.
+func kindOf(it Item) reconcile.Kind { return it.Finding.Kind }
