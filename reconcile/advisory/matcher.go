@@ -1,0 +1,411 @@
+package advisory
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/biomed-rounds/rounds/reconcile/version"
+)
+
+// Document is what one file held: an advisory or a set of recalls.
+type Document struct {
+	Kind     Kind
+	Advisory *Advisory
+	Recalls  []Recall
+}
+
+// Parse detects the kind of data and parses it; name labels errors.
+func Parse(name string, data []byte) (Document, error) {
+	if len(data) > MaxDocument {
+		return Document{}, fmt.Errorf("%s: %w (%d bytes, limit %d)", name, ErrTooLarge, len(data), MaxDocument)
+	}
+	k, err := Detect(data)
+	if err != nil {
+		// Report where the JSON breaks, if it does.
+		var v any
+		if jerr := json.Unmarshal(bytes.TrimSpace(data), &v); jerr != nil {
+			return Document{}, jsonError(name, data, jerr)
+		}
+		return Document{}, fmt.Errorf("%s: %w", name, err)
+	}
+	switch k {
+	case KindCSAF:
+		a, err := ParseCSAF(name, data)
+		return Document{Kind: k, Advisory: a}, err
+	default:
+		rs, err := ParseRecalls(name, data)
+		return Document{Kind: k, Recalls: rs}, err
+	}
+}
+
+// Target is what a device offers for matching.
+type Target struct {
+	Vendor   string
+	Model    string
+	Firmware string
+	Serial   string
+}
+
+// Hit is one advisory or recall that applies (or may apply) to a device.
+type Hit struct {
+	Kind     Kind   `json:"kind"`
+	Document string `json:"document"`
+	Title    string `json:"title,omitempty"`
+	URL      string `json:"url,omitempty"`
+	// CVEs lists the vulnerabilities of an advisory that apply.
+	CVEs []string `json:"cves,omitempty"`
+	CVSS float64  `json:"cvss,omitempty"`
+	// Product is the product as the document names it, with its vendor.
+	Product string `json:"product"`
+	// Version is the document's version expression as written.
+	Version string `json:"version,omitempty"`
+	// Certain is false for a possible match: the device's firmware is
+	// unknown, or the document's version expression was not understood.
+	Certain bool `json:"certain"`
+	// Reason says why the document applies: vendor, model and version.
+	Reason string `json:"reason"`
+	// Remediation is the vendor's fix or mitigation, when given.
+	Remediation string `json:"remediation,omitempty"`
+}
+
+// Matcher matches devices against a set of advisories and recalls. It is
+// safe for concurrent use; results per vendor and model are cached so
+// that a large inventory costs one product scan per distinct model.
+type Matcher struct {
+	prods   []prodRef
+	byVend  map[string][]int // normalised vendor -> prods
+	noVend  []int            // prods named without a vendor
+	recalls []recallRef
+
+	mu     sync.RWMutex
+	vcache map[string]vendorHits
+	mcache map[[2]string][]cand
+}
+
+type prodRef struct {
+	adv    *Advisory
+	p      *Product
+	tokens []string
+	models [][]string
+	// vulns affecting this product, and the fixed/not-affected products
+	// of those vulnerabilities.
+	vulns []int
+}
+
+type recallRef struct {
+	r      *Recall
+	vendor string
+	desc   []string
+	codes  []string
+}
+
+type vendorHits struct {
+	prods   []int
+	reasons []string
+	recalls []int
+	rreason []string
+}
+
+type cand struct {
+	prod   int
+	reason string
+}
+
+// NewMatcher indexes advisories and recalls for matching.
+func NewMatcher(advs []*Advisory, recalls []Recall) *Matcher {
+	m := &Matcher{byVend: map[string][]int{}, vcache: map[string]vendorHits{}, mcache: map[[2]string][]cand{}}
+	for _, a := range advs {
+		affecting := map[string][]int{}
+		for vi, v := range a.Vulnerabilities {
+			for _, id := range v.Affected {
+				affecting[id] = append(affecting[id], vi)
+			}
+		}
+		for i := range a.Products {
+			p := &a.Products[i]
+			vs := affecting[p.ID]
+			if len(vs) == 0 {
+				continue // only affected products raise flags
+			}
+			ref := prodRef{adv: a, p: p, tokens: modelTokens(p.Name), vulns: vs}
+			for _, mn := range p.Models {
+				ref.models = append(ref.models, modelTokens(mn))
+			}
+			idx := len(m.prods)
+			m.prods = append(m.prods, ref)
+			if nv := NormalizeVendor(p.Vendor); nv != "" {
+				m.byVend[nv] = append(m.byVend[nv], idx)
+			} else {
+				m.noVend = append(m.noVend, idx)
+			}
+		}
+	}
+	for i := range recalls {
+		r := &recalls[i]
+		m.recalls = append(m.recalls, recallRef{r: r, vendor: r.Firm, desc: stripGeneric(modelTokens(r.Product)), codes: modelTokens(r.Codes)})
+	}
+	return m
+}
+
+// vendorsFor returns the products and recalls whose vendor matches, with
+// the reason, cached per normalised vendor.
+func (m *Matcher) vendorsFor(vendor string) vendorHits {
+	nv := NormalizeVendor(vendor)
+	m.mu.RLock()
+	vh, ok := m.vcache[nv]
+	m.mu.RUnlock()
+	if ok {
+		return vh
+	}
+	for pv, idxs := range m.byVend {
+		if ok, why := MatchVendor(pv, vendor); ok {
+			for _, i := range idxs {
+				vh.prods = append(vh.prods, i)
+				vh.reasons = append(vh.reasons, why)
+			}
+		}
+	}
+	for _, i := range m.noVend {
+		if ok, why := vendorMentioned(m.prods[i].p.Name, vendor); ok {
+			vh.prods = append(vh.prods, i)
+			vh.reasons = append(vh.reasons, why)
+		}
+	}
+	for i, r := range m.recalls {
+		if ok, why := MatchVendor(r.vendor, vendor); ok {
+			vh.recalls = append(vh.recalls, i)
+			vh.rreason = append(vh.rreason, why)
+		}
+	}
+	m.mu.Lock()
+	m.vcache[nv] = vh
+	m.mu.Unlock()
+	return vh
+}
+
+// candidates returns the affected products naming vendor and model.
+func (m *Matcher) candidates(vendor, model string) []cand {
+	key := [2]string{vendor, model}
+	m.mu.RLock()
+	cs, ok := m.mcache[key]
+	m.mu.RUnlock()
+	if ok {
+		return cs
+	}
+	vh := m.vendorsFor(vendor)
+	mt := modelTokens(model)
+	for k, i := range vh.prods {
+		ref := &m.prods[i]
+		ok, why := matchModelTokens(ref.tokens, mt, ref.p.Name, model)
+		if !ok {
+			for _, mn := range ref.models {
+				if equalTokens(mn, mt) {
+					ok, why = true, "model number "+quote(model)+" listed for product "+quote(ref.p.Name)
+					break
+				}
+			}
+		}
+		if ok {
+			cs = append(cs, cand{prod: i, reason: vh.reasons[k] + "; " + why})
+		}
+	}
+	m.mu.Lock()
+	m.mcache[key] = cs
+	m.mu.Unlock()
+	return cs
+}
+
+func equalTokens(a, b []string) bool {
+	if len(a) != len(b) || len(a) == 0 {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Match returns the advisories and recalls that apply to the device, one
+// hit per document, certain ones first.
+func (m *Matcher) Match(t Target) []Hit {
+	if t.Vendor == "" || t.Model == "" {
+		return nil
+	}
+	var hits []Hit
+	cs := m.candidates(t.Vendor, t.Model)
+	if len(cs) > 0 {
+		fw, fwOK := version.Parse(t.Firmware)
+		byDoc := map[*Advisory]int{}
+		for _, c := range cs {
+			ref := &m.prods[c.prod]
+			h, ok := m.checkProduct(ref, c.reason, t, fw, fwOK)
+			if !ok {
+				continue
+			}
+			if j, seen := byDoc[ref.adv]; seen {
+				merge(&hits[j], h)
+				continue
+			}
+			byDoc[ref.adv] = len(hits)
+			hits = append(hits, h)
+		}
+	}
+	hits = append(hits, m.matchRecalls(t)...)
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Certain != hits[j].Certain {
+			return hits[i].Certain
+		}
+		return hits[i].CVSS > hits[j].CVSS
+	})
+	return hits
+}
+
+func (m *Matcher) checkProduct(ref *prodRef, reason string, t Target, fw version.Version, fwOK bool) (Hit, bool) {
+	a, p := ref.adv, ref.p
+	h := Hit{Kind: KindCSAF, Document: a.ID, Title: a.Title, URL: a.URL, Product: strings.TrimSpace(p.Vendor + " " + p.Name), Version: p.Version}
+	rng, understood := p.Range()
+	var vwhy string
+	switch {
+	case !understood:
+		vwhy = "version expression " + quote(p.Version) + " not understood: check by hand"
+	case !fwOK && rng.All:
+		h.Certain = true
+		vwhy = "all versions affected"
+	case !fwOK:
+		vwhy = "firmware unknown; affected versions " + rng.String()
+	case rng.Contains(fw):
+		h.Certain = true
+		vwhy = "firmware " + quote(t.Firmware) + " in " + quote(p.Version)
+	default:
+		return Hit{}, false
+	}
+	for _, vi := range ref.vulns {
+		v := &a.Vulnerabilities[vi]
+		if fwOK && fixedFor(a, v, t, fw) {
+			continue
+		}
+		if v.CVE != "" {
+			h.CVEs = append(h.CVEs, v.CVE)
+		}
+		h.CVSS = max(h.CVSS, v.CVSS)
+		if h.Remediation == "" {
+			for _, r := range v.Remediations {
+				if r.Category == "vendor_fix" || h.Remediation == "" {
+					h.Remediation = r.Details
+				}
+			}
+		}
+	}
+	if len(h.CVEs) == 0 && len(ref.vulns) > 0 && fwOK {
+		// Every vulnerability lists this device's version as fixed.
+		all := true
+		for _, vi := range ref.vulns {
+			if !fixedFor(a, &a.Vulnerabilities[vi], t, fw) {
+				all = false
+			}
+		}
+		if all {
+			return Hit{}, false
+		}
+	}
+	h.Reason = reason + "; " + vwhy
+	if p.Note != "" {
+		h.Reason += " (" + p.Note + ")"
+	}
+	return h, true
+}
+
+// fixedFor reports whether the vulnerability lists the device's version
+// as fixed or not affected for a product naming the same model.
+func fixedFor(a *Advisory, v *Vulnerability, t Target, fw version.Version) bool {
+	for _, ids := range [][]string{v.Fixed, v.NotAffected} {
+		for _, id := range ids {
+			for i := range a.Products {
+				p := &a.Products[i]
+				if p.ID != id {
+					continue
+				}
+				if ok, _ := MatchModel(p.Name, t.Model); !ok {
+					continue
+				}
+				if rng, ok := p.Range(); ok && !rng.All && p.Version != "" {
+					// A fixed product_version "3.1" means 3.1 and later
+					// are fixed; ranges are taken as written.
+					if fv, ok := version.Parse(p.Version); ok && fw.Compare(fv) >= 0 {
+						return true
+					}
+					if rng.Contains(fw) {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
+func merge(dst *Hit, h Hit) {
+	if h.Certain && !dst.Certain {
+		dst.Certain, dst.Reason, dst.Product, dst.Version = true, h.Reason, h.Product, h.Version
+	}
+	seen := map[string]bool{}
+	for _, c := range dst.CVEs {
+		seen[c] = true
+	}
+	for _, c := range h.CVEs {
+		if !seen[c] {
+			dst.CVEs = append(dst.CVEs, c)
+			seen[c] = true
+		}
+	}
+	dst.CVSS = max(dst.CVSS, h.CVSS)
+	if dst.Remediation == "" {
+		dst.Remediation = h.Remediation
+	}
+}
+
+// matchRecalls checks the recalls of the device's vendor: the model must
+// be named in the product description; a serial listed in the code
+// information makes the match certain, a serial list without it makes the
+// match possible.
+func (m *Matcher) matchRecalls(t Target) []Hit {
+	vh := m.vendorsFor(t.Vendor)
+	if len(vh.recalls) == 0 {
+		return nil
+	}
+	mt := stripGeneric(modelTokens(t.Model))
+	if len(mt) == 0 || !distinctive(mt) {
+		return nil
+	}
+	serial := modelTokens(t.Serial)
+	var hits []Hit
+	for k, i := range vh.recalls {
+		ref := &m.recalls[i]
+		if !contiguous(mt, ref.desc) {
+			continue
+		}
+		h := Hit{Kind: KindRecall, Document: ref.r.ID, Title: ref.r.Reason, URL: ref.r.URL, Product: ref.r.Firm + ": " + clip(ref.r.Product), Certain: true}
+		why := vh.rreason[k] + "; model " + quote(t.Model) + " named in the product description"
+		codesNameSerials := strings.Contains(strings.ToLower(ref.r.Codes), "serial") || strings.Contains(strings.ToLower(ref.r.Codes), "s/n")
+		switch {
+		case len(serial) > 0 && contiguous(serial, ref.codes):
+			why += "; serial " + quote(t.Serial) + " listed in the code information"
+		case codesNameSerials:
+			h.Certain = false
+			why += "; the recall lists serial numbers and this device's is not among them: check by hand"
+		}
+		h.Reason = why
+		hits = append(hits, h)
+	}
+	return hits
+}
+
+// ErrNoDocuments reports an import with nothing to import.
+var ErrNoDocuments = errors.New("advisory: no documents")
