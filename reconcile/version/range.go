@@ -282,13 +282,13 @@ var versionRe = regexp.MustCompile(`(?:\b[a-z]\.\d+(?:\.\d+)+\b)|(?:(?:\bv|\b)\d
 
 // Phrases around a version, longest first within each group.
 var (
-	afterLE = []string{"and all previous", "and all prior", "and all earlier", "and previous", "and prior", "and earlier", "and older", "and below", "and lower", "and before", "or prior", "or earlier", "or older", "or lower", "or below", "or before"}
-	afterGE = []string{"and subsequent", "and later", "and newer", "and above", "and higher", "and after", "or later", "or newer", "or above", "or higher", "onwards", "onward", "+"}
-	beforeLT = []string{"up to but not including", "up to but excluding", "earlier than", "older than", "lower than", "less than", "prior to", "before", "below", "under", "<"}
-	beforeLE = []string{"up to and including", "not later than", "at most", "up to", "through", "thru", "until", "<=", "=<"}
-	beforeGE = []string{"starting with", "starting from", "starting at", "at least", "since", "from", ">=", "=>"}
-	beforeGT = []string{"later than", "newer than", "higher than", "greater than", "after", "above", ">"}
-	beforeEQ = []string{"==", "="}
+	afterLE   = []string{"and all previous", "and all prior", "and all earlier", "and previous", "and prior", "and earlier", "and older", "and below", "and lower", "and before", "or prior", "or earlier", "or older", "or lower", "or below", "or before"}
+	afterGE   = []string{"and subsequent", "and later", "and newer", "and above", "and higher", "and after", "or later", "or newer", "or above", "or higher", "onwards", "onward", "+"}
+	beforeLT  = []string{"up to but not including", "up to but excluding", "earlier than", "older than", "lower than", "less than", "prior to", "before", "below", "under", "<"}
+	beforeLE  = []string{"up to and including", "not later than", "at most", "up to", "through", "thru", "until", "<=", "=<"}
+	beforeGE  = []string{"starting with", "starting from", "starting at", "at least", "since", "from", ">=", "=>"}
+	beforeGT  = []string{"later than", "newer than", "higher than", "greater than", "after", "above", ">"}
+	beforeEQ  = []string{"==", "="}
 	spanWords = []string{"between", "through", "thru", "to", "until", "-"}
 	// filler carries no meaning around a version.
 	filler = map[string]bool{"all": true, "versions": true, "version": true, "ver": true, "firmware": true, "software": true,
