@@ -1,0 +1,65 @@
+package exchange_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/store/exchange"
+)
+
+// FuzzImportCSV feeds arbitrary bytes to the importer. Whatever the input:
+// no panic; a failed import leaves the (fresh) database empty and fails
+// with a *RowError; a successful one round-trips through export.
+func FuzzImportCSV(f *testing.F) {
+	f.Add(sample)
+	f.Add("asset_tag,next_pm_due\nN-1,2026-01-02\nN-2,31/12/2026\n")
+	f.Add("asset_tag,mac\nN-1,00:11:22:33:44:55\nN-2,00-11-22-33-44-55\n")
+	f.Add("asset_tag,serial,hostname\nN-1,S1,h1\nN-2,S2")
+	f.Add("asset_tag,serial\nN-1,\"S\"\"1\"\n")
+	f.Add("key,site,building,floor,room,name,rf_shielded,barcode,segments\nMAIN/2/MRI-1,,MAIN,2,MRI-1,MRI,true,B1,10.2.0.0/24=imaging;10.2.1.0/24=clinical|guest\n")
+	f.Add("manufacturer,model,device_class,fda_class,min_firmware,latest_firmware,os,os_eol,support_end,allowed_tags\nBD,X,pump,II,1,2,Windows 7,2020-01-14,,clinical\n")
+	f.Add("Asset Tag;Serial;Location\nA-1;S;MAIN/1/ED-01\n")
+	f.Add("\ufeffasset_tag\r\nA\r\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, data string) {
+		ctx := context.Background()
+		st, err := store.Open(ctx, ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		_, err = exchange.Import(ctx, st, strings.NewReader(data), exchange.Options{Name: "f.csv"})
+		if err != nil {
+			var re *exchange.RowError
+			if !errors.As(err, &re) {
+				t.Fatalf("error is not a row error: %v", err)
+			}
+			if n, _ := st.CountDevices(ctx); n != 0 {
+				t.Fatalf("failed import left %d devices", n)
+			}
+			if c, _ := st.JournalCounts(ctx); len(c) != 0 {
+				t.Fatalf("failed import left journal entries %v", c)
+			}
+			return
+		}
+		for _, k := range exchange.Kinds {
+			first := export(t, st, exchange.CSV, k)
+			dst, err := store.Open(ctx, ":memory:")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := exchange.Import(ctx, dst, strings.NewReader(first), exchange.Options{Name: "e.csv", Kind: k}); err != nil {
+				dst.Close()
+				t.Fatalf("re-import of the %s export failed: %v\n%s", k, err, first)
+			}
+			second := export(t, dst, exchange.CSV, k)
+			dst.Close()
+			if second != first {
+				t.Fatalf("%s export does not round-trip\n%s", k, firstDiff(first, second))
+			}
+		}
+	})
+}

@@ -1,0 +1,304 @@
+package exchange
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"strings"
+
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// Options control an import.
+type Options struct {
+	// Name is the file name used in errors ("devices.csv").
+	Name string
+	// Kind forces what the file holds; empty detects it from the header
+	// (CSV) or the keys (JSON).
+	Kind Kind
+	// Map maps column names to fields (ParseMap builds it from --map);
+	// the field "-" ignores a column.
+	Map map[string]string
+	// SkipBad imports the good rows and reports the bad ones in
+	// Result.Skipped instead of aborting the file.
+	SkipBad bool
+	// Baseline marks the file as the CMDB's own state (its export): the
+	// rows are written without journal entries, so sync never pushes them
+	// back. Without it every real change is journalled as a local change.
+	Baseline bool
+	// Actor names who made the changes in the journal.
+	Actor string
+	// Progress, if set, is called with the number of rows read so far
+	// every ProgressEvery rows.
+	Progress func(rows int)
+}
+
+// ProgressEvery is how often Options.Progress is called, in rows.
+const ProgressEvery = 10000
+
+// Result summarises an import.
+type Result struct {
+	Format    Format      `json:"format"`
+	Kinds     []Kind      `json:"kinds"`
+	Rows      int         `json:"rows"`
+	Created   int         `json:"created"`
+	Updated   int         `json:"updated"`
+	Unchanged int         `json:"unchanged"`
+	Skipped   []*RowError `json:"skipped,omitempty"`
+}
+
+// RowError is a problem with one line of a file, printed as
+// FILE:LINE: field: reason.
+type RowError struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Field  string `json:"field"`
+	Reason string `json:"reason"`
+}
+
+func (e *RowError) Error() string {
+	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Reason)
+}
+
+// ErrEmpty reports a file with nothing in it, not even a header.
+var ErrEmpty = errors.New("exchange: empty file (no header)")
+
+// Import reads an inventory file and writes it to st in one transaction.
+// On error nothing is written and the Result is zero; the error is a
+// *RowError when a line is to blame.
+func Import(ctx context.Context, st *store.Store, r io.Reader, o Options) (Result, error) {
+	if o.Name == "" {
+		o.Name = "input"
+	}
+	if o.Actor == "" {
+		o.Actor = "import"
+	}
+	br := bufio.NewReaderSize(r, 256<<10)
+	format, err := sniff(br)
+	if err == io.EOF {
+		return Result{}, &RowError{File: o.Name, Line: 1, Field: "header", Reason: "empty file (no header)"}
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("%s: %w", o.Name, err)
+	}
+	var res Result
+	err = st.BulkWrite(ctx, o.Actor, func(w *store.Writer) error {
+		w.NoJournal = o.Baseline
+		res = Result{Format: format}
+		var src source
+		var err error
+		if format == CSV {
+			src, err = newCSVSource(o.Name, br, &o)
+		} else {
+			src, err = newJSONSource(o.Name, br, &o)
+		}
+		if err != nil {
+			return err
+		}
+		im := &importer{ctx: ctx, w: w, o: &o, res: &res, seen: map[uint64]int32{}}
+		return im.run(src)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// importer writes the records of one file.
+type importer struct {
+	ctx  context.Context
+	w    *store.Writer
+	o    *Options
+	res  *Result
+	seed maphash.Seed
+	// seen maps a hash of each record's key to its line, to refuse a
+	// record given twice. Hashes keep a million keys in a few tens of
+	// megabytes; a 64-bit collision is far rarer than a real duplicate.
+	seen map[uint64]int32
+	rec  record
+}
+
+func (im *importer) run(src source) error {
+	im.seed = maphash.MakeSeed()
+	for {
+		kind, line, err := src.next(&im.rec)
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			im.noteKind(kind)
+			err = im.apply(kind, line)
+		}
+		if err != nil {
+			var re *RowError
+			if !im.o.SkipBad || !errors.As(err, &re) || re.Field == "json" || re.Field == "header" {
+				return err
+			}
+			im.res.Skipped = append(im.res.Skipped, re)
+		}
+		im.res.Rows++
+		if im.res.Rows%1000 == 0 {
+			if err := im.ctx.Err(); err != nil {
+				return err
+			}
+			if im.o.Progress != nil && im.res.Rows%ProgressEvery == 0 {
+				im.o.Progress(im.res.Rows)
+			}
+		}
+	}
+}
+
+func (im *importer) noteKind(k Kind) {
+	for _, have := range im.res.Kinds {
+		if have == k {
+			return
+		}
+	}
+	im.res.Kinds = append(im.res.Kinds, k)
+}
+
+// apply validates one record and writes it.
+func (im *importer) apply(kind Kind, line int) error {
+	rowErr := func(fe *fieldError) error {
+		return &RowError{File: im.o.Name, Line: line, Field: fe.field, Reason: fe.reason}
+	}
+	var write func() (store.Op, error)
+	var key string
+	var keyField field
+	switch kind {
+	case Devices:
+		d, set, resolve, fe := im.rec.device()
+		if fe != nil {
+			return rowErr(fe)
+		}
+		key, keyField = d.AssetTag, fAssetTag
+		write = func() (store.Op, error) {
+			if resolve {
+				k, err := im.resolve(d.LocationKey)
+				if err != nil {
+					return "", err
+				}
+				d.LocationKey = k
+			}
+			op, _, err := im.w.MergeDevice(d, set)
+			return op, err
+		}
+	case Models:
+		if fe := im.rec.cleanAll(); fe != nil {
+			return rowErr(fe)
+		}
+		old, err := im.w.Model(im.rec.v[fManufacturer], im.rec.v[fModel])
+		exists := err == nil
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		m, fe := im.rec.model(old)
+		if fe != nil {
+			return rowErr(fe)
+		}
+		key, keyField = m.Manufacturer+"\x00"+m.Model, fModel
+		write = func() (store.Op, error) { return putOp(exists, im.w.PutModel, m) }
+	case Locations:
+		k, fe := im.rec.locationKey()
+		if fe != nil {
+			return rowErr(fe)
+		}
+		old, err := im.w.Location(k)
+		exists := err == nil && old.Key == k
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if !exists {
+			old = store.Location{}
+		}
+		l, fe := im.rec.location(k, old)
+		if fe != nil {
+			return rowErr(fe)
+		}
+		key, keyField = k, fKey
+		write = func() (store.Op, error) { return putOp(exists, im.w.PutLocation, l) }
+	default:
+		return fmt.Errorf("exchange: unknown kind %q", kind)
+	}
+	h := maphash.String(im.seed, string(kind)+"\x00"+key)
+	if first, dup := im.seen[h]; dup {
+		return &RowError{File: im.o.Name, Line: line, Field: keyField.String(),
+			Reason: fmt.Sprintf("%s appears again (first on line %d)", strings.ReplaceAll(key, "\x00", " "), first)}
+	}
+	im.seen[h] = int32(line)
+	var op store.Op
+	do := func() error {
+		var err error
+		op, err = write()
+		return err
+	}
+	var err error
+	if im.o.SkipBad {
+		err = im.w.Savepoint(do)
+	} else {
+		err = do()
+	}
+	if err != nil {
+		return im.blame(err, line)
+	}
+	switch op {
+	case store.OpCreate:
+		im.res.Created++
+	case store.OpUpdate:
+		im.res.Updated++
+	default:
+		im.res.Unchanged++
+	}
+	return nil
+}
+
+// putOp runs a catalog or room upsert and says what it did.
+func putOp[T any](exists bool, put func(T) (bool, error), v T) (store.Op, error) {
+	changed, err := put(v)
+	switch {
+	case err != nil:
+		return "", err
+	case !exists:
+		return store.OpCreate, nil
+	case changed:
+		return store.OpUpdate, nil
+	}
+	return "", nil
+}
+
+// resolve turns a location column's value into a room key: a key as
+// given, else the barcode or display name of a known room.
+func (im *importer) resolve(v string) (string, error) {
+	if parts := strings.SplitN(v, "/", 3); len(parts) == 3 && parts[0] != "" && parts[1] != "" && parts[2] != "" {
+		return v, nil
+	}
+	k, err := im.w.ResolveLocation(v)
+	if err != nil {
+		return "", &fieldError{field: "location", reason: strings.TrimPrefix(err.Error(), "store: ")}
+	}
+	return k, nil
+}
+
+// blame turns a write error into a row error naming the field, when the
+// row is at fault (a MAC another device holds, a bad room).
+func (im *importer) blame(err error, line int) error {
+	var fe *fieldError
+	if errors.As(err, &fe) {
+		return &RowError{File: im.o.Name, Line: line, Field: fe.field, Reason: fe.reason}
+	}
+	var ce *store.IdentConflictError
+	if errors.As(err, &ce) {
+		reason := fmt.Sprintf("%s already belongs to another device", ce.Value)
+		if ce.Owner != "" {
+			reason = fmt.Sprintf("%s already belongs to device %s", ce.Value, ce.Owner)
+		}
+		return &RowError{File: im.o.Name, Line: line, Field: string(ce.Kind), Reason: reason}
+	}
+	if errors.Is(err, store.ErrConstraint) || errors.Is(err, store.ErrConflict) {
+		return &RowError{File: im.o.Name, Line: line, Field: "row", Reason: strings.TrimPrefix(err.Error(), "store: ")}
+	}
+	return fmt.Errorf("%s:%d: %w", im.o.Name, line, err)
+}
