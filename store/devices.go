@@ -541,7 +541,8 @@ func (w *Writer) ensureModel(manufacturer, model, class string) (int64, error) {
 // the catalog) by manufacturer and model name; the room by LocationKey
 // (created if new). It returns the changes; none means nothing was written.
 func (w *Writer) PutDevice(d Device) ([]Change, error) {
-	return w.MergeDevice(d, AllFields)
+	_, ch, err := w.MergeDevice(d, AllFields)
+	return ch, err
 }
 
 // Fields is a set of device fields, used to say which fields of a record
@@ -577,15 +578,16 @@ const (
 // MergeDevice is PutDevice for a record that carries only some fields:
 // fields outside set keep their stored values (or their zero value for a
 // new device). An import file without an owner column must not wipe the
-// owners already recorded.
-func (w *Writer) MergeDevice(d Device, set Fields) ([]Change, error) {
+// owners already recorded. It returns OpCreate or OpUpdate with the
+// changes, or an empty Op when the stored record already matched.
+func (w *Writer) MergeDevice(d Device, set Fields) (Op, []Change, error) {
 	if d.AssetTag == "" {
-		return nil, fmt.Errorf("%w: a device needs an asset tag", ErrConstraint)
+		return "", nil, fmt.Errorf("%w: a device needs an asset tag", ErrConstraint)
 	}
 	old, err := w.Device(d.AssetTag)
 	exists := err == nil
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, err
+		return "", nil, err
 	}
 	op := OpUpdate
 	if !exists {
@@ -601,12 +603,12 @@ func (w *Writer) MergeDevice(d Device, set Fields) ([]Change, error) {
 		// named, which may be new.
 		for _, extra := range d.Identifiers {
 			if err := w.AddIdentifier(old.ID, extra); err != nil {
-				return nil, fmt.Errorf("device %s: %w", d.AssetTag, err)
+				return "", nil, fmt.Errorf("device %s: %w", d.AssetTag, err)
 			}
 		}
-		return nil, nil
+		return "", nil, nil
 	}
-	return changes, w.write(old, d, exists, op, changes)
+	return op, changes, w.write(old, d, exists, op, changes)
 }
 
 // keep copies into d the fields of old that set does not cover.
@@ -800,14 +802,32 @@ func (w *Writer) AddIdentifier(deviceID int64, id Identifier) error {
 	_, err := w.exec("INSERT INTO identifiers (device_id, kind, value) VALUES (?, ?, ?) ON CONFLICT (device_id, kind, value) DO NOTHING",
 		deviceID, string(id.Kind), v)
 	if errors.Is(err, ErrConflict) {
-		owner := "another device"
-		if tag, oerr := w.identifierOwner(id.Kind, v); oerr == nil {
-			owner = "device " + tag
-		}
-		return fmt.Errorf("%w: %s %s already belongs to %s", ErrConflict, id.Kind, v, owner)
+		ce := &IdentConflictError{Kind: id.Kind, Value: v}
+		ce.Owner, _ = w.identifierOwner(id.Kind, v)
+		return ce
 	}
 	return err
 }
+
+// IdentConflictError reports a unique identifier (MAC, serial, UDI) that
+// another device already holds. It matches ErrConflict with errors.Is.
+type IdentConflictError struct {
+	Kind  IdentKind
+	Value string
+	// Owner is the asset tag of the device holding it, if known.
+	Owner string
+}
+
+func (e *IdentConflictError) Error() string {
+	owner := "another device"
+	if e.Owner != "" {
+		owner = "device " + e.Owner
+	}
+	return fmt.Sprintf("%v: %s %s already belongs to %s", ErrConflict, e.Kind, e.Value, owner)
+}
+
+// Is makes errors.Is(err, ErrConflict) hold.
+func (e *IdentConflictError) Is(target error) bool { return target == ErrConflict }
 
 // identifierOwner returns the asset tag of the device holding a unique
 // identifier, so that a conflict can name it.
