@@ -53,7 +53,8 @@ func ParseBanner(kind string, b []byte) (map[string]string, error) {
 		text := stripTelnet(b)
 		var lines []string
 		for _, l := range strings.Split(string(text), "\n") {
-			if l = Field(l); l != "" {
+			// Telnet ends lines with CR LF or CR NUL.
+			if l = Field(strings.Trim(l, "\r\x00")); l != "" {
 				lines = append(lines, l)
 			}
 		}

@@ -1,14 +1,12 @@
 package probe
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"html"
-	"io"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -33,19 +31,66 @@ type HTTPHead struct {
 }
 
 // ParseHTTP parses a response as read from the wire: status line, header
-// and as much of the body as raw holds. It never fails on a truncated
-// body, only on a head that is not HTTP.
+// and as much of the body as raw holds, de-chunked when the response says
+// it is chunked. It is lenient, as devices are sloppy: bare LF line ends,
+// header lines without a colon (skipped), odd bytes in values (kept, for
+// Field to make inert). It fails only when raw does not start with an
+// HTTP status line.
 func ParseHTTP(raw []byte) (HTTPHead, error) {
+	var h HTTPHead
 	if !bytes.HasPrefix(raw, []byte("HTTP/")) {
-		return HTTPHead{}, ErrNotProtocol
+		return h, ErrNotProtocol
 	}
-	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), nil)
-	if err != nil {
-		return HTTPHead{}, fmt.Errorf("%w: %v", ErrNotProtocol, err)
+	head, body, found := bytes.Cut(raw, []byte("\r\n\r\n"))
+	if !found {
+		head, body, _ = bytes.Cut(raw, []byte("\n\n"))
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxRead)) // a truncated body is fine
-	return HTTPHead{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+	lines := strings.Split(strings.ReplaceAll(string(head), "\r\n", "\n"), "\n")
+	f := strings.Fields(lines[0])
+	if len(f) < 2 || len(f[1]) != 3 {
+		return h, fmt.Errorf("%w: status line %q", ErrNotProtocol, Field(lines[0]))
+	}
+	code, err := strconv.Atoi(f[1])
+	if err != nil || code < 100 || code > 999 {
+		return h, fmt.Errorf("%w: status line %q", ErrNotProtocol, Field(lines[0]))
+	}
+	h.Status = code
+	h.Header = http.Header{}
+	for _, l := range lines[1:] {
+		k, v, ok := strings.Cut(l, ":")
+		if !ok || k == "" || len(h.Header) >= 100 {
+			continue
+		}
+		h.Header.Add(textproto.CanonicalMIMEHeaderKey(strings.TrimSpace(k)), strings.TrimSpace(v))
+	}
+	if strings.EqualFold(h.Header.Get("Transfer-Encoding"), "chunked") {
+		body = dechunk(body)
+	}
+	h.Body = body
+	return h, nil
+}
+
+// dechunk decodes as much of a chunked body as is there.
+func dechunk(b []byte) []byte {
+	var out []byte
+	for len(b) > 0 {
+		line, rest, ok := bytes.Cut(b, []byte("\n"))
+		if !ok {
+			break
+		}
+		sz, _, _ := strings.Cut(strings.TrimSpace(string(line)), ";")
+		n, err := strconv.ParseUint(sz, 16, 32)
+		if err != nil || n == 0 {
+			break
+		}
+		if uint64(len(rest)) < n {
+			out = append(out, rest...)
+			break
+		}
+		out = append(out, rest[:n]...)
+		b = bytes.TrimPrefix(bytes.TrimPrefix(rest[n:], []byte("\r")), []byte("\n"))
+	}
+	return out
 }
 
 // Title returns the content of the first <title> element of an HTML page,
@@ -92,20 +137,15 @@ func complete(b []byte) bool {
 	if end < 0 {
 		return false
 	}
-	body := b[end+4:]
-	if bytes.Contains(bytes.ToLower(body), []byte("</title")) {
+	if bytes.Contains(bytes.ToLower(b[end:]), []byte("</title")) {
 		return true
 	}
-	tp := textproto.NewReader(bufio.NewReader(bytes.NewReader(b[:end+4])))
-	if _, err := tp.ReadLine(); err != nil {
-		return false
-	}
-	h, err := tp.ReadMIMEHeader()
+	h, err := ParseHTTP(b)
 	if err != nil {
-		return false
+		return true // not HTTP: nothing more to wait for
 	}
-	n, err := strconv.Atoi(h.Get("Content-Length"))
-	return err == nil && len(body) >= n
+	n, err := strconv.Atoi(h.Header.Get("Content-Length"))
+	return err == nil && len(b)-end-4 >= n
 }
 
 // get sends one HTTP/1.0 GET and reads the response, bounded.
