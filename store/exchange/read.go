@@ -105,7 +105,11 @@ func checkText(s string) string {
 func (s *csvSource) next(rec *record) (Kind, int, error) {
 	for {
 		row, err := s.r.Read()
-		line, _ := s.r.FieldPos(0)
+		line := 0
+		if len(row) > 0 && (err == nil || errors.Is(err, csv.ErrFieldCount)) {
+			// FieldPos panics unless the last Read returned a record.
+			line, _ = s.r.FieldPos(0)
+		}
 		if errors.Is(err, csv.ErrFieldCount) {
 			return s.h.kind, line, &RowError{File: s.name, Line: line, Field: "row",
 				Reason: fmt.Sprintf("has %d fields, the header has %d (truncated or misquoted line?)", len(row), s.cols)}
