@@ -140,6 +140,7 @@ type Stats struct {
 	// BadAD counts AD structures and fields that were skipped inside
 	// otherwise good reports: lengths running past the end, fields too
 	// short for their type, ragged UUID lists, junk after a terminator.
+	// The Room counts these, as it parses the data; see Room.BadAD.
 	BadAD int `json:"bad_ad"`
 	// Panics counts go-ble decoder calls that panicked and were recovered.
 	Panics int `json:"panics"`

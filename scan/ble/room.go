@@ -53,8 +53,13 @@ type Room struct {
 	order   []*tracked
 	layouts map[layoutKey]*layout
 	ad      AD
+	badAD   int
 	dis     map[[6]byte]disResult
 }
+
+// BadAD returns the number of malformed AD structures and fields skipped
+// in the advertisements added so far.
+func (r *Room) BadAD() int { return r.badAD }
 
 // NewRoom returns an empty aggregation.
 func NewRoom(cfg RoomConfig) *Room {
@@ -131,8 +136,9 @@ func (r *Room) Add(t time.Time, rep *Report) {
 	if rep.TxPowerValid {
 		tr.txExt, tr.txExtValid = rep.TxPower, true
 	}
+	r.ad.Parse(rep.Data)
+	r.badAD += r.ad.Bad
 	if tr.typ.Rotating() {
-		r.ad.Parse(rep.Data)
 		r.learn(tr, &r.ad)
 	}
 }

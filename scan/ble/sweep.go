@@ -105,7 +105,8 @@ type Replay struct {
 	// most this often (capture time).
 	Update time.Duration
 
-	// sleep waits for d or until ctx is done; tests replace it.
+	// now and sleep are the clock; tests replace them.
+	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 	stats ReplayStats
 	room  *Room
@@ -130,9 +131,12 @@ func (p *Replay) Sweep(ctx context.Context, out chan<- scan.Observation) error {
 	if err != nil {
 		return fmt.Errorf("ble replay %s: %w", p.Path, err)
 	}
-	sleep := p.sleep
+	sleep, now := p.sleep, p.now
 	if sleep == nil {
 		sleep = sleepCtx
+	}
+	if now == nil {
+		now = time.Now
 	}
 	p.stats = ReplayStats{}
 	room := NewRoom(p.Room)
@@ -142,7 +146,7 @@ func (p *Replay) Sweep(ctx context.Context, out chan<- scan.Observation) error {
 	var cur time.Time
 	add := func(r *Report) { room.Add(cur, r) }
 	var first, lastTick time.Time
-	wall := time.Now()
+	wall := now()
 	dl := rd.Datalink()
 	for {
 		if err := ctx.Err(); err != nil {
@@ -169,7 +173,7 @@ func (p *Replay) Sweep(ctx context.Context, out chan<- scan.Observation) error {
 			first, lastTick = cur, cur
 		}
 		if !p.Fast {
-			if d := cur.Sub(first) - time.Since(wall); d > time.Millisecond {
+			if d := cur.Sub(first) - now().Sub(wall); d > time.Millisecond {
 				if err := sleep(ctx, d); err != nil {
 					return err
 				}
@@ -184,6 +188,7 @@ func (p *Replay) Sweep(ctx context.Context, out chan<- scan.Observation) error {
 		}
 	}
 	p.stats.Stats = dec.Stats
+	p.stats.BadAD = room.BadAD()
 	p.stats.Addresses = room.Len()
 	return em.emit(ctx, out, room.Snapshot(cur), cur, true)
 }

@@ -149,7 +149,7 @@ func (d *Device) AddrAt(t time.Duration) ([6]byte, uint8) {
 		}
 		h := fnv.New64a()
 		fmt.Fprintf(h, "%s/%d", d.Label, int64(t/rot))
-		v := h.Sum64()
+		v := mix(h.Sum64())
 		var a [6]byte
 		for i := range a {
 			a[i] = byte(v >> (8 * i))
@@ -169,6 +169,16 @@ func (d *Device) AddrAt(t time.Duration) ([6]byte, uint8) {
 		return a, 1
 	}
 	return a, 0
+}
+
+// mix is the splitmix64 finaliser: consecutive epochs get unrelated
+// addresses, as real private addresses are.
+func mix(v uint64) uint64 {
+	v ^= v >> 30
+	v *= 0xbf58476d1ce4e5b9
+	v ^= v >> 27
+	v *= 0x94d049bb133111eb
+	return v ^ v>>31
 }
 
 func parseAddr(s string) ([6]byte, error) {
