@@ -1,0 +1,154 @@
+package sync
+
+import (
+	"context"
+	"io"
+	"time"
+)
+
+// Record is a CMDB record in canonical form.
+type Record struct {
+	// RemoteID is the server's id (a sys_id, a Snipe-IT asset id).
+	RemoteID string
+	AssetTag string
+	// Version identifies the server state of the record (for example
+	// sys_updated_on and sys_mod_count); a record seen again with the same
+	// version is skipped.
+	Version string
+	// Fields maps canonical field names (see Fields) to values in the
+	// store's string form. A field the connector does not map is absent; an
+	// empty value means the server holds none.
+	Fields map[string]string
+}
+
+// Mark is a pull position, opaque to everyone but the connector that made
+// it. The empty mark means "from the beginning".
+type Mark string
+
+// Page is one step of a pull.
+type Page struct {
+	Records []Record
+	// Mark, when not empty, is where a later pull may resume once these
+	// records and all earlier ones are stored. A connector that reads newest
+	// first leaves it empty until its last page.
+	Mark Mark
+}
+
+// Puller reads what changed on the server since a mark.
+type Puller interface {
+	// Pull calls emit for each page in order and stops at the first error.
+	Pull(ctx context.Context, from Mark, emit func(context.Context, Page) error) error
+}
+
+// Op is one delivery to the server: the pending changes of one device,
+// coalesced, or a person's resolution of a conflict.
+type Op struct {
+	// ID is the idempotency id of the delivery: the idempotency id of the
+	// first journal entry it carries (stable across retries), or
+	// "conflict-N" for a resolution.
+	ID       string
+	AssetTag string
+	// RemoteID is the server's id of the device when known.
+	RemoteID string
+	// Create asks for the record to be created if the server lacks it.
+	Create bool
+	// Set holds the canonical fields to write.
+	Set map[string]string
+	// Audit, when set, is a round audit of the device.
+	Audit *Audit
+	// Notes are technician notes to append, each once.
+	Notes []Note
+	// Server holds the latest server values known, for connectors that
+	// must append (notes) or compare (audit dates).
+	Server map[string]string
+	// Retry says the delivery was attempted before and may have reached the
+	// server: connectors of non-idempotent APIs look before they resend.
+	Retry bool
+}
+
+// Audit is a round audit: the device was seen at Location on At.
+type Audit struct {
+	ID       string
+	At       time.Time
+	Location string
+	// NextDue is the next audit date (YYYY-MM-DD) or "".
+	NextDue string
+	Note    string
+}
+
+// Note is a technician's note, delivered once.
+type Note struct {
+	ID    string
+	At    time.Time
+	Actor string
+	Text  string
+}
+
+// Outcome is what became of one Op.
+type Outcome int
+
+// The outcomes of an Op.
+const (
+	// Acked: the server holds the change.
+	Acked Outcome = iota
+	// Retry: the server did not act on it (an unserviced batch item, a
+	// transient error); it goes back to pending, same idempotency id.
+	Retry
+	// Rejected: the server refused it for good (validation, permissions).
+	Rejected
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Acked:
+		return "acked"
+	case Retry:
+		return "retry"
+	case Rejected:
+		return "rejected"
+	}
+	return "unknown"
+}
+
+// Result is the outcome of one Op, matched by ID.
+type Result struct {
+	ID       string
+	Outcome  Outcome
+	RemoteID string
+	// Message explains a Retry or Rejected outcome. Connectors build it
+	// from server text with credentials removed.
+	Message string
+	// Server holds values the server now has because of the op beyond
+	// those in Set, such as the notes log after an append.
+	Server map[string]string
+}
+
+// Pusher delivers ops.
+type Pusher interface {
+	// MaxBatch is how many ops Push accepts at once.
+	MaxBatch() int
+	// Push delivers ops and returns one result per op. An error means the
+	// whole call failed (the server could not be reached after retries);
+	// the ops may or may not have been carried out and are resent later
+	// with the same ids.
+	Push(ctx context.Context, ops []Op) ([]Result, error)
+}
+
+// Fetcher reads the current server records of devices by asset tag; a
+// connector implements it when it can, so that a device never pulled
+// before is not pushed blind.
+type Fetcher interface {
+	Fetch(ctx context.Context, tags []string) ([]Record, error)
+}
+
+// Describer renders, without sending anything, exactly the requests Push
+// would send for ops: the dry run.
+type Describer interface {
+	Describe(w io.Writer, ops []Op) error
+}
+
+// Connector is a CMDB target.
+type Connector interface {
+	Puller
+	Pusher
+}
