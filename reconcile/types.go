@@ -80,6 +80,13 @@ type Match struct {
 	// Confidence is in [0, 1]: 0.99 for a MAC or serial, lower for IP and
 	// BLE name patterns. It is shown to the user.
 	Confidence float64 `json:"confidence"`
+	// Reason lists the identifiers that agreed ("MAC 00:09:fb:..; also
+	// hostname mon-3w-12").
+	Reason string `json:"reason,omitempty"`
+	// Conflicts lists weaker identifiers that point at other records
+	// ("IP 10.3.12.40 is also recorded for BME-0002"): stale records to
+	// fix, not followed.
+	Conflicts []string `json:"conflicts,omitempty"`
 }
 
 // Candidate is a guess at the catalog model of an unknown device.
@@ -106,4 +113,7 @@ type Finding struct {
 	Reason string `json:"reason,omitempty"`
 	// Candidates are the best model guesses for an unknown device.
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Claimants are the inventory records that all claim the identifier
+	// of what was seen (a duplicate identity); no device is chosen.
+	Claimants []store.Device `json:"claimants,omitempty"`
 }

@@ -1,0 +1,254 @@
+package reconcile
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/biomed-rounds/rounds/reconcile/advisory"
+	"github.com/biomed-rounds/rounds/reconcile/version"
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+const year = 365 * 24 * time.Hour
+
+// flagger computes the flags of devices within one reconciliation.
+type flagger struct {
+	in  *Input
+	r   *resolver
+	buf []int64
+}
+
+func newFlagger(in *Input) *flagger {
+	return &flagger{in: in, r: &resolver{in: in}}
+}
+
+// flags returns the flags on a device, from its record, its catalog
+// entry and what was seen of it.
+func (f *flagger) flags(d *store.Device, obs []scan.Observation) []Flag {
+	var out []Flag
+	m := f.in.Catalog.Model(d)
+	fw, fwSource := d.FirmwareVersion, "record"
+	for _, o := range obs {
+		if o.Hints.Firmware != "" {
+			fw, fwSource = o.Hints.Firmware, "reported by the device"
+			break
+		}
+	}
+	now := f.in.Now
+	if m != nil {
+		out = append(out, firmwareFlags(d, m, fw, fwSource)...)
+		if !m.OSEOL.IsZero() && !now.Before(m.OSEOL) {
+			os := strings.TrimSpace(d.OS + " " + d.OSVersion)
+			if os == "" {
+				os = m.OS
+			}
+			out = append(out, Flag{Kind: OSEndOfLife, Severity: Warning, Rule: "operating system past end of life",
+				Evidence: map[string]string{"os": os, "os_eol": store.FormatDate(m.OSEOL), "model": m.Manufacturer + " " + m.Model}})
+		}
+		if !m.SupportEnd.IsZero() && !now.Before(m.SupportEnd) {
+			out = append(out, Flag{Kind: SupportEnded, Severity: Warning, Rule: "vendor support ended",
+				Evidence: map[string]string{"support_end": store.FormatDate(m.SupportEnd), "model": m.Manufacturer + " " + m.Model}})
+		}
+	}
+	if d.Status != store.StatusRetired && d.Status != store.StatusDisposed {
+		if fl, ok := overdue(PMOverdue, Warning, "preventive maintenance overdue", d.NextPMDue, d.LastPM,
+			f.in.Policy.PMInterval, f.in.Policy.PMGrace, now, "next_pm_due", "last_pm"); ok {
+			out = append(out, fl)
+		}
+		if fl, ok := overdue(AuditOverdue, Info, "audit overdue", d.NextAuditDue, d.LastAudited,
+			f.in.Policy.AuditInterval, f.in.Policy.AuditGrace, now, "next_audit_due", "last_audited"); ok {
+			out = append(out, fl)
+		}
+	}
+	if f.in.Advisories != nil && d.Manufacturer != "" && d.Model != "" {
+		for _, h := range f.in.Advisories.Match(advisory.Target{Vendor: d.Manufacturer, Model: d.Model, Firmware: fw, Serial: d.Serial}) {
+			out = append(out, hitFlag(h, fw))
+		}
+	}
+	out = append(out, f.segmentation(d, m, obs)...)
+	out = append(out, f.duplicates(d)...)
+	return out
+}
+
+func firmwareFlags(d *store.Device, m *store.Model, fw, source string) []Flag {
+	if fw == "" {
+		return nil
+	}
+	ev := func(k, v string) map[string]string {
+		e := map[string]string{"firmware": fw, "source": source, k: v, "model": m.Manufacturer + " " + m.Model}
+		if source != "record" && d.FirmwareVersion != "" && d.FirmwareVersion != fw {
+			e["recorded_firmware"] = d.FirmwareVersion
+		}
+		return e
+	}
+	if m.MinFirmware != "" {
+		if c, ok := version.Compare(fw, m.MinFirmware); ok && c < 0 {
+			return []Flag{{Kind: FirmwareBelowMin, Severity: Critical, Rule: "firmware below the model's minimum", Evidence: ev("min_firmware", m.MinFirmware)}}
+		}
+	}
+	if m.LatestFirmware != "" {
+		if c, ok := version.Compare(fw, m.LatestFirmware); ok && c < 0 {
+			return []Flag{{Kind: FirmwareBehind, Severity: Info, Rule: "firmware behind the latest release", Evidence: ev("latest_firmware", m.LatestFirmware)}}
+		}
+	}
+	return nil
+}
+
+// overdue flags a due date (or last date plus interval) passed by more
+// than grace.
+func overdue(kind FlagKind, sev Severity, rule string, due, last time.Time, interval, grace time.Duration, now time.Time, dueKey, lastKey string) (Flag, bool) {
+	ev := map[string]string{}
+	if due.IsZero() {
+		if last.IsZero() {
+			return Flag{}, false
+		}
+		if interval <= 0 {
+			interval = year
+		}
+		due = last.Add(interval)
+		ev[lastKey] = store.FormatDate(last)
+		ev["interval_days"] = fmt.Sprint(int(interval / (24 * time.Hour)))
+	}
+	if !now.After(due.Add(grace)) {
+		return Flag{}, false
+	}
+	ev[dueKey] = store.FormatDate(due)
+	ev["days_overdue"] = fmt.Sprint(int(now.Sub(due) / (24 * time.Hour)))
+	if grace > 0 {
+		ev["grace_days"] = fmt.Sprint(int(grace / (24 * time.Hour)))
+	}
+	return Flag{Kind: kind, Severity: sev, Rule: rule, Evidence: ev}, true
+}
+
+func hitFlag(h advisory.Hit, fw string) Flag {
+	fl := Flag{Document: h.Document, URL: h.URL, Evidence: map[string]string{"product": h.Product, "reason": h.Reason}}
+	if fw != "" {
+		fl.Evidence["firmware"] = fw
+	}
+	if h.Version != "" {
+		fl.Evidence["versions"] = h.Version
+	}
+	if h.Remediation != "" {
+		fl.Evidence["remediation"] = h.Remediation
+	}
+	if h.Title != "" {
+		fl.Evidence["title"] = h.Title
+	}
+	switch h.Kind {
+	case advisory.KindRecall:
+		fl.Kind, fl.Rule, fl.Severity = RecallMatch, "recall names this model", Critical
+		if !h.Certain {
+			fl.Rule, fl.Severity = "possible recall: check the serial against the recall", Warning
+		}
+	default:
+		fl.Kind, fl.Rule, fl.Severity = AdvisoryMatch, "advisory names this model and firmware", Warning
+		if len(h.CVEs) > 0 {
+			fl.Evidence["cves"] = strings.Join(h.CVEs, ", ")
+		}
+		if h.CVSS > 0 {
+			fl.Evidence["cvss"] = fmt.Sprintf("%.1f", h.CVSS)
+		}
+		switch {
+		case h.Certain && h.CVSS >= 7:
+			fl.Severity = Critical
+		case !h.Certain:
+			fl.Rule = "possible advisory match: version not confirmed"
+			if h.CVSS < 7 {
+				fl.Severity = Info
+			}
+		}
+	}
+	return fl
+}
+
+// segmentation flags a device seen on a room segment whose tags its model
+// (or, failing that, its class by policy) may not sit on.
+func (f *flagger) segmentation(d *store.Device, m *store.Model, obs []scan.Observation) []Flag {
+	var allowed []string
+	rule := "model allows"
+	if m != nil {
+		allowed = m.AllowedTags
+	}
+	if len(allowed) == 0 {
+		class := d.DeviceClass
+		if class == "" && m != nil {
+			class = m.DeviceClass
+		}
+		for _, r := range f.in.Policy.Segments {
+			if class != "" && strings.EqualFold(r.Class, class) {
+				allowed, rule = r.Allowed, "policy for class "+class+" allows"
+				break
+			}
+		}
+	}
+	if len(allowed) == 0 {
+		return nil
+	}
+	var out []Flag
+	for _, o := range obs {
+		if !o.IP.IsValid() {
+			continue
+		}
+		for _, sg := range f.in.Room.Segments {
+			if !sg.CIDR.Contains(o.IP.Unmap()) || len(sg.Tags) == 0 {
+				continue
+			}
+			if !intersects(sg.Tags, allowed) {
+				out = append(out, Flag{Kind: Segmentation, Severity: Critical, Rule: "device on a segment its class may not sit on",
+					Evidence: map[string]string{"ip": o.IP.String(), "segment": sg.CIDR.String(), "segment_tags": strings.Join(sg.Tags, ","),
+						"allowed_tags": strings.Join(allowed, ","), "rule": rule}})
+			}
+			break
+		}
+	}
+	return out
+}
+
+func intersects(a, b []string) bool {
+	for _, x := range a {
+		for _, y := range b {
+			if strings.EqualFold(x, y) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// duplicates flags a record whose unique identifiers (MAC, serial, UDI,
+// CMDB id) another record also carries.
+func (f *flagger) duplicates(d *store.Device) []Flag {
+	var out []Flag
+	for _, id := range DeviceIdents(d) {
+		switch id.Kind {
+		case store.IdentMAC, store.IdentSerial, store.IdentUDI, store.IdentCMDBID:
+		default:
+			continue
+		}
+		v := NormalizeIdent(id.Kind, id.Value)
+		f.buf = f.in.Index.lookup(id.Kind, v, f.buf[:0])
+		var others []string
+		for _, x := range f.buf {
+			if x == d.ID {
+				continue
+			}
+			if od := f.r.device(x); od != nil {
+				if id.Kind == store.IdentSerial && od.Manufacturer != "" && d.Manufacturer != "" {
+					if same, _ := advisory.MatchVendor(od.Manufacturer, d.Manufacturer); !same {
+						continue // serials repeat across manufacturers
+					}
+				}
+				others = append(others, od.AssetTag)
+			} else {
+				others = append(others, fmt.Sprintf("device #%d", x))
+			}
+		}
+		if len(others) > 0 {
+			out = append(out, Flag{Kind: DuplicateIdentity, Severity: Warning, Rule: "identifier shared with another record",
+				Evidence: map[string]string{"identifier": string(id.Kind), "value": v, "records": strings.Join(others, ", ")}})
+		}
+	}
+	return out
+}

@@ -1,0 +1,270 @@
+package reconcile
+
+import (
+	"hash/maphash"
+	"math/bits"
+	"net/netip"
+	"path"
+	"strings"
+
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// Index maps identifiers (kind and normalised value) to the devices that
+// carry them. It is built once (for a round, from the whole inventory, or
+// for one sweep, from only the identifiers the sweep saw) and then read
+// without locks by any number of reconciliations.
+//
+// It is sized for a million devices: an open-addressing table of 64-bit
+// keyed hashes and 32-bit device slots, about 16 bytes per identifier
+// (five identifiers a device make some 80 MB for a million devices),
+// with one or two cache misses per lookup. Hashes are keyed with a random
+// seed per index, so hostile names cannot be crafted to collide; a false
+// match needs a 64-bit collision between two identifiers of the same
+// index (about 1e-12 per lookup at a million devices).
+type Index struct {
+	seed  maphash.Seed
+	keys  []uint64 // 0 marks an empty cell
+	slots []uint32
+	ids   []int64 // slot -> device id
+	// patterns are BLE name identifiers with wildcards ("Nonin3230_*"),
+	// matched with path.Match; exact names are in the table.
+	patterns []namePattern
+	n        int
+}
+
+type namePattern struct {
+	pattern string
+	id      int64
+}
+
+// IndexBuilder accumulates identifiers for an Index.
+type IndexBuilder struct {
+	ix     *Index
+	hashes []uint64
+	slots  []uint32
+	lastID int64
+}
+
+// NewIndexBuilder starts an index; sizeHint is the expected number of
+// identifiers (zero is fine).
+func NewIndexBuilder(sizeHint int) *IndexBuilder {
+	return &IndexBuilder{ix: &Index{seed: maphash.MakeSeed()}, hashes: make([]uint64, 0, sizeHint), slots: make([]uint32, 0, sizeHint)}
+}
+
+// Add records that the device carries the identifier. Values are
+// normalised here; empty ones are ignored.
+func (b *IndexBuilder) Add(deviceID int64, kind store.IdentKind, value string) {
+	v := NormalizeIdent(kind, value)
+	if v == "" {
+		return
+	}
+	if b.lastID != deviceID || len(b.ix.ids) == 0 {
+		b.ix.ids = append(b.ix.ids, deviceID)
+		b.lastID = deviceID
+	}
+	slot := uint32(len(b.ix.ids) - 1)
+	if kind == store.IdentBLEName && strings.ContainsAny(v, "*?[") {
+		if _, err := path.Match(v, ""); err == nil {
+			b.ix.patterns = append(b.ix.patterns, namePattern{v, deviceID})
+		}
+		return
+	}
+	b.hashes = append(b.hashes, b.ix.hash(kind, v))
+	b.slots = append(b.slots, slot)
+}
+
+// AddDevice records every identifier of a device: the identifier columns
+// and its extra Identifiers.
+func (b *IndexBuilder) AddDevice(d *store.Device) {
+	for _, id := range DeviceIdents(d) {
+		b.Add(d.ID, id.Kind, id.Value)
+	}
+}
+
+// DeviceIdents lists a device's identifiers: the columns (serial, MAC,
+// BLE address, hostname, IP, CMDB id) and the extra ones.
+func DeviceIdents(d *store.Device) []store.Identifier {
+	out := make([]store.Identifier, 0, 6+len(d.Identifiers))
+	for _, c := range [...]store.Identifier{
+		{Kind: store.IdentSerial, Value: d.Serial}, {Kind: store.IdentMAC, Value: d.MAC},
+		{Kind: store.IdentBLEAddress, Value: d.BLEAddress}, {Kind: store.IdentHostname, Value: d.Hostname},
+		{Kind: store.IdentIP, Value: d.IP}, {Kind: store.IdentCMDBID, Value: d.CMDBID},
+	} {
+		if c.Value != "" {
+			out = append(out, c)
+		}
+	}
+	return append(out, d.Identifiers...)
+}
+
+// Build finishes the index. The builder must not be used afterwards.
+func (b *IndexBuilder) Build() *Index {
+	ix := b.ix
+	ix.n = len(b.hashes)
+	size := ix.n + ix.n/2 + 1 // load factor two thirds
+	ix.keys = make([]uint64, size)
+	ix.slots = make([]uint32, size)
+	for i, h := range b.hashes {
+		p := ix.home(h)
+		for ix.keys[p] != 0 {
+			if p++; p == len(ix.keys) {
+				p = 0
+			}
+		}
+		ix.keys[p], ix.slots[p] = h, b.slots[i]
+	}
+	b.hashes, b.slots, b.ix = nil, nil, nil
+	return ix
+}
+
+// Len returns the number of identifiers indexed.
+func (ix *Index) Len() int { return ix.n + len(ix.patterns) }
+
+// Devices returns the number of devices indexed.
+func (ix *Index) Devices() int { return len(ix.ids) }
+
+// kindSalt separates the kinds so that a serial never meets an equal
+// hostname.
+var kindSalt = map[store.IdentKind]uint64{
+	store.IdentMAC: 1, store.IdentBLEAddress: 2, store.IdentBLEName: 3, store.IdentSerial: 4,
+	store.IdentHostname: 5, store.IdentIP: 6, store.IdentUDI: 7, store.IdentCMDBID: 8,
+}
+
+func (ix *Index) hash(kind store.IdentKind, v string) uint64 {
+	h := maphash.String(ix.seed, v) ^ (kindSalt[kind] * 0x9E3779B97F4A7C15)
+	h ^= h >> 29
+	h *= 0xBF58476D1CE4E5B9
+	h ^= h >> 32
+	if h == 0 {
+		h = 1
+	}
+	return h
+}
+
+func (ix *Index) home(h uint64) int {
+	hi, _ := bits.Mul64(h, uint64(len(ix.keys)))
+	return int(hi)
+}
+
+// Lookup returns the ids of the devices carrying the identifier, each
+// once. value is normalised first.
+func (ix *Index) Lookup(kind store.IdentKind, value string) []int64 {
+	return ix.lookup(kind, NormalizeIdent(kind, value), nil)
+}
+
+func (ix *Index) lookup(kind store.IdentKind, v string, out []int64) []int64 {
+	if ix == nil || v == "" {
+		return out
+	}
+	if len(ix.keys) > 0 {
+		h := ix.hash(kind, v)
+		p := ix.home(h)
+		for ix.keys[p] != 0 {
+			if ix.keys[p] == h {
+				out = appendUnique(out, ix.ids[ix.slots[p]])
+			}
+			if p++; p == len(ix.keys) {
+				p = 0
+			}
+		}
+	}
+	if kind == store.IdentBLEName {
+		for _, pt := range ix.patterns {
+			if ok, _ := path.Match(pt.pattern, v); ok {
+				out = appendUnique(out, pt.id)
+			}
+		}
+	}
+	return out
+}
+
+func appendUnique(s []int64, id int64) []int64 {
+	for _, x := range s {
+		if x == id {
+			return s
+		}
+	}
+	return append(s, id)
+}
+
+// NormalizeIdent returns the comparable form of an identifier value:
+// MACs lower case with colons, BLE addresses upper case, serials, UDIs and
+// CMDB ids upper case without spaces (serials also without dashes),
+// hostnames lower case without their domain, IPs canonical.
+func NormalizeIdent(kind store.IdentKind, v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return ""
+	}
+	switch kind {
+	case store.IdentMAC:
+		return scan.NormalizeMAC(v)
+	case store.IdentBLEAddress:
+		return strings.ToUpper(scan.NormalizeMAC(v))
+	case store.IdentSerial:
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r == ' ' || r == '-' || r == '\t':
+				return -1
+			case r >= 'a' && r <= 'z':
+				return r - 'a' + 'A'
+			}
+			return r
+		}, v)
+	case store.IdentUDI, store.IdentCMDBID:
+		return strings.ToUpper(strings.ReplaceAll(v, " ", ""))
+	case store.IdentHostname:
+		v = strings.ToLower(strings.TrimSuffix(v, "."))
+		if _, err := netip.ParseAddr(v); err == nil {
+			return "" // an address is not a name
+		}
+		if i := strings.IndexByte(v, '.'); i > 0 {
+			v = v[:i]
+		}
+		return v
+	case store.IdentIP:
+		if a, err := netip.ParseAddr(v); err == nil {
+			return a.Unmap().String()
+		}
+		return ""
+	}
+	return v
+}
+
+// Needles lists the identifiers the observations offer, in the form to
+// look up in the store (several spellings of a serial, since the store
+// keeps serials as written). A store-backed index built from the rows
+// these find is equivalent, for these observations, to the full one.
+func Needles(obs []scan.Observation) []store.Identifier {
+	seen := map[store.Identifier]bool{}
+	var out []store.Identifier
+	add := func(k store.IdentKind, v string) {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return
+		}
+		id := store.Identifier{Kind: k, Value: v}
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for i := range obs {
+		for _, of := range offers(&obs[i]) {
+			switch of.kind {
+			case store.IdentSerial, store.IdentUDI, store.IdentCMDBID:
+				add(of.kind, of.raw)
+				add(of.kind, strings.ToUpper(of.raw))
+				add(of.kind, strings.ToLower(of.raw))
+			case store.IdentHostname:
+				add(of.kind, strings.ToLower(of.raw))
+				add(of.kind, of.value)
+			default:
+				add(of.kind, of.value)
+			}
+		}
+	}
+	return out
+}

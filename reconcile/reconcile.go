@@ -1,0 +1,622 @@
+package reconcile
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/biomed-rounds/rounds/reconcile/advisory"
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// Sweeps says which sweeps ran to completion in the room. A device that
+// only a sweep that did not run could have seen is unverified, not
+// missing.
+type Sweeps struct {
+	IP  bool `json:"ip"`
+	BLE bool `json:"ble"`
+	// Nets are the segments the IP sweep covered. A device recorded at an
+	// address outside them could not have been seen. Empty means the
+	// coverage is not known and is not checked.
+	Nets []netip.Prefix `json:"nets,omitempty"`
+}
+
+// SegmentRule says which segment tags devices of a class may sit on, for
+// models whose catalog entry names none.
+type SegmentRule struct {
+	// Class is a device class as in the catalog ("infusion pump"),
+	// compared without case.
+	Class   string   `json:"class"`
+	Allowed []string `json:"allowed"`
+}
+
+// Policy holds the site's rules.
+type Policy struct {
+	// PMGrace and AuditGrace delay the overdue flags past the due date.
+	PMGrace    time.Duration
+	AuditGrace time.Duration
+	// PMInterval and AuditInterval derive a due date from the last one
+	// when the record has no due date; zero means one year.
+	PMInterval    time.Duration
+	AuditInterval time.Duration
+	// Segments are class rules for models without AllowedTags.
+	Segments []SegmentRule
+}
+
+// Input is everything one reconciliation needs. Index, Catalog and
+// Advisories are built once and shared; the rest is per room visit.
+type Input struct {
+	// Room is the room swept, with its segments and RF shielding.
+	Room store.Location
+	// Expected are the devices recorded in the room.
+	Expected []store.Device
+	// Index resolves identifiers over the inventory (all of it, or the
+	// rows the observations' Needles found).
+	Index *Index
+	// Devices holds the records of every device Index can return for
+	// these observations; expected devices need not be repeated.
+	Devices map[int64]*store.Device
+	// Observations are what the sweeps saw; a later observation with the
+	// same Key supersedes an earlier one.
+	Observations []scan.Observation
+	Catalog      *Catalog
+	// Advisories matches devices against advisories and recalls; nil
+	// means none are loaded.
+	Advisories *advisory.Matcher
+	Policy     Policy
+	Sweeps     Sweeps
+	Now        time.Time
+}
+
+// Confidence of a match by each identifier.
+const (
+	confMAC        = 0.99
+	confUDI        = 0.99
+	confSerialDIS  = 0.98
+	confSerial     = 0.97
+	confCMDB       = 0.97
+	confBLEPublic  = 0.90
+	confBLEStatic  = 0.85
+	confHostname   = 0.70
+	confIP         = 0.50
+	confBLEName    = 0.40
+	confBLEPattern = 0.30
+)
+
+// offer is one identifier an observation offers, with its strength tier
+// (0 strongest) and confidence.
+type offer struct {
+	tier  int
+	kind  store.IdentKind
+	raw   string
+	value string
+	conf  float64
+}
+
+// offers lists what an observation can be matched by, strongest first:
+// MAC, serial (DIS serial counts highest), UDI and CMDB id; then a public
+// or static BLE address (never a rotating one); hostname; IP; BLE name.
+func offers(o *scan.Observation) []offer {
+	var out []offer
+	add := func(tier int, kind store.IdentKind, raw string, conf float64) {
+		if v := NormalizeIdent(kind, raw); v != "" {
+			out = append(out, offer{tier, kind, raw, v, conf})
+		}
+	}
+	add(0, store.IdentMAC, o.MAC, confMAC)
+	if o.Hints.Serial != "" {
+		c := confSerial
+		if o.Hints.SerialSource == "ble-dis" {
+			c = confSerialDIS
+		}
+		add(0, store.IdentSerial, o.Hints.Serial, c)
+	}
+	add(0, store.IdentUDI, o.Hints.UDI, confUDI)
+	for _, f := range o.Fingerprints {
+		if v := f.Fields["cmdb_id"]; v != "" {
+			add(0, store.IdentCMDBID, v, confCMDB)
+			break
+		}
+	}
+	if o.BLE != nil {
+		switch o.BLE.AddressType {
+		case scan.AddrPublic:
+			add(1, store.IdentBLEAddress, o.BLE.Address, confBLEPublic)
+		case scan.AddrRandomStatic:
+			add(1, store.IdentBLEAddress, o.BLE.Address, confBLEStatic)
+		}
+	}
+	add(2, store.IdentHostname, o.Hostname, confHostname)
+	if o.IP.IsValid() {
+		add(3, store.IdentIP, o.IP.String(), confIP)
+	}
+	if o.BLE != nil && o.BLE.Name != "" {
+		add(4, store.IdentBLEName, o.BLE.Name, confBLEName)
+	}
+	return out
+}
+
+// resolution is what the identifiers of one observation say.
+type resolution struct {
+	dev   *store.Device
+	match *Match
+	// claimants are set when the strongest tier that matched points at
+	// more than one device: a duplicate identity.
+	claimants []*store.Device
+	dupBy     offer
+}
+
+type resolver struct {
+	in  *Input
+	buf []int64
+}
+
+func (r *resolver) device(id int64) *store.Device {
+	if d, ok := r.in.Devices[id]; ok {
+		return d
+	}
+	for i := range r.in.Expected {
+		if r.in.Expected[i].ID == id {
+			return &r.in.Expected[i]
+		}
+	}
+	return nil
+}
+
+// resolve ties an observation to at most one device, tier by tier. The
+// first tier with any match decides; two devices in that tier are a
+// duplicate identity and no device is chosen.
+func (r *resolver) resolve(o *scan.Observation) resolution {
+	ofs := offers(o)
+	type claim struct {
+		dev *store.Device
+		by  []offer
+	}
+	for tier := 0; tier <= 4; tier++ {
+		var claims []claim
+		var first offer
+		for _, of := range ofs {
+			if of.tier != tier {
+				continue
+			}
+			r.buf = r.in.Index.lookup(of.kind, of.value, r.buf[:0])
+			ids := r.buf
+			if of.kind == store.IdentSerial && len(ids) > 1 {
+				ids = r.sameVendor(ids, o)
+			}
+			for _, id := range ids {
+				d := r.device(id)
+				if d == nil {
+					continue
+				}
+				found := false
+				for i := range claims {
+					if claims[i].dev.ID == d.ID {
+						claims[i].by = append(claims[i].by, of)
+						found = true
+					}
+				}
+				if !found {
+					if len(claims) == 0 {
+						first = of
+					}
+					claims = append(claims, claim{d, []offer{of}})
+				}
+			}
+		}
+		switch {
+		case len(claims) == 0:
+			continue
+		case len(claims) > 1:
+			res := resolution{dupBy: first}
+			for _, c := range claims {
+				res.claimants = append(res.claimants, c.dev)
+			}
+			sort.Slice(res.claimants, func(i, j int) bool { return res.claimants[i].AssetTag < res.claimants[j].AssetTag })
+			return res
+		}
+		d := claims[0].dev
+		by := claims[0].by
+		m := &Match{By: by[0].kind, Value: by[0].value, Confidence: by[0].conf}
+		var notes, conflicts []string
+		// Weaker identifiers agreeing raise the confidence (noisy-or);
+		// ones pointing at other devices are recorded, not followed.
+		miss := 1 - m.Confidence
+		for _, of := range ofs {
+			if of.tier < tier || (of.kind == by[0].kind && of.value == by[0].value) {
+				continue
+			}
+			r.buf = r.in.Index.lookup(of.kind, of.value, r.buf[:0])
+			agrees := false
+			var others []string
+			for _, id := range r.buf {
+				if id == d.ID {
+					agrees = true
+				} else if od := r.device(id); od != nil {
+					others = append(others, od.AssetTag)
+				}
+			}
+			if agrees {
+				miss *= 1 - of.conf
+				notes = append(notes, identLabel(of.kind)+" "+of.value)
+			}
+			if len(others) > 0 {
+				conflicts = append(conflicts, fmt.Sprintf("%s %s is also recorded for %s", identLabel(of.kind), of.value, strings.Join(others, ", ")))
+			}
+		}
+		m.Confidence = min(0.99, round2(1-miss))
+		if o.Hints.Manufacturer != "" && d.Manufacturer != "" && m.By == store.IdentSerial {
+			if ok, _ := advisory.MatchVendor(o.Hints.Manufacturer, d.Manufacturer); !ok {
+				m.Confidence = min(m.Confidence, 0.8)
+				conflicts = append(conflicts, "reported manufacturer "+quote(o.Hints.Manufacturer)+" differs from the record's "+quote(d.Manufacturer))
+			}
+		}
+		m.Reason = identLabel(m.By) + " " + m.Value
+		if len(notes) > 0 {
+			m.Reason += "; also " + strings.Join(notes, ", ")
+		}
+		m.Conflicts = conflicts
+		return resolution{dev: d, match: m}
+	}
+	return resolution{}
+}
+
+// sameVendor narrows devices sharing a serial to those whose manufacturer
+// matches the observation's: serials are unique per manufacturer only.
+func (r *resolver) sameVendor(ids []int64, o *scan.Observation) []int64 {
+	vendor := o.Hints.Manufacturer
+	if vendor == "" {
+		vendor = o.Vendor
+	}
+	if vendor == "" {
+		return ids
+	}
+	var keep []int64
+	for _, id := range ids {
+		if d := r.device(id); d != nil {
+			if ok, _ := advisory.MatchVendor(vendor, d.Manufacturer); ok {
+				keep = append(keep, id)
+			}
+		}
+	}
+	if len(keep) == 0 {
+		return ids
+	}
+	return keep
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+func identLabel(k store.IdentKind) string {
+	switch k {
+	case store.IdentMAC:
+		return "MAC"
+	case store.IdentBLEAddress:
+		return "BLE address"
+	case store.IdentBLEName:
+		return "BLE name"
+	case store.IdentSerial:
+		return "serial"
+	case store.IdentHostname:
+		return "hostname"
+	case store.IdentIP:
+		return "IP"
+	case store.IdentUDI:
+		return "UDI"
+	case store.IdentCMDBID:
+		return "CMDB id"
+	}
+	return string(k)
+}
+
+// latest keeps the last observation of each key, in first-seen order.
+func latest(obs []scan.Observation) []scan.Observation {
+	idx := make(map[string]int, len(obs))
+	out := make([]scan.Observation, 0, len(obs))
+	for _, o := range obs {
+		k := o.Key()
+		if i, ok := idx[k]; ok {
+			out[i] = o
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, o)
+	}
+	return out
+}
+
+// nearbyOnly reports whether every observation is a BLE advertiser heard
+// only faintly.
+func nearbyOnly(obs []scan.Observation) bool {
+	for _, o := range obs {
+		if o.Source != scan.SourceBLE || o.BLE == nil || o.BLE.Placement != scan.Nearby {
+			return false
+		}
+	}
+	return len(obs) > 0
+}
+
+// Reconcile derives the findings of a room visit: one per device seen or
+// expected, one per unknown thing seen, each with the flags that apply.
+// A device seen by both BLE and IP is one finding with both
+// observations. Findings come in review order (Kinds), then by asset tag
+// or label.
+func Reconcile(in Input) []Finding {
+	r := &resolver{in: &in}
+	obs := latest(in.Observations)
+	expected := make(map[int64]*store.Device, len(in.Expected))
+	for i := range in.Expected {
+		expected[in.Expected[i].ID] = &in.Expected[i]
+	}
+	type seen struct {
+		dev   *store.Device
+		obs   []scan.Observation
+		match *Match
+	}
+	byDev := map[int64]*seen{}
+	var devOrder []int64
+	var unknown []Finding
+	unknownBy := map[string]int{} // strong hint -> index in unknown
+	dupSuspects := map[int64]string{}
+	for i := range obs {
+		o := &obs[i]
+		res := r.resolve(o)
+		switch {
+		case res.dev != nil:
+			s := byDev[res.dev.ID]
+			if s == nil {
+				s = &seen{dev: res.dev, match: res.match}
+				byDev[res.dev.ID] = s
+				devOrder = append(devOrder, res.dev.ID)
+			} else if res.match.Confidence > s.match.Confidence {
+				s.match = res.match
+			}
+			s.obs = append(s.obs, *o)
+		case len(res.claimants) > 0:
+			f := Finding{Kind: Unknown, Observations: []scan.Observation{*o}}
+			var tags []string
+			for _, c := range res.claimants {
+				f.Claimants = append(f.Claimants, *c)
+				tags = append(tags, c.AssetTag)
+				dupSuspects[c.ID] = identLabel(res.dupBy.kind) + " " + res.dupBy.value
+			}
+			if nearbyOnly(f.Observations) {
+				f.Kind = HeardNearby
+			}
+			f.Reason = fmt.Sprintf("%s %s is claimed by %d inventory records (%s): not guessing which; resolve the duplicate",
+				identLabel(res.dupBy.kind), res.dupBy.value, len(res.claimants), strings.Join(tags, ", "))
+			f.Flags = append(f.Flags, Flag{Kind: DuplicateIdentity, Severity: Warning, Rule: "one identifier, several records",
+				Evidence: map[string]string{"identifier": string(res.dupBy.kind), "value": res.dupBy.value, "records": strings.Join(tags, ", ")}})
+			unknown = append(unknown, f)
+		default:
+			key := unknownKey(o)
+			if j, ok := unknownBy[key]; ok && key != "" {
+				unknown[j].Observations = append(unknown[j].Observations, *o)
+				if unknown[j].Kind == HeardNearby && !nearbyOnly(unknown[j].Observations) {
+					unknown[j].Kind = Unknown
+				}
+				continue
+			}
+			f := Finding{Kind: Unknown, Observations: []scan.Observation{*o}}
+			if nearbyOnly(f.Observations) {
+				f.Kind = HeardNearby
+			}
+			if key != "" {
+				unknownBy[key] = len(unknown)
+			}
+			unknown = append(unknown, f)
+		}
+	}
+	fl := newFlagger(&in)
+	var out []Finding
+	for _, id := range devOrder {
+		s := byDev[id]
+		f := Finding{Device: s.dev, Observations: s.obs, Match: s.match}
+		_, isExpected := expected[id]
+		switch {
+		case nearbyOnly(s.obs) && isExpected:
+			f.Kind = HeardNearby
+			f.Reason = "expected here but heard only faintly: it may be next door"
+		case nearbyOnly(s.obs):
+			f.Kind = HeardNearby
+			f.Reason = "heard faintly: probably next door; " + recordedIn(s.dev)
+		case isExpected:
+			f.Kind = Verified
+		default:
+			f.Kind = MovedHere
+			f.Reason = recordedIn(s.dev)
+		}
+		if st := s.dev.Status; st != store.StatusInService && st != "" && f.Kind != HeardNearby {
+			f.Reason = joinReason(f.Reason, "recorded as "+strings.ReplaceAll(string(st), "_", " "))
+		}
+		f.Flags = append(f.Flags, fl.flags(s.dev, s.obs)...)
+		out = append(out, f)
+	}
+	for i := range in.Expected {
+		d := &in.Expected[i]
+		if _, ok := byDev[d.ID]; ok {
+			continue
+		}
+		if d.Status == store.StatusRetired || d.Status == store.StatusDisposed {
+			continue
+		}
+		f := Finding{Device: d}
+		if why, ok := dupSuspects[d.ID]; ok {
+			f.Kind, f.Reason = Unverified, "may be the unit whose "+why+" is claimed by several records"
+		} else if d.Status == store.StatusInRepair || d.Status == store.StatusLoaned {
+			f.Kind, f.Reason = Unverified, "recorded as "+strings.ReplaceAll(string(d.Status), "_", " ")+": not expected on the floor"
+		} else if ok, why := couldSee(d, &in); ok {
+			f.Kind, f.Reason = Missing, why
+		} else {
+			f.Kind, f.Reason = Unverified, why
+		}
+		f.Flags = fl.flags(d, nil)
+		out = append(out, f)
+	}
+	for i := range unknown {
+		f := &unknown[i]
+		if len(f.Claimants) == 0 {
+			f.Reason = unknownReason(f.Kind, f.Observations)
+			f.Candidates = in.Catalog.Candidates(&f.Observations[0], 3)
+		}
+	}
+	out = append(out, unknown...)
+	rank := map[Kind]int{}
+	for i, k := range Kinds {
+		rank[k] = i
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if rank[out[i].Kind] != rank[out[j].Kind] {
+			return rank[out[i].Kind] < rank[out[j].Kind]
+		}
+		return sortLabel(&out[i]) < sortLabel(&out[j])
+	})
+	return out
+}
+
+func sortLabel(f *Finding) string {
+	if f.Device != nil {
+		return f.Device.AssetTag
+	}
+	if len(f.Observations) > 0 {
+		return "~" + f.Observations[0].Key()
+	}
+	return "~"
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func recordedIn(d *store.Device) string {
+	if d.LocationKey == "" {
+		return "no room recorded"
+	}
+	return "recorded in " + d.LocationKey
+}
+
+// unknownKey groups unmatched observations that share a strong hint (a
+// BLE advertiser and an IP host reporting the same serial are one unit).
+func unknownKey(o *scan.Observation) string {
+	if s := NormalizeIdent(store.IdentSerial, o.Hints.Serial); s != "" {
+		return "serial:" + advisory.NormalizeVendor(o.Hints.Manufacturer) + ":" + s
+	}
+	if u := NormalizeIdent(store.IdentUDI, o.Hints.UDI); u != "" {
+		return "udi:" + u
+	}
+	return ""
+}
+
+// unknownReason summarises what is known of an unknown thing: vendor,
+// reported identity, services and ports.
+func unknownReason(k Kind, obs []scan.Observation) string {
+	var parts []string
+	if k == HeardNearby {
+		parts = append(parts, "heard faintly: probably next door")
+	} else {
+		parts = append(parts, "not in the inventory")
+	}
+	seen := map[string]bool{}
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			parts = append(parts, s)
+		}
+	}
+	for _, o := range obs {
+		if o.Hints.Manufacturer != "" || o.Hints.Model != "" {
+			add("reports " + strings.TrimSpace(o.Hints.Manufacturer+" "+o.Hints.Model))
+		}
+		if o.Hints.Serial != "" {
+			add("serial " + o.Hints.Serial)
+		}
+		if o.Vendor != "" {
+			if o.Source == scan.SourceBLE {
+				add("BLE company " + o.Vendor)
+			} else {
+				add("MAC vendor " + o.Vendor)
+			}
+		}
+		if o.BLE != nil && o.BLE.AddressType.Rotating() {
+			add("rotating BLE address")
+		}
+		if o.BLE != nil && len(o.BLE.Services) > 0 {
+			add("services " + strings.Join(o.BLE.Services, ","))
+		}
+		if len(o.Ports) > 0 {
+			ps := make([]string, len(o.Ports))
+			for i, p := range o.Ports {
+				ps[i] = fmt.Sprint(p)
+			}
+			add("ports " + strings.Join(ps, ","))
+		}
+		for _, fp := range o.Fingerprints {
+			add(fp.Kind)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// couldSee reports whether the sweeps that ran could have seen d here,
+// and says why (or why not).
+func couldSee(d *store.Device, in *Input) (bool, string) {
+	if in.Room.RFShielded {
+		return false, "RF-shielded room: a sweep from outside cannot see in; check by eye"
+	}
+	ipCapable := d.IP != "" || d.MAC != "" || d.Hostname != ""
+	bleCapable := d.BLEAddress != ""
+	for _, id := range d.Identifiers {
+		switch id.Kind {
+		case store.IdentBLEAddress, store.IdentBLEName:
+			bleCapable = true
+		case store.IdentMAC, store.IdentIP, store.IdentHostname:
+			ipCapable = true
+		}
+	}
+	if !ipCapable && !bleCapable {
+		return false, "no network or BLE identifier recorded: check by eye or barcode"
+	}
+	var why []string
+	if ipCapable {
+		switch {
+		case !in.Sweeps.IP:
+			why = append(why, "no IP sweep ran")
+		case d.IP != "" && d.MAC == "" && len(in.Sweeps.Nets) > 0 && !inNets(d.IP, in.Sweeps.Nets):
+			why = append(why, "recorded IP "+d.IP+" is outside the swept segments")
+		default:
+			return true, "not seen by the IP sweep"
+		}
+	}
+	if bleCapable {
+		if in.Sweeps.BLE {
+			return true, "not heard by the BLE sweep"
+		}
+		why = append(why, "no BLE sweep ran")
+	}
+	switch {
+	case ipCapable && !bleCapable:
+		return false, "IP-only device: " + strings.Join(why, "; ")
+	case bleCapable && !ipCapable:
+		return false, "BLE-only device: " + strings.Join(why, "; ")
+	}
+	return false, strings.Join(why, "; ")
+}
+
+func inNets(ip string, nets []netip.Prefix) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	for _, n := range nets {
+		if n.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
