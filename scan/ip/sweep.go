@@ -276,9 +276,12 @@ func (r *run) acquire(ctx context.Context, h *host) error {
 		return ctx.Err()
 	}
 	h.mu.Lock()
-	wait := time.Until(h.lastEnd.Add(r.cfg.Profile.Gap))
+	wait := time.Duration(0)
+	if !h.lastEnd.IsZero() {
+		wait = time.Until(h.lastEnd.Add(r.cfg.Profile.Gap))
+	}
 	h.mu.Unlock()
-	if !h.lastEnd.IsZero() && wait > 0 {
+	if wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
