@@ -96,7 +96,7 @@ func dechunk(b []byte) []byte {
 // Title returns the content of the first <title> element of an HTML page,
 // entities decoded, or "".
 func Title(body []byte) string {
-	lower := bytes.ToLower(body)
+	lower := asciiLower(body)
 	i := bytes.Index(lower, []byte("<title"))
 	if i < 0 {
 		return ""
@@ -111,6 +111,20 @@ func Title(body []byte) string {
 		end = min(len(body)-start, 4*MaxField)
 	}
 	return html.UnescapeString(string(body[start : start+end]))
+}
+
+// asciiLower lower-cases ASCII letters only, so that indices into the
+// result are indices into b (bytes.ToLower rewrites invalid UTF-8 and
+// changes the length: a fuzzing find).
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // httpFields turns a parsed response into fingerprint fields.
@@ -137,7 +151,7 @@ func complete(b []byte) bool {
 	if end < 0 {
 		return false
 	}
-	if bytes.Contains(bytes.ToLower(b[end:]), []byte("</title")) {
+	if bytes.Contains(asciiLower(b[end:]), []byte("</title")) {
 		return true
 	}
 	h, err := ParseHTTP(b)
