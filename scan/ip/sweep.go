@@ -119,6 +119,7 @@ type run struct {
 	lim      *rate.Limiter
 	plog     *packetLog
 	links    []link
+	own      map[netip.Addr]bool
 	ping     bool
 	canARP   atomic.Bool
 	warned   sync.Map
@@ -143,6 +144,7 @@ func (s *Sweeper) Sweep(ctx context.Context, out chan<- scan.Observation) error 
 		lim:   rate.NewLimiter(p.Rate, p.Burst),
 		plog:  &packetLog{w: s.cfg.PacketLog},
 		links: localLinks(),
+		own:   ownAddrs(),
 		ping:  !s.cfg.NoICMP && pingAvailable(),
 	}
 	r.canARP.Store(true)
@@ -158,6 +160,10 @@ func (s *Sweeper) Sweep(ctx context.Context, out chan<- scan.Observation) error 
 			}
 			if reason, ok := s.cfg.Exclude.Addr(a); ok {
 				r.logf("skip %v: excluded (%s)", a, reason)
+				return true
+			}
+			if r.own[a] {
+				r.logf("skip %v: this machine's own address", a)
 				return true
 			}
 			g.Go(func() error {
@@ -217,6 +223,24 @@ func localLinks() []link {
 				if p, err := netip.ParsePrefix(n.String()); err == nil && p.Addr().Is4() {
 					out = append(out, link{p.Masked(), i.Index})
 				}
+			}
+		}
+	}
+	return out
+}
+
+// ownAddrs returns this machine's own addresses: the technician's laptop
+// is not a device of the room.
+func ownAddrs() map[netip.Addr]bool {
+	out := map[netip.Addr]bool{}
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return out
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			if ip, ok := netip.AddrFromSlice(n.IP); ok {
+				out[ip.Unmap()] = true
 			}
 		}
 	}
