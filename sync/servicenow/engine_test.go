@@ -3,6 +3,7 @@ package servicenow_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/sync"
@@ -14,7 +15,9 @@ func TestRoundTrip(t *testing.T) {
 	for i, tag := range []string{"BME-1", "BME-2", "BME-3", "BME-4", "BME-5", "BME-6", "BME-7"} {
 		e.ci(tag, "SN"+tag, []string{"MAIN/3/3W-12", "MAIN/3/3W-14"}[i%2])
 	}
+	t0 := time.Now()
 	pr, _ := e.sync()
+	t.Log("first sync", time.Since(t0), e.client.Stats())
 	if pr.Records != 7 || pr.Created != 7 {
 		t.Fatalf("first pull = %+v", pr)
 	}
@@ -27,7 +30,9 @@ func TestRoundTrip(t *testing.T) {
 	}
 	// A local move is pushed; the server's record follows.
 	e.edit("BME-1", func(d *store.Device) { d.LocationKey = "MAIN/4/ICU-1"; d.FirmwareVersion = "2.0" })
+	t0 = time.Now()
 	_, ps := e.sync()
+	t.Log("second sync", time.Since(t0), e.client.Stats())
 	if ps.Acked != 1 {
 		t.Fatalf("push = %+v", ps)
 	}

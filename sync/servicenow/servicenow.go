@@ -287,17 +287,23 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 }
 
 // list GETs a table page and returns its rows.
+// An answer that does not parse (a proxy cutting it short) is read again
+// a few times: reads are safe to repeat.
 func (c *Connector) list(ctx context.Context, tableName string, q url.Values) ([]map[string]json.RawMessage, error) {
-	resp, err := c.cfg.Client.Do(ctx, transport.Request{Method: http.MethodGet, Path: "/api/now/table/" + tableName,
-		Query: q, Idempotent: true})
-	if err != nil {
-		return nil, fmt.Errorf("servicenow: %w", err)
+	for attempt := 0; ; attempt++ {
+		resp, err := c.cfg.Client.Do(ctx, transport.Request{Method: http.MethodGet, Path: "/api/now/table/" + tableName,
+			Query: q, Idempotent: true})
+		if err != nil {
+			return nil, fmt.Errorf("servicenow: %w", err)
+		}
+		rows, err := ParseTable(resp.Body)
+		if err == nil {
+			return rows, nil
+		}
+		if attempt >= 2 {
+			return nil, fmt.Errorf("servicenow: GET /api/now/table/%s: %w", tableName, err)
+		}
 	}
-	rows, err := ParseTable(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("servicenow: GET /api/now/table/%s: %w", tableName, err)
-	}
-	return rows, nil
 }
 
 // ParseTable decodes a Table API list answer, {"result":[{...}, ...]}.

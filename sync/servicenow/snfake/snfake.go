@@ -87,8 +87,9 @@ type Server struct {
 	// tests make concurrent central edits there.
 	BeforeList func()
 
-	mu      sync.Mutex
-	queue   []Fault
+	mu        sync.Mutex
+	queue     []Fault
+	postQueue []Fault
 	tables  map[string]*table
 	sources map[[2]string]string
 	history map[string]map[string][]Write
@@ -134,6 +135,14 @@ func (s *Server) Inject(fs ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queue = append(s.queue, fs...)
+}
+
+// InjectPost queues faults for the next POST requests (IRE and batch
+// calls), leaving reads alone.
+func (s *Server) InjectPost(fs ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.postQueue = append(s.postQueue, fs...)
 }
 
 // Stats returns the request counters.
@@ -313,6 +322,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := NoFault
 	if len(s.queue) > 0 {
 		f, s.queue = s.queue[0], s.queue[1:]
+	} else if len(s.postQueue) > 0 && r.Method == http.MethodPost {
+		f, s.postQueue = s.postQueue[0], s.postQueue[1:]
 	} else if s.FaultFunc != nil {
 		f = s.FaultFunc(r)
 	}
