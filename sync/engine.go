@@ -60,14 +60,14 @@ func (e *Engine) logf(format string, a ...any) {
 
 // PullReport sums up a pull.
 type PullReport struct {
-	Pages    int `json:"pages"`
-	Records  int `json:"records"`
-	Skipped  int `json:"skipped"`
-	Created  int `json:"created"`
-	Updated  int `json:"updated"`
-	Held     int `json:"held"`
-	Issues   int `json:"issues"`
-	Mark     Mark `json:"mark"`
+	Pages   int  `json:"pages"`
+	Records int  `json:"records"`
+	Skipped int  `json:"skipped"`
+	Created int  `json:"created"`
+	Updated int  `json:"updated"`
+	Held    int  `json:"held"`
+	Issues  int  `json:"issues"`
+	Mark    Mark `json:"mark"`
 }
 
 // Pull reads what changed on the server since the stored watermark and
@@ -355,13 +355,13 @@ type plan struct {
 	retry    bool
 
 	// Decisions of the merge.
-	send     map[string]string
-	agreed   map[string]string
-	take     map[string]string
-	raised   []Conflict
-	reopen   []Conflict
+	send      map[string]string
+	agreed    map[string]string
+	take      map[string]string
+	raised    []Conflict
+	reopen    []Conflict
 	delivered []int64
-	holds    bool
+	holds     bool
 }
 
 func (p *plan) id() string {

@@ -218,9 +218,9 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 		pos = cursor{} // re-read the overlap; the engine skips known versions
 	}
 	const (
-		fromPos    = iota // sys_updated_on >= pos.T, skipping what was delivered
-		inSecond          // sys_updated_on = pos.T, sys_id > pos.ID
-		afterSecond       // sys_updated_on > pos.T
+		fromPos     = iota // sys_updated_on >= pos.T, skipping what was delivered
+		inSecond           // sys_updated_on = pos.T, sys_id > pos.ID
+		afterSecond        // sys_updated_on > pos.T
 	)
 	mode := fromPos
 	for {

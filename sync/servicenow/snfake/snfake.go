@@ -90,11 +90,11 @@ type Server struct {
 	mu        sync.Mutex
 	queue     []Fault
 	postQueue []Fault
-	tables  map[string]*table
-	sources map[[2]string]string
-	history map[string]map[string][]Write
-	stats   Stats
-	seq     int
+	tables    map[string]*table
+	sources   map[[2]string]string
+	history   map[string]map[string][]Write
+	stats     Stats
+	seq       int
 }
 
 type table struct {
