@@ -22,7 +22,7 @@ import (
 )
 
 // startWard runs cfg's devices, moving ports up when not root.
-func startWard(t *testing.T, cfg ward.Config) *ward.Ward {
+func startWard(t testing.TB, cfg ward.Config) *ward.Ward {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		cfg.PortOffset = 20000
