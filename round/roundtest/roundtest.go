@@ -66,7 +66,7 @@ func Open(t testing.TB) *store.Store {
 		due := T0.AddDate(0, 0, -3)
 		for _, d := range []store.Device{
 			{AssetTag: "BME-1001", Serial: "AL-77", Manufacturer: "BD", Model: "Alaris 8015", LocationKey: Rooms[0],
-				MAC: "00:09:fb:00:00:01", FirmwareVersion: "9.1", NextPMDue: due},
+				MAC: "00:09:fb:00:00:01", FirmwareVersion: "11.0", NextPMDue: due},
 			{AssetTag: "BME-1002", Serial: "MX-42", Manufacturer: "Philips", Model: "IntelliVue MX450", LocationKey: Rooms[0],
 				MAC: "00:09:fb:00:00:02", NextAuditDue: due},
 			{AssetTag: "BME-1003", Serial: "AL-78", Manufacturer: "BD", Model: "Alaris 8015", LocationKey: Rooms[0],

@@ -1,0 +1,566 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/round"
+)
+
+// screenID names a screen.
+type screenID int
+
+const (
+	scrOverview screenID = iota
+	scrPicker
+	scrSweep
+	scrFindings
+	scrDetail
+	scrForm
+	scrSummary
+	scrSync
+)
+
+var screenNames = map[screenID]string{scrOverview: "overview", scrPicker: "picker", scrSweep: "sweep",
+	scrFindings: "findings", scrDetail: "detail", scrForm: "form", scrSummary: "summary", scrSync: "sync"}
+
+// page is one screen: a child model of the root.
+type page interface {
+	// Update handles a message meant for this screen.
+	Update(msg tea.Msg) tea.Cmd
+	// View renders the screen's body at its size.
+	View() string
+	// SetSize tells the screen the size of its body.
+	SetSize(width, height int)
+	// KeyMap is the screen's keys, for the help line.
+	KeyMap() help.KeyMap
+	// Typing reports that a text field has focus, so that letters and '?'
+	// go to it rather than to the global keys.
+	Typing() bool
+}
+
+// Model is the root model of the TUI.
+type Model struct {
+	c        *common
+	keys     globalKeys
+	help     help.Model
+	showHelp bool
+
+	overview *overviewPage
+	picker   *pickerPage
+	sweep    *sweepPage
+	findings *findingsPage
+	detail   *detailPage
+	form     *formPage
+	summary  *summaryPage
+	sync     *syncPage
+
+	stack   []screenID
+	status  string
+	isError bool
+	quit    bool
+	loaded  bool
+}
+
+// New returns the root model. ctx bounds every command it runs.
+func New(ctx context.Context, opts Options) *Model {
+	c := &common{ctx: ctx, opts: opts, eng: opts.Engine, isDark: true, prof: colorprofile.TrueColor,
+		width: 80, height: 24, saver: &resumeSaver{}}
+	if opts.Profile != 0 {
+		c.prof = opts.Profile
+	}
+	c.restyle()
+	m := &Model{c: c, keys: newGlobalKeys(), help: help.New(), stack: []screenID{scrOverview}}
+	m.overview = newOverview(c)
+	m.picker = newPicker(c)
+	m.sweep = newSweep(c)
+	m.findings = newFindings(c)
+	m.detail = newDetail(c)
+	m.form = newForm(c)
+	m.summary = newSummary(c)
+	m.sync = newSync(c)
+	m.help.Styles = c.styles.Help
+	m.layout()
+	return m
+}
+
+// Init loads the round and asks the terminal for its background colour.
+func (m *Model) Init() tea.Cmd {
+	return tea.Batch(m.c.loadRound(), tea.RequestBackgroundColor)
+}
+
+func (m *Model) page(id screenID) page {
+	switch id {
+	case scrPicker:
+		return m.picker
+	case scrSweep:
+		return m.sweep
+	case scrFindings:
+		return m.findings
+	case scrDetail:
+		return m.detail
+	case scrForm:
+		return m.form
+	case scrSummary:
+		return m.summary
+	case scrSync:
+		return m.sync
+	}
+	return m.overview
+}
+
+func (m *Model) top() screenID { return m.stack[len(m.stack)-1] }
+
+// push opens a screen on top of the current one; a screen already on the
+// stack is brought back to the top instead of opened twice.
+func (m *Model) push(id screenID) {
+	for i, s := range m.stack {
+		if s == id {
+			m.stack = m.stack[:i]
+			break
+		}
+	}
+	m.stack = append(m.stack, id)
+	m.layout()
+}
+
+func (m *Model) pop() {
+	if len(m.stack) > 1 {
+		m.stack = m.stack[:len(m.stack)-1]
+	}
+	m.layout()
+}
+
+// reset returns to the overview and opens the given screens on it.
+func (m *Model) reset(ids ...screenID) {
+	m.stack = append([]screenID{scrOverview}, ids...)
+	m.layout()
+}
+
+// chrome is the number of lines around the body: header, status, help.
+func (m *Model) chrome() int {
+	n := 3
+	if m.showHelp {
+		n += lipgloss.Height(m.help.View(m.page(m.top()).KeyMap())) - 1
+	}
+	return n
+}
+
+func (m *Model) layout() {
+	m.help.SetWidth(m.c.width)
+	m.help.ShowAll = m.showHelp
+	h := max(1, m.c.height-m.chrome())
+	for _, id := range []screenID{scrOverview, scrPicker, scrSweep, scrFindings, scrDetail, scrForm, scrSummary, scrSync} {
+		m.page(id).SetSize(m.c.width, h)
+	}
+}
+
+func (m *Model) setStatus(text string, err error) {
+	if err != nil {
+		m.status, m.isError = inert.String(err.Error()), true
+		return
+	}
+	m.status, m.isError = text, false
+}
+
+// resumeState describes where the technician is now.
+func (m *Model) resumeState() resumeState {
+	rs := resumeState{Screen: screenNames[m.top()]}
+	switch m.top() {
+	case scrForm:
+		rs.Screen = screenNames[scrDetail]
+		if m.form.from == scrFindings {
+			rs.Screen = screenNames[scrFindings]
+		}
+	case scrPicker:
+		rs.Screen = screenNames[scrOverview]
+	}
+	switch rs.Screen {
+	case "sweep":
+		rs.Room = m.sweep.room.Key
+	case "findings", "detail":
+		rs.Room = m.findings.visit.Room.Key
+		rs.VisitID = m.findings.visit.ID
+		if it, ok := m.findings.current(); ok {
+			rs.FindingID = it.ID
+		}
+		if rs.Screen == "detail" {
+			rs.FindingID = m.detail.item.ID
+		}
+		rs.Sort, rs.Filter, rs.Query = m.findings.sort, m.findings.filter, m.findings.query
+	default:
+		rs.Room = m.overview.selectedKey()
+	}
+	return rs
+}
+
+// Update routes a message: global keys and navigation here, the rest to
+// the screen it is for.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	cmd := m.update(msg)
+	return m, cmd
+}
+
+func (m *Model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.width, m.c.height = msg.Width, msg.Height
+		m.layout()
+		return nil
+	case tea.BackgroundColorMsg:
+		m.c.isDark = msg.IsDark()
+		m.c.restyle()
+		m.help.Styles = m.c.styles.Help
+		return nil
+	case tea.ColorProfileMsg:
+		if m.c.opts.Profile == 0 {
+			m.c.prof = msg.Profile
+			m.c.restyle()
+			m.help.Styles = m.c.styles.Help
+		}
+		return nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.PasteMsg:
+		// Pasted text only ever goes to a text field.
+		if m.page(m.top()).Typing() {
+			return m.page(m.top()).Update(msg)
+		}
+		return nil
+	case statusMsg:
+		m.setStatus(msg.text, msg.err)
+		return m.c.reloadRooms()
+
+	case roundMsg:
+		m.loaded = true
+		if msg.err != nil {
+			m.setStatus("", msg.err)
+			return nil
+		}
+		m.c.hasRound, m.c.round, m.c.rooms = true, msg.round, msg.rooms
+		m.overview.refresh()
+		return m.resume(msg.resume)
+	case noRoundMsg:
+		m.loaded = true
+		m.setStatus("", msg.err)
+		m.overview.floors = msg.floors
+		return nil
+	case roomsMsg:
+		if msg.err != nil {
+			m.setStatus("", msg.err)
+			return nil
+		}
+		m.c.rooms = msg.rooms
+		m.overview.refresh()
+		return nil
+	case createRoundMsg:
+		return m.c.createRound(msg.building, msg.floor)
+
+	case openRoomMsg:
+		m.setStatus("opening "+inert.String(msg.key)+"…", nil)
+		return m.c.openRoomFor(msg.key, nil, msg.resweep)
+	case roomMsg:
+		return m.openRoom(msg)
+	case visitMsg:
+		if msg.err != nil {
+			m.setStatus("", msg.err)
+			if m.top() == scrSweep {
+				m.sweep.finishing = false
+			}
+			return nil
+		}
+		m.findings.setVisit(msg.visit, msg.resume)
+		m.setStatus("", nil)
+		m.reset(scrFindings)
+		if msg.resume != nil && msg.resume.Screen == "detail" {
+			if it, ok := m.findings.current(); ok {
+				m.detail.set(m.findings.visit, it)
+				m.push(scrDetail)
+			}
+		}
+		return tea.Batch(m.c.reloadRooms(), m.c.saveResume(m.resumeState()))
+	case doneMsg:
+		if msg.err != nil {
+			m.setStatus("", msg.err)
+			return nil
+		}
+		m.reset()
+		m.overview.selectKey(msg.next)
+		m.setStatus("room done", nil)
+		return tea.Batch(m.c.reloadRooms(), m.c.saveResume(m.resumeState()))
+
+	case pushMsg:
+		m.push(msg.screen)
+		var cmd tea.Cmd
+		switch msg.screen {
+		case scrPicker:
+			cmd = m.picker.open()
+		case scrSummary:
+			cmd = m.summary.open()
+		case scrSync:
+			cmd = m.sync.open()
+		case scrDetail:
+			if it, ok := m.findings.current(); ok {
+				m.detail.set(m.findings.visit, it)
+			}
+		}
+		return tea.Batch(cmd, m.c.saveResume(m.resumeState()))
+	case popMsg:
+		m.pop()
+		return m.c.saveResume(m.resumeState())
+	case openFormMsg:
+		m.form.open(msg.kind, m.findings.visit, msg.item, m.top())
+		m.push(scrForm)
+		if msg.kind == "adopt" {
+			return m.c.loadModels()
+		}
+		return nil
+	case applyMsg:
+		m.setStatus("saving…", nil)
+		m.findings.pending = msg.item.ID
+		return m.c.apply(m.findings.visit, msg.item, msg.action)
+	case actionMsg:
+		return m.actionDone(msg)
+	}
+	// Everything else belongs to one screen.
+	switch msg.(type) {
+	case sweepStartedMsg, sweepEventsMsg, sweepTickMsg:
+		return m.sweep.Update(msg)
+	case roomIndexMsg:
+		return m.picker.Update(msg)
+	case modelsMsg:
+		return m.form.Update(msg)
+	case reportMsg, exportMsg:
+		if em, ok := msg.(exportMsg); ok {
+			if em.err != nil {
+				m.setStatus("", em.err)
+			} else {
+				m.setStatus("wrote "+strings.Join(em.paths, ", "), nil)
+			}
+		}
+		return m.summary.Update(msg)
+	case syncMsg:
+		return m.sync.Update(msg)
+	}
+	return m.page(m.top()).Update(msg)
+}
+
+func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if key.Matches(msg, m.keys.Quit) {
+		m.sweep.stop()
+		m.quit = true
+		return tea.Sequence(m.c.saveResume(m.resumeState()), tea.Quit)
+	}
+	p := m.page(m.top())
+	if !p.Typing() && key.Matches(msg, m.keys.Help) {
+		m.showHelp = !m.showHelp
+		m.layout()
+		return nil
+	}
+	if m.top() != scrForm {
+		m.status, m.isError = "", false
+	}
+	if m.top() == scrOverview && !p.Typing() && msg.String() == "q" {
+		m.quit = true
+		return tea.Sequence(m.c.saveResume(m.resumeState()), tea.Quit)
+	}
+	return p.Update(msg)
+}
+
+// openRoom shows a room that has been loaded: its findings when it has a
+// swept visit, else the sweep screen ready to start.
+func (m *Model) openRoom(msg roomMsg) tea.Cmd {
+	if msg.err != nil {
+		m.setStatus("", msg.err)
+		if m.top() == scrPicker {
+			m.picker.failed()
+		}
+		return m.c.reloadRooms()
+	}
+	m.setStatus("", nil)
+	reload := m.c.reloadRooms()
+	if !m.c.hasRound {
+		// The room opened a round of its own: load it first.
+		return tea.Sequence(m.c.loadRound(), send(openRoomMsg{key: msg.room.Key}))
+	}
+	if msg.visit.ID != 0 && msg.visit.Status != "open" && !msg.resweep {
+		m.findings.setVisit(msg.visit, msg.resume)
+		m.reset(scrFindings)
+		if msg.resume != nil && msg.resume.Screen == "detail" {
+			if it, ok := m.findings.current(); ok {
+				m.detail.set(msg.visit, it)
+				m.push(scrDetail)
+			}
+		}
+		return tea.Batch(reload, m.c.saveResume(m.resumeState()))
+	}
+	v := msg.visit
+	if msg.resweep {
+		v = round.Visit{}
+	}
+	m.sweep.prepare(msg.room, msg.sources, v)
+	m.reset(scrSweep)
+	m.overview.selectKey(msg.room.Key)
+	return tea.Batch(reload, m.c.saveResume(m.resumeState()))
+}
+
+// resume reopens the screen the technician left. A sweep is never
+// restarted by itself: the sweep screen waits for enter.
+func (m *Model) resume(rs resumeState) tea.Cmd {
+	m.overview.selectKey(rs.Room)
+	switch rs.Screen {
+	case "sweep":
+		if rs.Room != "" {
+			return m.c.openRoom(rs.Room, &rs)
+		}
+	case "findings", "detail":
+		if rs.VisitID != 0 {
+			return m.c.loadVisit(rs.VisitID, &rs)
+		}
+	case "summary":
+		m.push(scrSummary)
+		return m.summary.open()
+	case "sync":
+		m.push(scrSync)
+		return m.sync.open()
+	}
+	return nil
+}
+
+func (m *Model) actionDone(msg actionMsg) tea.Cmd {
+	m.findings.pending = 0
+	if msg.err != nil {
+		m.setStatus("", msg.err)
+		if m.top() == scrForm {
+			m.form.setErr(msg.err)
+		}
+		return nil
+	}
+	m.findings.replace(msg.item)
+	if m.detail.item.ID == msg.id {
+		m.detail.set(m.findings.visit, msg.item)
+	}
+	tag := msg.item.Action
+	if d := msg.item.Finding.Device; d != nil {
+		tag = d.AssetTag + ": " + msg.item.Action
+	}
+	m.setStatus("saved · "+inert.String(tag), nil)
+	if m.top() == scrForm {
+		m.pop()
+	}
+	if m.top() == scrFindings && (msg.kind == "confirm" || msg.kind == "move_here" || msg.kind == "mark_missing") {
+		m.findings.advance()
+	}
+	return tea.Batch(m.c.reloadRooms(), m.c.saveResume(m.resumeState()))
+}
+
+// View draws the header, the current screen, the status line and the help.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "rounds"
+	if m.c.hasRound {
+		v.WindowTitle = "rounds · " + inert.String(m.c.round.Name)
+	}
+	v.MouseMode = tea.MouseModeCellMotion
+	return v
+}
+
+func (m *Model) render() string {
+	if m.quit {
+		return ""
+	}
+	s := m.c.styles
+	w, h := m.c.width, m.c.height
+	var b strings.Builder
+	b.WriteString(m.header())
+	b.WriteByte('\n')
+	bodyH := max(1, h-m.chrome())
+	body := m.page(m.top()).View()
+	if !m.loaded {
+		body = s.Muted.Render("loading the round…")
+	}
+	b.WriteString(fit(body, w, bodyH))
+	b.WriteByte('\n')
+	status := m.status
+	if m.isError {
+		status = s.StatusErr.Render(ansi.Truncate("✗ "+status, w, "…"))
+	} else {
+		status = s.Status.Render(ansi.Truncate(status, w, "…"))
+	}
+	b.WriteString(status)
+	b.WriteByte('\n')
+	// The help bubble can overrun by an item near the edge: cut it.
+	hv := m.help.View(m.page(m.top()).KeyMap())
+	b.WriteString(fit(hv, w, lipgloss.Height(hv)))
+	return b.String()
+}
+
+func (m *Model) header() string {
+	s := m.c.styles
+	left := s.HeaderTitle.Render("rounds")
+	if m.c.opts.Demo {
+		left += " " + s.Demo.Render("DEMO")
+	}
+	if m.c.hasRound {
+		left += s.HeaderDim.Render(" · ") + s.Header.Render(inert.String(m.c.round.Name))
+		done := 0
+		for _, r := range m.c.rooms {
+			if r.Visit.Status == "done" {
+				done++
+			}
+		}
+		left += s.HeaderDim.Render(fmt.Sprintf(" · %d/%d rooms done", done, len(m.c.rooms)))
+	}
+	if crumb := m.crumb(); crumb != "" {
+		left += s.HeaderDim.Render(" · ") + s.Header.Render(crumb)
+	}
+	right := s.HeaderDim.Render(m.c.now().Local().Format("15:04"))
+	gap := m.c.width - lipgloss.Width(left) - lipgloss.Width(right)
+	if gap < 1 {
+		return ansi.Truncate(left, m.c.width, "…")
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+func (m *Model) crumb() string {
+	switch m.top() {
+	case scrPicker:
+		return "pick a room"
+	case scrSweep:
+		return inert.String(m.sweep.room.Key)
+	case scrFindings, scrDetail, scrForm:
+		return inert.String(m.findings.visit.Room.Key)
+	case scrSummary:
+		return "summary"
+	case scrSync:
+		return "sync"
+	}
+	return ""
+}
+
+// fit pads or cuts s to exactly h lines of at most w cells.
+func fit(s string, w, h int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > h {
+		lines = lines[:h]
+	}
+	for i, l := range lines {
+		if lipgloss.Width(l) > w {
+			lines[i] = ansi.Truncate(l, w, "")
+		}
+	}
+	for len(lines) < h {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines, "\n")
+}
