@@ -48,6 +48,9 @@ type VisitSummary struct {
 	Kinds map[string]int `json:"kinds,omitempty"`
 	// Acted counts findings the technician has acted on.
 	Acted int `json:"acted"`
+	// Open counts findings that call for an action (missing, moved here,
+	// unknown) and have none yet.
+	Open int `json:"open"`
 }
 
 // The visit statuses, as stored in visits.status.
@@ -210,7 +213,8 @@ func (s *Store) latestVisit(ctx context.Context, roundID, locID int64) (VisitSum
 		return v, translate(err)
 	}
 	v.StartedAt, v.FinishedAt = parseInstant(started), parseInstant(finished)
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, count(*), COALESCE(SUM(action <> ''), 0)
+	rows, err := s.db.QueryContext(ctx, `SELECT kind, count(*), COALESCE(SUM(action <> ''), 0),
+			COALESCE(SUM(action = '' AND kind IN ('missing', 'moved_here', 'unknown')), 0)
 		FROM findings WHERE visit_id = ? GROUP BY kind`, v.ID)
 	if err != nil {
 		return v, translate(err)
@@ -218,8 +222,8 @@ func (s *Store) latestVisit(ctx context.Context, roundID, locID int64) (VisitSum
 	defer rows.Close()
 	for rows.Next() {
 		var kind string
-		var n, acted int
-		if err := rows.Scan(&kind, &n, &acted); err != nil {
+		var n, acted, open int
+		if err := rows.Scan(&kind, &n, &acted, &open); err != nil {
 			return v, translate(err)
 		}
 		if v.Kinds == nil {
@@ -227,6 +231,7 @@ func (s *Store) latestVisit(ctx context.Context, roundID, locID int64) (VisitSum
 		}
 		v.Kinds[kind] = n
 		v.Acted += acted
+		v.Open += open
 	}
 	return v, translate(rows.Err())
 }
