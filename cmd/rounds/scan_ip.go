@@ -12,9 +12,11 @@ import (
 
 	"github.com/biomed-rounds/rounds/scan"
 	"github.com/biomed-rounds/rounds/scan/ip"
+	"github.com/biomed-rounds/rounds/store"
 )
 
-// newIPSweeper builds the IP sweep from the options: the --net segments,
+// newIPSweeper builds the IP sweep from the options: the --net segments
+// (or, without them, the segments configured for --room),
 // the profile (--profile, else the configuration's, else safe), and the
 // exclusions from the configuration, --exclude, and the inventory's
 // addresses of the excluded device classes.
@@ -35,6 +37,26 @@ func newIPSweeper(cmd *cobra.Command, a *app, o scanOptions) (scan.Sweeper, erro
 			p = netip.PrefixFrom(addr, addr.BitLen())
 		}
 		nets = append(nets, p)
+	}
+	if len(nets) == 0 && o.room != "" {
+		// No --net: the segments configured for the room.
+		st, err := a.store(ctx)
+		if err != nil {
+			return nil, err
+		}
+		loc, err := st.Location(ctx, o.room)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, usagef("--room %q: no such room", o.room)
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, seg := range loc.Segments {
+			nets = append(nets, seg.CIDR)
+		}
+		if len(nets) == 0 {
+			return nil, usagef("room %s has no network segment configured; give --net CIDR", loc.Key)
+		}
 	}
 	profile := o.profile
 	if !cmd.Flags().Changed("profile") && cfg.Scan.Profile != "" {
