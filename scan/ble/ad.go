@@ -73,6 +73,8 @@ type AD struct {
 
 	// Bad counts structures and fields skipped as malformed.
 	Bad int
+	// terminated is set when a zero length ended the data early.
+	terminated bool
 }
 
 // Parse parses AD structures from b into ad, replacing what it held. It
@@ -85,6 +87,7 @@ func (ad *AD) Parse(b []byte) {
 		if l == 0 {
 			// A zero length ends the significant part; what follows
 			// must be zero padding.
+			ad.terminated = true
 			for _, c := range b[1:] {
 				if c != 0 {
 					ad.Bad++

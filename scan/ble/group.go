@@ -97,8 +97,9 @@ func (r *Room) feature(tr *tracked, k layoutKey, v []byte) {
 		}
 		if !bytes.Equal(f.first, v) {
 			for j := range v {
-				if v[j] != f.first[j] {
+				if v[j] != f.first[j] && !f.lay.mask[j] {
 					f.lay.mask[j] = true
+					r.maskGen++
 				}
 			}
 		}
@@ -110,6 +111,16 @@ func (r *Room) feature(tr *tracked, k layoutKey, v []byte) {
 		r.layouts[k] = lay
 	}
 	tr.feats = append(tr.feats, feature{key: k, lay: lay, first: bytes.Clone(v)})
+	tr.sigOK = false
+}
+
+// signatureOf returns the address's signature, recomputing it only when
+// the address gained a feature or some mask changed since.
+func (r *Room) signatureOf(tr *tracked) uint64 {
+	if !tr.sigOK || tr.sigGen != r.maskGen {
+		tr.sig, tr.sigGen, tr.sigOK = signature(tr), r.maskGen, true
+	}
+	return tr.sig
 }
 
 // signature hashes an address's features with volatile positions masked.
@@ -160,7 +171,7 @@ func (r *Room) group(live []*tracked) []group {
 			out = append(out, group{addrs: []*tracked{tr}})
 			continue
 		}
-		s := signature(tr)
+		s := r.signatureOf(tr)
 		if _, ok := buckets[s]; !ok {
 			sigs = append(sigs, s)
 		}

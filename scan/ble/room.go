@@ -54,6 +54,7 @@ type Room struct {
 	layouts map[layoutKey]*layout
 	ad      AD
 	badAD   int
+	maskGen uint64 // counts changes to any layout mask
 	dis     map[[6]byte]disResult
 }
 
@@ -100,7 +101,10 @@ type tracked struct {
 	txExt       int8
 	txExtValid  bool
 
-	feats []feature // stable-payload features (rotating addresses only)
+	feats  []feature // stable-payload features (rotating addresses only)
+	sig    uint64    // cached signature, valid when sigOK and sigGen is current
+	sigGen uint64
+	sigOK  bool
 }
 
 // Add accounts one advertising report heard at t. It copies what it keeps.
@@ -196,7 +200,11 @@ func (r *Room) observe(g group) scan.Observation {
 			b.Addresses = append(b.Addresses, FormatAddr(tr.addr))
 		}
 	}
-	var hist [256]uint32
+	// A single address's histogram is used as is; a group's are summed.
+	hist := &g.addrs[0].hist
+	if len(g.addrs) > 1 {
+		hist = new([256]uint32)
+	}
 	var n int
 	var s0, s1 time.Time
 	for _, tr := range g.addrs {
@@ -204,8 +212,10 @@ func (r *Room) observe(g group) scan.Observation {
 		if tr.first.Before(b.FirstSeen) {
 			b.FirstSeen = tr.first
 		}
-		for i, c := range tr.hist {
-			hist[i] += c
+		if len(g.addrs) > 1 {
+			for i, c := range tr.hist {
+				hist[i] += c
+			}
 		}
 		n += tr.rssiN
 		if tr.strong {
@@ -217,7 +227,7 @@ func (r *Room) observe(g group) scan.Observation {
 			}
 		}
 	}
-	b.RSSIMax, b.RSSIMedian = histStats(&hist, n)
+	b.RSSIMax, b.RSSIMedian = histStats(hist, n)
 	if n == 0 {
 		b.RSSI = 0
 	}
@@ -233,11 +243,16 @@ func (r *Room) observe(g group) scan.Observation {
 	// Payload facts: the latest address first, the others fill gaps in
 	// the name and services; manufacturer and service data, which carry
 	// counters and readings, come from the latest address only.
-	order := append([]*tracked{latest}, g.addrs...)
 	var f facts
-	for i, tr := range order {
-		f.add(&r.ad, tr.adv, i == 0)
-		f.add(&r.ad, tr.rsp, i == 0)
+	for i := -1; i < len(g.addrs); i++ {
+		tr := latest
+		if i >= 0 {
+			if tr = g.addrs[i]; tr == latest {
+				continue
+			}
+		}
+		f.add(&r.ad, tr.adv, i < 0)
+		f.add(&r.ad, tr.rsp, i < 0)
 		if !f.hasTx && tr.txExtValid {
 			t := int(tr.txExt)
 			f.tx, f.hasTx = &t, true
@@ -249,7 +264,7 @@ func (r *Room) observe(g group) scan.Observation {
 	if len(b.ManufacturerData) > 0 {
 		ob.Vendor = b.ManufacturerData[0].Company
 	}
-	for _, tr := range order {
+	for _, tr := range g.addrs {
 		if d, ok := r.dis[tr.addr]; ok {
 			ob.Hints = d.hints
 			ob.Fingerprints = append(ob.Fingerprints, d.fp)

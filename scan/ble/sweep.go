@@ -15,8 +15,10 @@ import (
 )
 
 // tick is how often, in capture or wall time, the sources look for new or
-// changed advertisers to report.
-const tick = 500 * time.Millisecond
+// changed advertisers to report: often enough for a person watching the
+// list, rarely enough that a ward of tags costs little (see
+// BenchmarkWardSecond).
+const tick = time.Second
 
 // emitter sends observations that changed since they were last sent.
 type emitter struct {

@@ -390,7 +390,7 @@ func Room(rotate time.Duration) []Device {
 			Appearance: 0x0381, Manufacturer: []Manufacturer{{Company: 0x020e, Data: []byte{0x01, 0x00, 0x00}}}},
 		{Label: "infusion", Addr: "F0:B5:D1:88:21:07", AddrType: scan.AddrPublic, Interval: time.Second,
 			RSSI: -52, Jitter: 3, Connectable: true, Name: "INFUSION-PUMP 2231", Extended: true, TxPower: txp(0),
-			Service128: "6e400001-b5a3-f393-e0a9-e50e24dcca9e",
+			Service128:   "6e400001-b5a3-f393-e0a9-e50e24dcca9e",
 			Manufacturer: []Manufacturer{{Company: 0x0059, Data: []byte{0x49, 0x50, 0x22, 0x31}}}},
 		{Label: "insulin", AddrType: scan.AddrResolvable, Rotate: rotate, Interval: time.Second,
 			RSSI: -60, Jitter: 4, Connectable: true, Name: "tslim X2 ***781", Services: []uint16{0x183a},
