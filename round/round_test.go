@@ -345,3 +345,29 @@ func TestReport(t *testing.T) {
 		t.Errorf("latest visit %+v, %v", lv, err)
 	}
 }
+
+func TestStoreReconciler(t *testing.T) {
+	e, rd := engine(t)
+	e.Reconcile = &round.StoreReconciler{Store: e.Store}
+	v := sweptVisit(t, e, rd)
+	kinds := map[reconcile.Kind][]string{}
+	for _, it := range v.Items {
+		tag := ""
+		if it.Finding.Device != nil {
+			tag = it.Finding.Device.AssetTag
+		}
+		kinds[it.Finding.Kind] = append(kinds[it.Finding.Kind], tag)
+	}
+	if len(kinds[reconcile.Verified]) != 2 || len(kinds[reconcile.MovedHere]) != 1 || kinds[reconcile.MovedHere][0] != "BME-1004" ||
+		len(kinds[reconcile.Missing]) != 1 || kinds[reconcile.Missing][0] != "BME-1003" || len(kinds[reconcile.Unknown]) != 2 {
+		t.Fatalf("findings %v", kinds)
+	}
+	pump := item(t, v, reconcile.Verified, "BME-1001")
+	var fw bool
+	for _, f := range pump.Finding.Flags {
+		fw = fw || f.Kind == reconcile.FirmwareBelowMin
+	}
+	if !fw {
+		t.Errorf("BME-1001 flags %+v, want firmware below minimum", pump.Finding.Flags)
+	}
+}

@@ -1,0 +1,104 @@
+package round
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/biomed-rounds/rounds/reconcile"
+	"github.com/biomed-rounds/rounds/reconcile/advisory"
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// StoreReconciler feeds package reconcile from the store for one visit:
+// the room's expected devices with their identifiers, an identifier index
+// built from only the rows the observations' identifiers find (a
+// store-backed index equivalent, for these observations, to one over the
+// whole inventory), the catalog, and the advisories and recalls.
+type StoreReconciler struct {
+	Store *store.Store
+	// Advisories returns the advisory and recall matcher; nil means none
+	// are loaded.
+	Advisories func(ctx context.Context) (*advisory.Matcher, error)
+	Policy     reconcile.Policy
+}
+
+// Reconcile implements Reconciler.
+func (r *StoreReconciler) Reconcile(ctx context.Context, room store.Location, obs []scan.Observation, swept Swept, now time.Time) ([]reconcile.Finding, error) {
+	st := r.Store
+	inRoom, err := st.DevicesInRoom(ctx, room.Key)
+	if err != nil {
+		return nil, fmt.Errorf("expected devices: %w", err)
+	}
+	// Expected devices with their extra identifiers (BLE name patterns,
+	// UDIs), which decide whether a sweep could have seen them.
+	expected := make([]store.Device, 0, len(inRoom))
+	for _, d := range inRoom {
+		if d.Status == store.StatusRetired || d.Status == store.StatusDisposed {
+			continue
+		}
+		full, err := st.Device(ctx, d.AssetTag)
+		if err != nil {
+			return nil, fmt.Errorf("expected device %s: %w", d.AssetTag, err)
+		}
+		expected = append(expected, full)
+	}
+	b := reconcile.NewIndexBuilder(8 * (len(expected) + len(obs)))
+	devs := map[int64]*store.Device{}
+	add := func(d store.Device) {
+		if _, ok := devs[d.ID]; ok {
+			return
+		}
+		dd := d
+		devs[d.ID] = &dd
+		b.AddDevice(&dd)
+	}
+	for _, d := range expected {
+		add(d)
+	}
+	for _, n := range reconcile.Needles(obs) {
+		ds, err := st.DevicesByIdentifier(ctx, n.Kind, n.Value)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s %s: %w", n.Kind, n.Value, err)
+		}
+		for _, d := range ds {
+			if _, ok := devs[d.ID]; ok {
+				continue
+			}
+			full, err := st.Device(ctx, d.AssetTag)
+			if err != nil {
+				return nil, err
+			}
+			add(full)
+		}
+	}
+	models, err := st.Models(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: %w", err)
+	}
+	var adv *advisory.Matcher
+	if r.Advisories != nil {
+		if adv, err = r.Advisories(ctx); err != nil {
+			return nil, fmt.Errorf("advisories: %w", err)
+		}
+	}
+	var nets []netip.Prefix
+	for _, sg := range room.Segments {
+		nets = append(nets, sg.CIDR)
+	}
+	in := reconcile.Input{
+		Room:         room,
+		Expected:     expected,
+		Index:        b.Build(),
+		Devices:      devs,
+		Observations: obs,
+		Catalog:      reconcile.NewCatalog(models),
+		Advisories:   adv,
+		Policy:       r.Policy,
+		Sweeps:       reconcile.Sweeps{IP: swept.IP, BLE: swept.BLE, Nets: nets},
+		Now:          now,
+	}
+	return reconcile.Reconcile(in), nil
+}
