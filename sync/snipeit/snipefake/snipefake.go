@@ -1,0 +1,776 @@
+package snipefake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault is a failure injected into one request.
+type Fault int
+
+// The faults.
+const (
+	NoFault Fault = iota
+	// Throttle answers 429 with Retry-After.
+	Throttle
+	// Unavailable answers 503 without acting.
+	Unavailable
+	// InternalError answers 500 without acting.
+	InternalError
+	// DropAfterCommit acts, then closes the connection without answering.
+	DropAfterCommit
+	// Slow waits SlowDelay before acting.
+	Slow
+	// Malformed acts, then answers 200 with truncated JSON.
+	Malformed
+	// StatusError answers HTTP 200 with "status":"error" without acting.
+	StatusError
+)
+
+func (f Fault) String() string {
+	return [...]string{"none", "throttle", "unavailable", "internal-error", "drop-after-commit", "slow",
+		"malformed", "status-error"}[f]
+}
+
+// Asset is a hardware row.
+type Asset struct {
+	ID         int
+	Tag        string
+	Name       string
+	Serial     string
+	ModelID    int
+	StatusID   int
+	LocationID int
+	Notes      string
+	// LastAudit is a datetime "YYYY-MM-DD hh:mm:ss", NextAudit a date.
+	LastAudit, NextAudit string
+	// Custom holds custom fields by database column (_snipeit_...).
+	Custom               map[string]string
+	CreatedAt, UpdatedAt string
+	// Audits counts audits recorded for the asset.
+	Audits int
+}
+
+// Write is one change of one asset field.
+type Write struct {
+	Value string
+	// By is "api" for authenticated API calls, "central" for Edit.
+	By string
+}
+
+type named struct {
+	ID             int
+	Name           string
+	ManufacturerID int
+	Type           string
+}
+
+// Stats counts requests by kind.
+type Stats struct {
+	Requests, Lists, Gets, Patches, Creates, Audits, Throttled int
+}
+
+// Server is a fake Snipe-IT. Configure its exported fields before use.
+type Server struct {
+	// Token enables bearer authentication.
+	Token string
+	// PerMinute is the throttle (default 120; negative disables it).
+	PerMinute int
+	// MaxLimit caps the limit parameter (default 500).
+	MaxLimit int
+	// Latency is added to every request; SlowDelay is how long Slow waits.
+	Latency, SlowDelay time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// FaultFunc picks a fault for requests not served from the queue.
+	FaultFunc func(r *http.Request) Fault
+	// BeforeList runs before a hardware list is served, outside the lock.
+	BeforeList func()
+
+	mu        sync.Mutex
+	queue     []Fault
+	writeQ    []Fault
+	assets    map[int]*Asset
+	models    map[int]*named
+	makers    map[int]*named
+	locations map[int]*named
+	statuses  map[int]*named
+	history   map[int]map[string][]Write
+	nextID    int
+	window    time.Time
+	used      int
+	stats     Stats
+}
+
+// New returns a Snipe-IT with the default status labels.
+func New() *Server {
+	s := &Server{assets: map[int]*Asset{}, models: map[int]*named{}, makers: map[int]*named{},
+		locations: map[int]*named{}, statuses: map[int]*named{}, history: map[int]map[string][]Write{}}
+	for _, l := range []struct{ name, typ string }{{"Ready to Deploy", "deployable"}, {"Pending", "pending"},
+		{"Out for Repair", "undeployable"}, {"Lost/Stolen", "undeployable"}, {"Archived", "archived"}} {
+		s.nextID++
+		s.statuses[s.nextID] = &named{ID: s.nextID, Name: l.name, Type: l.typ}
+	}
+	return s
+}
+
+// Start serves s on a local test server.
+func (s *Server) Start() *httptest.Server { return httptest.NewServer(s) }
+
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+const stamp = "2006-01-02 15:04:05"
+
+// Inject queues faults for the next requests; InjectWrite for the next
+// PATCH and POST requests only.
+func (s *Server) Inject(fs ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queue = append(s.queue, fs...)
+}
+
+// InjectWrite queues faults for the next writes (PATCH, POST).
+func (s *Server) InjectWrite(fs ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writeQ = append(s.writeQ, fs...)
+}
+
+// Stats returns the counters.
+func (s *Server) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stats
+}
+
+// AddLocation, AddManufacturer and AddModel create reference rows and
+// return their ids.
+func (s *Server) AddLocation(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	s.locations[s.nextID] = &named{ID: s.nextID, Name: name}
+	return s.nextID
+}
+
+// AddModel creates a model of a manufacturer (created if new).
+func (s *Server) AddModel(manufacturer, name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mid := 0
+	for _, m := range s.makers {
+		if m.Name == manufacturer {
+			mid = m.ID
+		}
+	}
+	if mid == 0 {
+		s.nextID++
+		mid = s.nextID
+		s.makers[mid] = &named{ID: mid, Name: manufacturer}
+	}
+	s.nextID++
+	s.models[s.nextID] = &named{ID: s.nextID, Name: name, ManufacturerID: mid}
+	return s.nextID
+}
+
+// StatusID returns the id of a status label by name.
+func (s *Server) StatusID(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.statuses {
+		if l.Name == name {
+			return l.ID
+		}
+	}
+	return 0
+}
+
+// Put inserts an asset as a central user and returns its id.
+func (s *Server) Put(a Asset) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.insert(a, "central")
+}
+
+func (s *Server) insert(a Asset, by string) int {
+	s.nextID++
+	a.ID = s.nextID
+	if a.Custom == nil {
+		a.Custom = map[string]string{}
+	}
+	now := s.now().Format(stamp)
+	if a.UpdatedAt == "" {
+		a.UpdatedAt = now
+	}
+	a.CreatedAt = a.UpdatedAt
+	s.assets[a.ID] = &a
+	for f, v := range fieldsOf(&a) {
+		s.record(a.ID, f, v, by)
+	}
+	return a.ID
+}
+
+func fieldsOf(a *Asset) map[string]string {
+	m := map[string]string{"asset_tag": a.Tag, "serial": a.Serial, "model_id": strconv.Itoa(a.ModelID),
+		"status_id": strconv.Itoa(a.StatusID), "location_id": strconv.Itoa(a.LocationID), "notes": a.Notes,
+		"next_audit_date": a.NextAudit, "name": a.Name}
+	for k, v := range a.Custom {
+		m[k] = v
+	}
+	return m
+}
+
+func (s *Server) record(id int, field, value, by string) {
+	h := s.history[id]
+	if h == nil {
+		h = map[string][]Write{}
+		s.history[id] = h
+	}
+	h[field] = append(h[field], Write{Value: value, By: by})
+}
+
+// Edit changes an asset as a central user. Keys are PATCH field names.
+func (s *Server) Edit(id int, fields map[string]string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.assets[id]
+	if !ok {
+		return false
+	}
+	s.apply(a, fields, "central")
+	return true
+}
+
+// apply writes PATCH fields and bumps updated_at when something changed.
+func (s *Server) apply(a *Asset, fields map[string]string, by string) map[string][]string {
+	errs := map[string][]string{}
+	before := fieldsOf(a)
+	for k, v := range fields {
+		switch k {
+		case "asset_tag":
+			for _, o := range s.assets {
+				if o.ID != a.ID && o.Tag == v {
+					errs[k] = append(errs[k], "The asset tag must be unique.")
+				}
+			}
+			if len(errs[k]) == 0 {
+				a.Tag = v
+			}
+		case "name":
+			a.Name = v
+		case "serial":
+			a.Serial = v
+		case "notes":
+			a.Notes = v
+		case "next_audit_date":
+			a.NextAudit = v
+		case "model_id", "status_id", "location_id", "rtd_location_id":
+			n, err := strconv.Atoi(v)
+			if err != nil && v != "" {
+				errs[k] = append(errs[k], "The "+k+" must be an integer.")
+				continue
+			}
+			switch k {
+			case "model_id":
+				if _, ok := s.models[n]; !ok {
+					errs[k] = append(errs[k], "The selected model id is invalid.")
+					continue
+				}
+				a.ModelID = n
+			case "status_id":
+				if _, ok := s.statuses[n]; !ok {
+					errs[k] = append(errs[k], "The selected status id is invalid.")
+					continue
+				}
+				a.StatusID = n
+			case "location_id":
+				if _, ok := s.locations[n]; !ok && n != 0 {
+					errs[k] = append(errs[k], "The selected location id is invalid.")
+					continue
+				}
+				a.LocationID = n
+			}
+		default:
+			if strings.HasPrefix(k, "_snipeit_") {
+				a.Custom[k] = v
+			}
+		}
+	}
+	changed := false
+	for f, v := range fieldsOf(a) {
+		if before[f] != v {
+			changed = true
+			s.record(a.ID, f, v, by)
+		}
+	}
+	if changed {
+		a.UpdatedAt = s.now().Format(stamp)
+	}
+	return errs
+}
+
+// Asset returns a copy of an asset.
+func (s *Server) Asset(id int) (Asset, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.assets[id]
+	if !ok {
+		return Asset{}, false
+	}
+	c := *a
+	c.Custom = map[string]string{}
+	for k, v := range a.Custom {
+		c.Custom[k] = v
+	}
+	return c, true
+}
+
+// Assets returns copies of all assets, by id.
+func (s *Server) Assets() []Asset {
+	s.mu.Lock()
+	ids := make([]int, 0, len(s.assets))
+	for id := range s.assets {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	sort.Ints(ids)
+	var out []Asset
+	for _, id := range ids {
+		if a, ok := s.Asset(id); ok {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// History returns the writes of one field of an asset.
+func (s *Server) History(id int, field string) []Write {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Write(nil), s.history[id][field]...)
+}
+
+// LocationName returns a location's name by id.
+func (s *Server) LocationName(id int) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.locations[id]; ok {
+		return l.Name
+	}
+	return ""
+}
+
+// LocationID returns a location's id by name.
+func (s *Server) LocationID(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range s.locations {
+		if l.Name == name {
+			return l.ID
+		}
+	}
+	return 0
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// fail answers as Snipe-IT does: HTTP 200, "status":"error".
+func fail(w http.ResponseWriter, messages any) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "error", "messages": messages, "payload": nil})
+}
+
+func success(w http.ResponseWriter, msg string, payload any) {
+	writeJSON(w, http.StatusOK, map[string]any{"status": "success", "messages": msg, "payload": payload})
+}
+
+// ServeHTTP implements the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.Latency > 0 {
+		time.Sleep(s.Latency)
+	}
+	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthenticated."})
+		return
+	}
+	s.mu.Lock()
+	s.stats.Requests++
+	f := NoFault
+	write := r.Method == http.MethodPatch || r.Method == http.MethodPost
+	switch {
+	case len(s.queue) > 0:
+		f, s.queue = s.queue[0], s.queue[1:]
+	case write && len(s.writeQ) > 0:
+		f, s.writeQ = s.writeQ[0], s.writeQ[1:]
+	case s.FaultFunc != nil:
+		f = s.FaultFunc(r)
+	}
+	limit := s.PerMinute
+	if limit == 0 {
+		limit = 120
+	}
+	retry := 0
+	if limit > 0 {
+		now := s.now()
+		if now.Sub(s.window) >= time.Minute {
+			s.window, s.used = now, 0
+		}
+		s.used++
+		if s.used > limit {
+			retry = int(time.Minute-now.Sub(s.window))/int(time.Second) + 1
+			s.stats.Throttled++
+		}
+	}
+	s.mu.Unlock()
+	if retry > 0 || f == Throttle {
+		if retry == 0 {
+			retry = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(retry))
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"status": "error", "messages": "Too Many Requests", "payload": nil})
+		return
+	}
+	switch f {
+	case Unavailable:
+		w.WriteHeader(http.StatusServiceUnavailable)
+		return
+	case InternalError:
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Server Error"})
+		return
+	case StatusError:
+		fail(w, "The server is in maintenance mode.")
+		return
+	case Slow:
+		d := s.SlowDelay
+		if d <= 0 {
+			d = 2 * time.Second
+		}
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	rec := httptest.NewRecorder()
+	s.route(rec, r, body)
+	switch f {
+	case DropAfterCommit:
+		if hj, ok := w.(http.Hijacker); ok {
+			if conn, _, err := hj.Hijack(); err == nil {
+				conn.Close()
+				return
+			}
+		}
+	case Malformed:
+		w.WriteHeader(http.StatusOK)
+		b := rec.Body.Bytes()
+		w.Write(b[:len(b)/2])
+		return
+	}
+	for k, vs := range rec.Header() {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(rec.Code)
+	w.Write(rec.Body.Bytes())
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
+	p := strings.TrimPrefix(r.URL.Path, "/api/v1")
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	switch {
+	case r.Method == http.MethodGet && p == "/hardware":
+		if s.BeforeList != nil {
+			s.BeforeList()
+		}
+		s.list(w, r)
+	case r.Method == http.MethodGet && len(parts) == 3 && parts[0] == "hardware" && parts[1] == "bytag":
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.stats.Gets++
+		for _, a := range s.assets {
+			if a.Tag == parts[2] {
+				writeJSON(w, http.StatusOK, s.render(a))
+				return
+			}
+		}
+		fail(w, "Asset does not exist.")
+	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "hardware":
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.stats.Gets++
+		id, _ := strconv.Atoi(parts[1])
+		if a, ok := s.assets[id]; ok {
+			writeJSON(w, http.StatusOK, s.render(a))
+			return
+		}
+		fail(w, "Asset does not exist.")
+	case (r.Method == http.MethodPatch || r.Method == http.MethodPut) && len(parts) == 2 && parts[0] == "hardware":
+		s.patch(w, parts[1], body)
+	case r.Method == http.MethodPost && p == "/hardware":
+		s.create(w, body)
+	case r.Method == http.MethodPost && len(parts) == 3 && parts[0] == "hardware" && parts[2] == "audit":
+		s.audit(w, parts[1], body)
+	case r.Method == http.MethodGet && (p == "/locations" || p == "/models" || p == "/statuslabels"):
+		s.names(w, r, p)
+	default:
+		writeJSON(w, http.StatusNotFound, map[string]any{"status": "error", "messages": "404 endpoint not found", "payload": nil})
+	}
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	max := s.MaxLimit
+	if max <= 0 {
+		max = 500
+	}
+	limit, _ := strconv.Atoi(q.Get("limit"))
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > max {
+		limit = max
+	}
+	offset, _ := strconv.Atoi(q.Get("offset"))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Lists++
+	all := make([]*Asset, 0, len(s.assets))
+	for _, a := range s.assets {
+		all = append(all, a)
+	}
+	key := func(a *Asset) string { return fmt.Sprintf("%010d", a.ID) }
+	switch q.Get("sort") {
+	case "updated_at":
+		key = func(a *Asset) string { return a.UpdatedAt + fmt.Sprintf("%010d", a.ID) }
+	case "asset_tag":
+		key = func(a *Asset) string { return a.Tag }
+	}
+	desc := q.Get("order") == "desc"
+	sort.Slice(all, func(i, j int) bool {
+		if desc {
+			return key(all[i]) > key(all[j])
+		}
+		return key(all[i]) < key(all[j])
+	})
+	rows := []map[string]any{}
+	for i := offset; i < len(all) && i < offset+limit; i++ {
+		rows = append(rows, s.render(all[i]))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": len(all), "rows": rows})
+}
+
+func ref(m map[int]*named, id int) any {
+	if n, ok := m[id]; ok {
+		return map[string]any{"id": n.ID, "name": n.Name}
+	}
+	return nil
+}
+
+// render is the asset transformer's shape.
+func (s *Server) render(a *Asset) map[string]any {
+	out := map[string]any{"id": a.ID, "name": a.Name, "asset_tag": a.Tag, "serial": a.Serial,
+		"model": ref(s.models, a.ModelID), "location": ref(s.locations, a.LocationID),
+		"rtd_location": ref(s.locations, a.LocationID), "notes": a.Notes,
+		"created_at":      map[string]any{"datetime": a.CreatedAt, "formatted": a.CreatedAt},
+		"updated_at":      map[string]any{"datetime": a.UpdatedAt, "formatted": a.UpdatedAt},
+		"last_audit_date": nil, "next_audit_date": nil, "manufacturer": nil, "status_label": nil,
+		"custom_fields": map[string]any{}}
+	if m, ok := s.models[a.ModelID]; ok {
+		out["manufacturer"] = ref(s.makers, m.ManufacturerID)
+	}
+	if st, ok := s.statuses[a.StatusID]; ok {
+		out["status_label"] = map[string]any{"id": st.ID, "name": st.Name, "status_type": st.Type, "status_meta": st.Type}
+	}
+	if a.LastAudit != "" {
+		out["last_audit_date"] = map[string]any{"datetime": a.LastAudit, "formatted": a.LastAudit}
+	}
+	if a.NextAudit != "" {
+		out["next_audit_date"] = map[string]any{"date": a.NextAudit, "formatted": a.NextAudit}
+	}
+	cf := map[string]any{}
+	for col, v := range a.Custom {
+		label := strings.TrimPrefix(col, "_snipeit_")
+		cf[label] = map[string]any{"field": col, "value": v, "field_format": "ANY", "element": "text"}
+	}
+	out["custom_fields"] = cf
+	return out
+}
+
+func decodeFields(body []byte) (map[string]string, error) {
+	var raw map[string]any
+	if err := json.Unmarshal(body, &raw); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for k, v := range raw {
+		switch x := v.(type) {
+		case string:
+			out[k] = x
+		case float64:
+			out[k] = strconv.FormatFloat(x, 'f', -1, 64)
+		case bool:
+			out[k] = strconv.FormatBool(x)
+		case nil:
+			out[k] = ""
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) patch(w http.ResponseWriter, idStr string, body []byte) {
+	fields, err := decodeFields(body)
+	if err != nil {
+		fail(w, "Invalid JSON")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Patches++
+	id, _ := strconv.Atoi(idStr)
+	a, ok := s.assets[id]
+	if !ok {
+		fail(w, "Asset does not exist.")
+		return
+	}
+	// Validate on a copy so that a refused PATCH writes nothing.
+	trial := *a
+	trial.Custom = map[string]string{}
+	for k, v := range a.Custom {
+		trial.Custom[k] = v
+	}
+	saved := s.history[id]
+	s.history[id] = map[string][]Write{}
+	errs := s.apply(&trial, fields, "api")
+	s.history[id] = saved
+	if len(errs) > 0 {
+		fail(w, errs)
+		return
+	}
+	s.apply(a, fields, "api")
+	success(w, "Asset updated successfully.", s.payload(a))
+}
+
+func (s *Server) payload(a *Asset) map[string]any {
+	p := map[string]any{"id": a.ID, "asset_tag": a.Tag, "serial": a.Serial, "model_id": a.ModelID, "status_id": a.StatusID,
+		"location_id": a.LocationID, "notes": a.Notes, "updated_at": a.UpdatedAt}
+	for k, v := range a.Custom {
+		p[k] = v
+	}
+	return p
+}
+
+func (s *Server) create(w http.ResponseWriter, body []byte) {
+	fields, err := decodeFields(body)
+	if err != nil {
+		fail(w, "Invalid JSON")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Creates++
+	errs := map[string][]string{}
+	for _, req := range []string{"asset_tag", "model_id", "status_id"} {
+		if fields[req] == "" {
+			errs[req] = append(errs[req], "The "+strings.ReplaceAll(req, "_", " ")+" field is required.")
+		}
+	}
+	if len(errs) > 0 {
+		fail(w, errs)
+		return
+	}
+	trial := &Asset{ID: -1, Custom: map[string]string{}}
+	saved := s.history[-1]
+	errs = s.apply(trial, fields, "api")
+	delete(s.history, -1)
+	_ = saved
+	if len(errs) > 0 {
+		fail(w, errs)
+		return
+	}
+	id := s.insert(Asset{}, "api")
+	a := s.assets[id]
+	s.apply(a, fields, "api")
+	success(w, "Asset created successfully.", s.payload(a))
+}
+
+func (s *Server) audit(w http.ResponseWriter, idStr string, body []byte) {
+	fields, err := decodeFields(body)
+	if err != nil {
+		fail(w, "Invalid JSON")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.Audits++
+	id, _ := strconv.Atoi(idStr)
+	a, ok := s.assets[id]
+	if !ok {
+		fail(w, "Asset does not exist.")
+		return
+	}
+	upd := map[string]string{}
+	if v := fields["next_audit_date"]; v != "" {
+		upd["next_audit_date"] = v
+	}
+	if fields["update_location"] == "true" || fields["update_location"] == "1" {
+		if v := fields["location_id"]; v != "" {
+			upd["location_id"] = v
+		}
+	}
+	if errs := s.apply(a, upd, "api"); len(errs) > 0 {
+		fail(w, errs)
+		return
+	}
+	a.LastAudit = s.now().Format(stamp)
+	a.UpdatedAt = a.LastAudit
+	a.Audits++
+	s.record(a.ID, "last_audit_date", a.LastAudit, "api")
+	success(w, "Asset audited successfully.", map[string]any{"id": a.ID, "asset_tag": a.Tag, "note": fields["note"],
+		"next_audit_date": a.NextAudit})
+}
+
+func (s *Server) names(w http.ResponseWriter, r *http.Request, p string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src := map[string]map[int]*named{"/locations": s.locations, "/models": s.models, "/statuslabels": s.statuses}[p]
+	search := strings.ToLower(r.URL.Query().Get("search"))
+	ids := []int{}
+	for id, n := range src {
+		if search == "" || strings.Contains(strings.ToLower(n.Name), search) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Ints(ids)
+	rows := []map[string]any{}
+	for _, id := range ids {
+		n := src[id]
+		row := map[string]any{"id": n.ID, "name": n.Name}
+		if p == "/models" {
+			row["manufacturer"] = ref(s.makers, n.ManufacturerID)
+		}
+		if p == "/statuslabels" {
+			row["type"] = n.Type
+		}
+		rows = append(rows, row)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"total": len(rows), "rows": rows})
+}

@@ -1,0 +1,221 @@
+package snipeit_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/sync"
+	"github.com/biomed-rounds/rounds/sync/snipeit"
+	"github.com/biomed-rounds/rounds/sync/snipeit/snipefake"
+	"github.com/biomed-rounds/rounds/sync/transport"
+)
+
+func TestRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	for i := 0; i < 7; i++ {
+		e.asset(fmt.Sprintf("BME-%d", i), "MAIN/3/3W-12")
+	}
+	id := e.byTag("BME-1")[0].ID
+	e.fake.Edit(id, map[string]string{"_snipeit_mac_address_1": "00-09-FB-12-34-56"})
+	pr, _ := e.sync()
+	if pr.Created != 7 {
+		t.Fatalf("pull = %+v", pr)
+	}
+	d := e.device("BME-1")
+	if d.LocationKey != "MAIN/3/3W-12" || d.Model != "Alaris 8015" || d.Manufacturer != "BD" || d.MAC != "00:09:fb:12:34:56" ||
+		d.Status != store.StatusInService || d.CMDBID != fmt.Sprint(id) {
+		t.Fatalf("pulled device = %+v", d)
+	}
+	// A local edit is PATCHed; an audit goes through the audit endpoint.
+	e.edit("BME-1", store.OpUpdate, func(d *store.Device) { d.Status = store.StatusInRepair })
+	e.edit("BME-2", store.OpAudit, func(d *store.Device) {
+		d.LocationKey = "MAIN/4/ICU-1"
+		d.LastAudited = e.clock.Now()
+		d.NextAuditDue = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
+	})
+	_, ps := e.sync()
+	if ps.Acked != 2 {
+		t.Fatalf("push = %+v", ps)
+	}
+	if a, _ := e.fake.Asset(id); a.StatusID != e.fake.StatusID("Out for Repair") {
+		t.Errorf("status not pushed: %+v", a)
+	}
+	a2 := e.byTag("BME-2")[0]
+	if a2.Audits != 1 || a2.LocationID != e.fake.LocationID("MAIN/4/ICU-1") || a2.NextAudit != "2027-03-01" || a2.LastAudit == "" {
+		t.Errorf("audit not recorded: %+v", a2)
+	}
+	// The next pull brings the audit back without a conflict and nothing
+	// is sent again.
+	_, ps = e.sync()
+	if ps.Ops != 0 {
+		t.Errorf("idle push = %+v", ps)
+	}
+	if cs, _ := sync.Conflicts(ctx, e.st, "snipe", false); len(cs) != 0 {
+		t.Errorf("conflicts = %+v", cs)
+	}
+	if e.byTag("BME-2")[0].Audits != 1 {
+		t.Error("audit sent twice")
+	}
+	// Create: POST after a bytag miss.
+	must(t, e.st.Write(ctx, "tech", func(w *store.Writer) error {
+		_, err := w.PutDevice(store.Device{AssetTag: "NEW-1", Serial: "S-NEW", Manufacturer: "BD", Model: "Alaris 8015", LocationKey: "MAIN/3/3W-14"})
+		return err
+	}))
+	_, ps = e.sync()
+	if n := e.byTag("NEW-1"); len(n) != 1 || n[0].LocationID != e.fake.LocationID("MAIN/3/3W-14") || ps.Acked != 1 {
+		t.Fatalf("create: %+v, %+v", n, ps)
+	}
+}
+
+func TestIncrementalPullStopsAtWatermark(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(c *snipeit.Config, _ *transport.Config) { c.PageSize = 5; c.Overlap = time.Second })
+	for i := 0; i < 40; i++ {
+		e.asset(fmt.Sprintf("A-%02d", i), "MAIN/3/3W-12")
+	}
+	if _, err := e.eng.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour)
+	e.fake.Edit(e.byTag("A-07")[0].ID, map[string]string{"serial": "CHANGED"})
+	before := e.fake.Stats().Lists
+	rep, err := e.eng.Pull(ctx)
+	must(t, err)
+	if lists := e.fake.Stats().Lists - before; lists != 1 {
+		t.Errorf("incremental pull read %d pages, want 1", lists)
+	}
+	if rep.Updated != 1 || e.device("A-07").Serial != "CHANGED" {
+		t.Errorf("pull = %+v, serial %q", rep, e.device("A-07").Serial)
+	}
+}
+
+func TestAuditRetryReadsLastAuditFirst(t *testing.T) {
+	e := newEnv(t)
+	e.asset("BME-1", "MAIN/3/3W-12")
+	e.sync()
+	e.edit("BME-1", store.OpAudit, func(d *store.Device) { d.LastAudited = e.clock.Now() })
+	// The audit is committed but the answer is lost, twice in a row: the
+	// push checks the last audit date instead of auditing again.
+	e.fake.InjectWrite(snipefake.DropAfterCommit)
+	e.sync()
+	a := e.byTag("BME-1")[0]
+	if a.Audits != 1 {
+		t.Fatalf("%d audits recorded, want 1", a.Audits)
+	}
+	if c := e.counts(); c[store.StateAcked] != 1 {
+		t.Fatalf("journal = %v", c)
+	}
+}
+
+func TestAuditResentAfterCrashIsNotDuplicated(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.asset("BME-1", "MAIN/3/3W-12")
+	e.sync()
+	e.edit("BME-1", store.OpAudit, func(d *store.Device) { d.LastAudited = e.clock.Now() })
+	// First push: the audit reaches the server, then the laptop dies
+	// before recording the answer (simulated: put the entry back in flight).
+	e.sync()
+	es, _ := e.st.Outbox(ctx, 0)
+	if len(es) != 0 {
+		t.Fatalf("outbox = %+v", es)
+	}
+	all, _ := e.st.Journal(ctx, store.JournalQuery{AssetTag: "BME-1"})
+	must(t, e.st.SetStates(ctx, []store.Transition{{Seq: all[len(all)-1].Seq, State: store.StateInFlight}}))
+	e.sync()
+	if a := e.byTag("BME-1")[0]; a.Audits != 1 {
+		t.Fatalf("%d audits, want 1", a.Audits)
+	}
+}
+
+func TestFaults(t *testing.T) {
+	tests := []struct {
+		fault snipefake.Fault
+		want  store.EntryState
+	}{
+		{snipefake.Throttle, store.StateAcked},
+		{snipefake.Unavailable, store.StateAcked},
+		{snipefake.InternalError, store.StateAcked},
+		{snipefake.DropAfterCommit, store.StateAcked},
+		{snipefake.Slow, store.StateAcked},
+		{snipefake.Malformed, store.StateAcked},
+		{snipefake.StatusError, store.StateRejected},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fault.String(), func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t)
+			must(t, e.st.Write(ctx, "tech", func(w *store.Writer) error {
+				_, err := w.PutDevice(store.Device{AssetTag: "NEW-1", Serial: "S1", Manufacturer: "BD", Model: "Alaris 8015"})
+				return err
+			}))
+			e.fake.InjectWrite(tt.fault)
+			e.sync()
+			es, _ := e.st.Journal(ctx, store.JournalQuery{AssetTag: "NEW-1"})
+			if es[0].State != tt.want {
+				t.Fatalf("entry = %s %q, want %s", es[0].State, es[0].LastError, tt.want)
+			}
+			if tt.want == store.StateRejected && !strings.Contains(es[0].LastError, "maintenance mode") {
+				t.Errorf("rejection does not carry the server's message: %q", es[0].LastError)
+			}
+			if n := len(e.byTag("NEW-1")); tt.want == store.StateAcked && n != 1 {
+				t.Fatalf("%d assets for NEW-1, want 1", n)
+			}
+		})
+	}
+}
+
+func TestThrottleHonoursRetryAfter(t *testing.T) {
+	e := newEnv(t, func(c *snipeit.Config, tc *transport.Config) { c.PageSize = 1; tc.MaxAttempts = 3 })
+	e.fake.PerMinute = 4
+	for i := 0; i < 6; i++ {
+		e.asset(fmt.Sprintf("A-%d", i), "MAIN/3/3W-12")
+	}
+	start := e.clock.Now()
+	// 6 assets in pages of 1: more than 4 requests in the minute, so the
+	// throttle answers 429 and the client waits it out.
+	e.sync()
+	if e.fake.Stats().Throttled == 0 || e.client.RetryAfterHonoured() == 0 {
+		t.Fatalf("throttled %d, honoured %d", e.fake.Stats().Throttled, e.client.RetryAfterHonoured())
+	}
+	if waited := e.clock.Now().Sub(start); waited < 30*time.Second {
+		t.Errorf("waited %v of virtual time, want the rest of the minute", waited)
+	}
+	if n, _ := e.st.CountDevices(context.Background()); n != 6 {
+		t.Errorf("%d devices", n)
+	}
+}
+
+func TestUnknownLocationRejected(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.asset("BME-1", "MAIN/3/3W-12")
+	e.sync()
+	e.edit("BME-1", store.OpUpdate, func(d *store.Device) { d.LocationKey = "NOWHERE/1/X" })
+	e.sync()
+	es, _ := e.st.Journal(ctx, store.JournalQuery{AssetTag: "BME-1", States: []store.EntryState{store.StateRejected}})
+	if len(es) != 1 || !strings.Contains(es[0].LastError, "NOWHERE/1/X") {
+		t.Fatalf("entries = %+v", es)
+	}
+}
+
+func TestWrongTokenFailsTheCallNotTheChanges(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.asset("BME-1", "MAIN/3/3W-12")
+	e.sync()
+	e.edit("BME-1", store.OpUpdate, func(d *store.Device) { d.Serial = "X" })
+	e.fake.Token = "rotated"
+	_, _, err := e.eng.Sync(ctx, false, true)
+	if err == nil || strings.Contains(err.Error(), token) {
+		t.Fatalf("err = %v", err)
+	}
+	if c := e.counts(); c[store.StateRejected] != 0 || c[store.StateInFlight] != 1 {
+		t.Fatalf("journal = %v", c)
+	}
+}
