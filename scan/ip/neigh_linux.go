@@ -103,4 +103,3 @@ func resolve(ifindex int, a netip.Addr) error {
 	}
 	return nil
 }
-

@@ -106,8 +106,8 @@ func fingerprint(o scan.Observation, kind string, port int) (scan.Fingerprint, b
 
 var (
 	outOfScope = netip.MustParseAddr("127.77.1.10")
-	exclIP     = netip.MustParseAddr("127.77.0.12")           // pump-2, excluded by address
-	exclCIDR   = netip.MustParsePrefix("127.77.0.56/30")       // 56-59: bloodgas-1, lab-1, glucose-1
+	exclIP     = netip.MustParseAddr("127.77.0.12")      // pump-2, excluded by address
+	exclCIDR   = netip.MustParsePrefix("127.77.0.56/30") // 56-59: bloodgas-1, lab-1, glucose-1
 	exclByCIDR = []netip.Addr{netip.MustParseAddr("127.77.0.56"), netip.MustParseAddr("127.77.0.57"), netip.MustParseAddr("127.77.0.58")}
 )
 
