@@ -17,6 +17,8 @@ type Catalog struct {
 	byName map[[2]string]*store.Model
 	// vendors groups models by normalised manufacturer.
 	vendors map[string][]*store.Model
+	// tokens holds each model name split for matching.
+	tokens map[*store.Model][]string
 
 	mu     sync.Mutex
 	vcache map[string][]vendorRef
@@ -30,7 +32,7 @@ type vendorRef struct {
 // NewCatalog prepares models for lookups.
 func NewCatalog(models []store.Model) *Catalog {
 	c := &Catalog{byID: map[int64]*store.Model{}, byName: map[[2]string]*store.Model{},
-		vendors: map[string][]*store.Model{}, vcache: map[string][]vendorRef{}}
+		vendors: map[string][]*store.Model{}, vcache: map[string][]vendorRef{}, tokens: map[*store.Model][]string{}}
 	for i := range models {
 		m := &models[i]
 		if m.ID != 0 {
@@ -39,6 +41,7 @@ func NewCatalog(models []store.Model) *Catalog {
 		nv := advisory.NormalizeVendor(m.Manufacturer)
 		c.byName[[2]string{nv, strings.ToLower(m.Model)}] = m
 		c.vendors[nv] = append(c.vendors[nv], m)
+		c.tokens[m] = advisory.Tokens(m.Model)
 	}
 	return c
 }
@@ -159,16 +162,25 @@ func (c *Catalog) Candidates(o *scan.Observation, n int) []Candidate {
 		for m := range scores {
 			pool = append(pool, m)
 		}
+		sort.Slice(pool, func(i, j int) bool {
+			return pool[i].Manufacturer+"\x00"+pool[i].Model < pool[j].Manufacturer+"\x00"+pool[j].Model
+		})
+	}
+	hintTokens := advisory.Tokens(o.Hints.Model)
+	textTokens := make([][]string, len(text))
+	for i, t := range text {
+		textTokens[i] = advisory.Tokens(t)
 	}
 	for _, m := range pool {
-		if o.Hints.Model != "" {
-			if ok, why := advisory.MatchModel(o.Hints.Model, m.Model); ok {
+		mt := c.tokens[m]
+		if len(hintTokens) > 0 {
+			if ok, why := advisory.MatchTokens(hintTokens, mt, o.Hints.Model, m.Model); ok {
 				consider(m, 0.45, "reported model: "+why)
 				continue
 			}
 		}
-		for _, t := range text {
-			if ok, why := advisory.MatchModel(t, m.Model); ok {
+		for i, tt := range textTokens {
+			if ok, why := advisory.MatchTokens(tt, mt, text[i], m.Model); ok {
 				consider(m, 0.25, why)
 				break
 			}
@@ -205,6 +217,30 @@ func (c *Catalog) Candidates(o *scan.Observation, n int) []Candidate {
 		out = out[:n]
 	}
 	return out
+}
+
+// signature is what Candidates looks at, so that identical unknown
+// devices share one computation.
+func signature(o *scan.Observation) string {
+	var b strings.Builder
+	b.WriteString(o.Hints.Manufacturer)
+	b.WriteByte(0)
+	b.WriteString(o.Hints.Model)
+	b.WriteByte(0)
+	b.WriteString(o.Vendor)
+	b.WriteByte(0)
+	if o.BLE != nil {
+		for _, md := range o.BLE.ManufacturerData {
+			b.WriteString(md.Company)
+			b.WriteByte(1)
+		}
+		b.WriteString(strings.Join(o.BLE.Services, ","))
+	}
+	for _, t := range modelText(o) {
+		b.WriteByte(0)
+		b.WriteString(t)
+	}
+	return b.String()
 }
 
 // modelText gathers the strings an observation offers that may name its

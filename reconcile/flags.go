@@ -18,10 +18,30 @@ type flagger struct {
 	in  *Input
 	r   *resolver
 	buf []int64
+	// cmp caches version comparisons (firmware, baseline) and hits the
+	// flags of advisory matches, per reconciliation: a room holds many
+	// units of one model at one firmware.
+	cmp  map[[2]string]cmpResult
+	hits map[[4]string][]Flag
+}
+
+type cmpResult struct {
+	c  int
+	ok bool
 }
 
 func newFlagger(in *Input) *flagger {
-	return &flagger{in: in, r: &resolver{in: in}}
+	return &flagger{in: in, r: &resolver{in: in}, cmp: map[[2]string]cmpResult{}, hits: map[[4]string][]Flag{}}
+}
+
+func (f *flagger) compare(a, b string) (int, bool) {
+	k := [2]string{a, b}
+	if r, ok := f.cmp[k]; ok {
+		return r.c, r.ok
+	}
+	c, ok := version.Compare(a, b)
+	f.cmp[k] = cmpResult{c, ok}
+	return c, ok
 }
 
 // flags returns the flags on a device, from its record, its catalog
@@ -38,7 +58,7 @@ func (f *flagger) flags(d *store.Device, obs []scan.Observation) []Flag {
 	}
 	now := f.in.Now
 	if m != nil {
-		out = append(out, firmwareFlags(d, m, fw, fwSource)...)
+		out = append(out, firmwareFlags(d, m, fw, fwSource, f.compare)...)
 		if !m.OSEOL.IsZero() && !now.Before(m.OSEOL) {
 			os := strings.TrimSpace(d.OS + " " + d.OSVersion)
 			if os == "" {
@@ -63,16 +83,14 @@ func (f *flagger) flags(d *store.Device, obs []scan.Observation) []Flag {
 		}
 	}
 	if f.in.Advisories != nil && d.Manufacturer != "" && d.Model != "" {
-		for _, h := range f.in.Advisories.Match(advisory.Target{Vendor: d.Manufacturer, Model: d.Model, Firmware: fw, Serial: d.Serial}) {
-			out = append(out, hitFlag(h, fw))
-		}
+		out = append(out, f.advisoryFlags(d, fw)...)
 	}
 	out = append(out, f.segmentation(d, m, obs)...)
 	out = append(out, f.duplicates(d)...)
 	return out
 }
 
-func firmwareFlags(d *store.Device, m *store.Model, fw, source string) []Flag {
+func firmwareFlags(d *store.Device, m *store.Model, fw, source string, compare func(a, b string) (int, bool)) []Flag {
 	if fw == "" {
 		return nil
 	}
@@ -84,12 +102,12 @@ func firmwareFlags(d *store.Device, m *store.Model, fw, source string) []Flag {
 		return e
 	}
 	if m.MinFirmware != "" {
-		if c, ok := version.Compare(fw, m.MinFirmware); ok && c < 0 {
+		if c, ok := compare(fw, m.MinFirmware); ok && c < 0 {
 			return []Flag{{Kind: FirmwareBelowMin, Severity: Critical, Rule: "firmware below the model's minimum", Evidence: ev("min_firmware", m.MinFirmware)}}
 		}
 	}
 	if m.LatestFirmware != "" {
-		if c, ok := version.Compare(fw, m.LatestFirmware); ok && c < 0 {
+		if c, ok := compare(fw, m.LatestFirmware); ok && c < 0 {
 			return []Flag{{Kind: FirmwareBehind, Severity: Info, Rule: "firmware behind the latest release", Evidence: ev("latest_firmware", m.LatestFirmware)}}
 		}
 	}
@@ -120,6 +138,29 @@ func overdue(kind FlagKind, sev Severity, rule string, due, last time.Time, inte
 		ev["grace_days"] = fmt.Sprint(int(grace / (24 * time.Hour)))
 	}
 	return Flag{Kind: kind, Severity: sev, Rule: rule, Evidence: ev}, true
+}
+
+// advisoryFlags turns advisory and recall hits into flags. Flags of
+// advisories (which depend on vendor, model and firmware only) are built
+// once per reconciliation and shared; their Evidence is read-only.
+func (f *flagger) advisoryFlags(d *store.Device, fw string) []Flag {
+	key := [4]string{d.Manufacturer, d.Model, fw}
+	hs := f.in.Advisories.Match(advisory.Target{Vendor: d.Manufacturer, Model: d.Model, Firmware: fw, Serial: d.Serial})
+	for _, h := range hs {
+		if h.Kind == advisory.KindRecall {
+			key[3] = d.Serial // recalls may depend on the serial
+			break
+		}
+	}
+	if fl, ok := f.hits[key]; ok {
+		return fl
+	}
+	fl := make([]Flag, 0, len(hs))
+	for _, h := range hs {
+		fl = append(fl, hitFlag(h, fw))
+	}
+	f.hits[key] = fl
+	return fl
 }
 
 func hitFlag(h advisory.Hit, fw string) Flag {
@@ -220,6 +261,9 @@ func intersects(a, b []string) bool {
 // duplicates flags a record whose unique identifiers (MAC, serial, UDI,
 // CMDB id) another record also carries.
 func (f *flagger) duplicates(d *store.Device) []Flag {
+	if !f.in.Index.Shared(d.ID) {
+		return nil
+	}
 	var out []Flag
 	for _, id := range DeviceIdents(d) {
 		switch id.Kind {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
+	"github.com/biomed-rounds/rounds/reconcile/version"
 	"github.com/biomed-rounds/rounds/scan"
 	"github.com/biomed-rounds/rounds/store"
 )
@@ -30,7 +31,7 @@ func TestFirmwareFlags(t *testing.T) {
 		{"", ""},
 	}
 	for _, tt := range tests {
-		fs := firmwareFlags(&store.Device{}, m, tt.fw, "record")
+		fs := firmwareFlags(&store.Device{}, m, tt.fw, "record", version.Compare)
 		switch {
 		case tt.want == "" && len(fs) != 0:
 			t.Errorf("firmware %q: flags %+v, want none", tt.fw, fs)
@@ -201,9 +202,9 @@ func TestNeedlesFindWhatTheFullIndexFinds(t *testing.T) {
 	ns := Needles(w.obs)
 	want := map[store.Identifier]bool{
 		{Kind: store.IdentMAC, Value: "00:09:fb:00:00:01"}: true,
-		{Kind: store.IdentIP, Value: "10.3.12.11"}:        true,
-		{Kind: store.IdentSerial, Value: "A-0001"}:        true,
-		{Kind: store.IdentHostname, Value: "pump-0001"}:   true,
+		{Kind: store.IdentIP, Value: "10.3.12.11"}:         true,
+		{Kind: store.IdentSerial, Value: "A-0001"}:         true,
+		{Kind: store.IdentHostname, Value: "pump-0001"}:    true,
 	}
 	for _, n := range ns {
 		delete(want, n)

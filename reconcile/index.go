@@ -16,22 +16,33 @@ import (
 // for one sweep, from only the identifiers the sweep saw) and then read
 // without locks by any number of reconciliations.
 //
-// It is sized for a million devices: an open-addressing table of 64-bit
-// keyed hashes and 32-bit device slots, about 16 bytes per identifier
-// (five identifiers a device make some 80 MB for a million devices),
-// with one or two cache misses per lookup. Hashes are keyed with a random
+// It is sized for a million devices: an open-addressing table (linear
+// probing, load two thirds) of 64-bit keyed hashes and 32-bit device
+// slots side by side, 24 bytes per identifier (five or six identifiers a
+// device make some 130 MB for a million devices), with about one cache
+// miss per lookup. Hashes are keyed with a random
 // seed per index, so hostile names cannot be crafted to collide; a false
 // match needs a 64-bit collision between two identifiers of the same
 // index (about 1e-12 per lookup at a million devices).
 type Index struct {
 	seed  maphash.Seed
-	keys  []uint64 // 0 marks an empty cell
-	slots []uint32
+	cells []cell
 	ids   []int64 // slot -> device id
 	// patterns are BLE name identifiers with wildcards ("Nonin3230_*"),
 	// matched with path.Match; exact names are in the table.
 	patterns []namePattern
 	n        int
+	// shared marks devices that share a MAC, serial, UDI or CMDB id with
+	// another device, found while building, so that the duplicate check
+	// of a record costs nothing for the others.
+	shared map[int64]bool
+}
+
+// cell is one table entry; key and slot side by side so that a probe
+// touches one cache line.
+type cell struct {
+	key  uint64 // 0 marks an empty cell
+	slot uint32
 }
 
 type namePattern struct {
@@ -44,13 +55,15 @@ type IndexBuilder struct {
 	ix     *Index
 	hashes []uint64
 	slots  []uint32
+	unique []bool
 	lastID int64
 }
 
 // NewIndexBuilder starts an index; sizeHint is the expected number of
 // identifiers (zero is fine).
 func NewIndexBuilder(sizeHint int) *IndexBuilder {
-	return &IndexBuilder{ix: &Index{seed: maphash.MakeSeed()}, hashes: make([]uint64, 0, sizeHint), slots: make([]uint32, 0, sizeHint)}
+	return &IndexBuilder{ix: &Index{seed: maphash.MakeSeed()}, hashes: make([]uint64, 0, sizeHint),
+		slots: make([]uint32, 0, sizeHint), unique: make([]bool, 0, sizeHint)}
 }
 
 // Add records that the device carries the identifier. Values are
@@ -73,6 +86,7 @@ func (b *IndexBuilder) Add(deviceID int64, kind store.IdentKind, value string) {
 	}
 	b.hashes = append(b.hashes, b.ix.hash(kind, v))
 	b.slots = append(b.slots, slot)
+	b.unique = append(b.unique, kind == store.IdentMAC || kind == store.IdentSerial || kind == store.IdentUDI || kind == store.IdentCMDBID)
 }
 
 // AddDevice records every identifier of a device: the identifier columns
@@ -104,20 +118,28 @@ func (b *IndexBuilder) Build() *Index {
 	ix := b.ix
 	ix.n = len(b.hashes)
 	size := ix.n + ix.n/2 + 1 // load factor two thirds
-	ix.keys = make([]uint64, size)
-	ix.slots = make([]uint32, size)
+	ix.cells = make([]cell, size)
+	ix.shared = map[int64]bool{}
 	for i, h := range b.hashes {
 		p := ix.home(h)
-		for ix.keys[p] != 0 {
-			if p++; p == len(ix.keys) {
+		for ix.cells[p].key != 0 {
+			if c := ix.cells[p]; b.unique[i] && c.key == h && ix.ids[c.slot] != ix.ids[b.slots[i]] {
+				ix.shared[ix.ids[c.slot]] = true
+				ix.shared[ix.ids[b.slots[i]]] = true
+			}
+			if p++; p == len(ix.cells) {
 				p = 0
 			}
 		}
-		ix.keys[p], ix.slots[p] = h, b.slots[i]
+		ix.cells[p] = cell{h, b.slots[i]}
 	}
-	b.hashes, b.slots, b.ix = nil, nil, nil
+	b.hashes, b.slots, b.unique, b.ix = nil, nil, nil, nil
 	return ix
 }
+
+// Shared reports whether the device shares a MAC, serial, UDI or CMDB id
+// with another indexed device.
+func (ix *Index) Shared(id int64) bool { return ix != nil && ix.shared[id] }
 
 // Len returns the number of identifiers indexed.
 func (ix *Index) Len() int { return ix.n + len(ix.patterns) }
@@ -144,7 +166,7 @@ func (ix *Index) hash(kind store.IdentKind, v string) uint64 {
 }
 
 func (ix *Index) home(h uint64) int {
-	hi, _ := bits.Mul64(h, uint64(len(ix.keys)))
+	hi, _ := bits.Mul64(h, uint64(len(ix.cells)))
 	return int(hi)
 }
 
@@ -158,14 +180,13 @@ func (ix *Index) lookup(kind store.IdentKind, v string, out []int64) []int64 {
 	if ix == nil || v == "" {
 		return out
 	}
-	if len(ix.keys) > 0 {
+	if len(ix.cells) > 0 {
 		h := ix.hash(kind, v)
-		p := ix.home(h)
-		for ix.keys[p] != 0 {
-			if ix.keys[p] == h {
-				out = appendUnique(out, ix.ids[ix.slots[p]])
+		for p := ix.home(h); ix.cells[p].key != 0; {
+			if ix.cells[p].key == h {
+				out = appendUnique(out, ix.ids[ix.cells[p].slot])
 			}
-			if p++; p == len(ix.keys) {
+			if p++; p == len(ix.cells) {
 				p = 0
 			}
 		}

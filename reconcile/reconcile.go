@@ -100,7 +100,7 @@ type offer struct {
 // MAC, serial (DIS serial counts highest), UDI and CMDB id; then a public
 // or static BLE address (never a rotating one); hostname; IP; BLE name.
 func offers(o *scan.Observation) []offer {
-	var out []offer
+	out := make([]offer, 0, 6)
 	add := func(tier int, kind store.IdentKind, raw string, conf float64) {
 		if v := NormalizeIdent(kind, raw); v != "" {
 			out = append(out, offer{tier, kind, raw, v, conf})
@@ -456,11 +456,18 @@ func Reconcile(in Input) []Finding {
 		f.Flags = fl.flags(d, nil)
 		out = append(out, f)
 	}
+	cands := map[string][]Candidate{}
 	for i := range unknown {
 		f := &unknown[i]
 		if len(f.Claimants) == 0 {
 			f.Reason = unknownReason(f.Kind, f.Observations)
-			f.Candidates = in.Catalog.Candidates(&f.Observations[0], 3)
+			sig := signature(&f.Observations[0])
+			cs, ok := cands[sig]
+			if !ok {
+				cs = in.Catalog.Candidates(&f.Observations[0], 3)
+				cands[sig] = cs
+			}
+			f.Candidates = cs
 		}
 	}
 	out = append(out, unknown...)
@@ -468,13 +475,28 @@ func Reconcile(in Input) []Finding {
 	for i, k := range Kinds {
 		rank[k] = i
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if rank[out[i].Kind] != rank[out[j].Kind] {
-			return rank[out[i].Kind] < rank[out[j].Kind]
+	type sortKey struct {
+		rank  int
+		label string
+	}
+	keys := make([]sortKey, len(out))
+	order := make([]int, len(out))
+	for i := range out {
+		keys[i] = sortKey{rank[out[i].Kind], sortLabel(&out[i])}
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ka, kb := keys[order[a]], keys[order[b]]
+		if ka.rank != kb.rank {
+			return ka.rank < kb.rank
 		}
-		return sortLabel(&out[i]) < sortLabel(&out[j])
+		return ka.label < kb.label
 	})
-	return out
+	sorted := make([]Finding, len(out))
+	for i, j := range order {
+		sorted[i] = out[j]
+	}
+	return sorted
 }
 
 func sortLabel(f *Finding) string {

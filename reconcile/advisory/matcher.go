@@ -85,6 +85,9 @@ type Matcher struct {
 	mu     sync.RWMutex
 	vcache map[string]vendorHits
 	mcache map[[2]string][]cand
+	// hcache holds the advisory hits per vendor, model and firmware: the
+	// same model at the same firmware meets the same advisories.
+	hcache map[[3]string][]Hit
 }
 
 type prodRef struct {
@@ -118,7 +121,7 @@ type cand struct {
 
 // NewMatcher indexes advisories and recalls for matching.
 func NewMatcher(advs []*Advisory, recalls []Recall) *Matcher {
-	m := &Matcher{byVend: map[string][]int{}, vcache: map[string]vendorHits{}, mcache: map[[2]string][]cand{}}
+	m := &Matcher{byVend: map[string][]int{}, vcache: map[string]vendorHits{}, mcache: map[[2]string][]cand{}, hcache: map[[3]string][]Hit{}}
 	for _, a := range advs {
 		affecting := map[string][]int{}
 		for vi, v := range a.Vulnerabilities {
@@ -155,11 +158,20 @@ func NewMatcher(advs []*Advisory, recalls []Recall) *Matcher {
 // vendorsFor returns the products and recalls whose vendor matches, with
 // the reason, cached per normalised vendor.
 func (m *Matcher) vendorsFor(vendor string) vendorHits {
-	nv := NormalizeVendor(vendor)
 	m.mu.RLock()
-	vh, ok := m.vcache[nv]
+	vh, ok := m.vcache["\x00"+vendor]
 	m.mu.RUnlock()
 	if ok {
+		return vh
+	}
+	nv := NormalizeVendor(vendor)
+	m.mu.RLock()
+	vh, ok = m.vcache[nv]
+	m.mu.RUnlock()
+	if ok {
+		m.mu.Lock()
+		m.vcache["\x00"+vendor] = vh
+		m.mu.Unlock()
 		return vh
 	}
 	for pv, idxs := range m.byVend {
@@ -184,6 +196,7 @@ func (m *Matcher) vendorsFor(vendor string) vendorHits {
 	}
 	m.mu.Lock()
 	m.vcache[nv] = vh
+	m.vcache["\x00"+vendor] = vh
 	m.mu.Unlock()
 	return vh
 }
@@ -233,10 +246,38 @@ func equalTokens(a, b []string) bool {
 }
 
 // Match returns the advisories and recalls that apply to the device, one
-// hit per document, certain ones first.
+// hit per document, certain ones first. The returned slice may be shared
+// with other calls: do not modify it.
 func (m *Matcher) Match(t Target) []Hit {
 	if t.Vendor == "" || t.Model == "" {
 		return nil
+	}
+	hits := m.advisoryHits(t)
+	if rs := m.matchRecalls(t); len(rs) > 0 {
+		hits = append(append([]Hit(nil), hits...), rs...)
+		sortHits(hits)
+	}
+	return hits
+}
+
+func sortHits(hits []Hit) {
+	sort.SliceStable(hits, func(i, j int) bool {
+		if hits[i].Certain != hits[j].Certain {
+			return hits[i].Certain
+		}
+		return hits[i].CVSS > hits[j].CVSS
+	})
+}
+
+// advisoryHits returns the CSAF hits of a device, cached per vendor,
+// model and firmware. The slice is shared: callers must not modify it.
+func (m *Matcher) advisoryHits(t Target) []Hit {
+	key := [3]string{t.Vendor, t.Model, t.Firmware}
+	m.mu.RLock()
+	hs, ok := m.hcache[key]
+	m.mu.RUnlock()
+	if ok {
+		return hs
 	}
 	var hits []Hit
 	cs := m.candidates(t.Vendor, t.Model)
@@ -257,13 +298,10 @@ func (m *Matcher) Match(t Target) []Hit {
 			hits = append(hits, h)
 		}
 	}
-	hits = append(hits, m.matchRecalls(t)...)
-	sort.SliceStable(hits, func(i, j int) bool {
-		if hits[i].Certain != hits[j].Certain {
-			return hits[i].Certain
-		}
-		return hits[i].CVSS > hits[j].CVSS
-	})
+	sortHits(hits)
+	m.mu.Lock()
+	m.hcache[key] = hits
+	m.mu.Unlock()
 	return hits
 }
 

@@ -308,6 +308,16 @@ func subsequence(needle, hay []string) bool {
 	return i == len(needle)
 }
 
+// Tokens returns the comparable tokens of a model or product name, for
+// callers that match one name against many (MatchTokens).
+func Tokens(s string) []string { return modelTokens(s) }
+
+// MatchTokens is MatchModel on names already split by Tokens; the names
+// are only used in the reason.
+func MatchTokens(productTokens, modelTokens []string, product, model string) (bool, string) {
+	return matchModelTokens(productTokens, modelTokens, product, model)
+}
+
 // MatchModel reports whether an advisory's product name covers a catalog
 // model, and why. The model's words must appear together in the product
 // name ("MX40" in "IntelliVue MX40"), or the product name (less generic
