@@ -30,7 +30,11 @@ func TestPutRef(t *testing.T) {
 	}{
 		{"first import", adv, RefAdded},
 		{"same again", adv, RefUnchanged},
-		{"newer revision", func() RefDoc { d := adv; d.Revision, d.Released, d.Data = "2", feb, json.RawMessage(`{"v":2}`); return d }(), RefUpdated},
+		{"newer revision", func() RefDoc {
+			d := adv
+			d.Revision, d.Released, d.Data = "2", feb, json.RawMessage(`{"v":2}`)
+			return d
+		}(), RefUpdated},
 		{"older revision after newer", func() RefDoc { d := adv; d.Data = json.RawMessage(`{"v":1.5}`); return d }(), RefKeptNewer},
 		{"recall", RefDoc{Kind: RefRecall, ID: "Z-1", Publisher: "CareFusion", Title: "Alaris", Class: "Class II", Released: jan, Data: json.RawMessage(`{}`)}, RefAdded},
 	}
