@@ -5,6 +5,7 @@
 // are compared after removing case, punctuation and legal suffixes and
 // through known corporate aliases, and every match records its reason.
 //
-// It does no I/O beyond the bytes it is handed; persistence lives in
-// store and the CLI.
+// Parsing and matching do no I/O beyond the bytes they are handed; Load
+// and RefDocs convert to and from the rows store keeps (tables advisories
+// and recalls).
 package advisory

@@ -123,6 +123,13 @@ type cand struct {
 func NewMatcher(advs []*Advisory, recalls []Recall) *Matcher {
 	m := &Matcher{byVend: map[string][]int{}, vcache: map[string]vendorHits{}, mcache: map[[2]string][]cand{}, hcache: map[[3]string][]Hit{}}
 	for _, a := range advs {
+		// Parse every range now, so that matching never writes to the
+		// products (Match runs concurrently).
+		for i := range a.Products {
+			if p := &a.Products[i]; p.rng.Text == "" && p.rngErr == nil {
+				p.parseRange()
+			}
+		}
 		affecting := map[string][]int{}
 		for vi, v := range a.Vulnerabilities {
 			for _, id := range v.Affected {
