@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/user"
+	"strings"
+
+	"github.com/biomed-rounds/rounds/config"
+	"github.com/biomed-rounds/rounds/round"
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/scan/ip"
+	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/sync"
+	"github.com/biomed-rounds/rounds/tui"
+)
+
+// runTUI opens the terminal UI on the database.
+func runTUI(ctx context.Context, a *app) error {
+	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
+		return usagef("the terminal UI needs a terminal; use a command (rounds --help) or `rounds demo --headless`")
+	}
+	st, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	cfg, err := a.config()
+	if err != nil {
+		return err
+	}
+	eng := &round.Engine{
+		Store:     st,
+		Reconcile: &round.StoreReconciler{Store: st},
+		Actor:     technician(),
+		Sources:   fieldSources(a, cfg),
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		dir = ""
+	}
+	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg)}, nil, nil)
+}
+
+// isTerminal reports whether f is a character device (a terminal).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// technician names the person in the journal: the login name.
+func technician() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	if n := os.Getenv("USER"); n != "" {
+		return n
+	}
+	return "technician"
+}
+
+// fieldSources sweeps a room's configured segments with the configured
+// profile and exclusions. Nothing is swept for a room without segments.
+// Warnings of the sweep are dropped: the TUI owns the terminal. (BLE is
+// not swept from the TUI yet: a live scan needs root and the adapter.)
+func fieldSources(a *app, cfg config.Config) func(context.Context, store.Location) ([]round.Source, error) {
+	return func(ctx context.Context, room store.Location) ([]round.Source, error) {
+		if len(room.Segments) == 0 {
+			return nil, nil
+		}
+		prof := ip.Safe
+		if cfg.Scan.Profile != "" {
+			p, err := ip.ProfileNamed(cfg.Scan.Profile)
+			if err != nil {
+				return nil, fmt.Errorf("config: [scan] profile: %w", err)
+			}
+			prof = p
+		}
+		var ex ip.Exclusions
+		if err := ex.AddAll(cfg.Scan.Exclude, "config"); err != nil {
+			return nil, fmt.Errorf("config: [scan] exclude: %w", err)
+		}
+		if err := excludeClasses(ctx, a, cfg.Scan.ExcludeClasses, &ex); err != nil {
+			return nil, err
+		}
+		var nets []netip.Prefix
+		var names []string
+		for _, sg := range room.Segments {
+			nets = append(nets, sg.CIDR)
+			names = append(names, sg.CIDR.String())
+		}
+		s, err := ip.New(ip.Config{Nets: nets, Profile: prof, Exclude: ex})
+		if err != nil {
+			return nil, fmt.Errorf("room %s: %w", room.Key, err)
+		}
+		return []round.Source{{Name: "IP " + strings.Join(names, ", "), Kind: scan.SourceIP, Sweeper: s}}, nil
+	}
+}
+
+// syncStatus reads the sync screen's figures for the configured target.
+func syncStatus(st *store.Store, cfg config.Config) func(context.Context) (tui.SyncInfo, error) {
+	return func(ctx context.Context) (tui.SyncInfo, error) {
+		var info tui.SyncInfo
+		q, err := st.Outbox(ctx, 50)
+		if err != nil {
+			return info, err
+		}
+		info.Queue = q
+		t, err := cfg.Target("")
+		if err != nil {
+			info.Counts, err = st.JournalCounts(ctx)
+			info.Note = "no sync target configured: add a [[target]] to the configuration file"
+			return info, err
+		}
+		s, err := sync.ReadStatus(ctx, st, t.Name)
+		if err != nil {
+			return info, err
+		}
+		info.Target, info.Counts = t.Name, s.Journal
+		info.LastSync = s.LastPush.At
+		if s.LastPull.At.After(info.LastSync) {
+			info.LastSync = s.LastPull.At
+		}
+		cs, err := sync.Conflicts(ctx, st, t.Name, false)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return info, err
+		}
+		for _, c := range cs {
+			info.Conflicts = append(info.Conflicts, tui.Conflict{AssetTag: c.AssetTag, Field: c.Field, Local: c.Local, Remote: c.Server})
+		}
+		return info, nil
+	}
+}
