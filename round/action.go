@@ -207,15 +207,17 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 			return err
 		}
 		word = combine(it.Action, word)
-		return setAction(w, it.ID, word)
+		// The finding keeps the record as it now stands, so that the
+		// visit reads the same after a restart.
+		f := it.Finding
+		f.Device = &dev
+		return setAction(w, it.ID, word, f)
 	})
 	if err != nil {
 		return it, err
 	}
 	it.Action, it.ActedAt = word, now.Truncate(time.Second)
-	if a.Kind != Adopt {
-		it.Finding.Device = &dev
-	}
+	it.Finding.Device = &dev
 	return it, nil
 }
 

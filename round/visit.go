@@ -183,11 +183,15 @@ func (e *Engine) LatestVisit(ctx context.Context, roundID int64, roomKey string)
 	return e.Visit(ctx, id)
 }
 
-// setAction records what was done about a finding, inside the action's
-// transaction.
-func setAction(w *store.Writer, findingID int64, action string) error {
-	res, err := w.Tx().Exec("UPDATE findings SET action = ?, acted_at = ? WHERE id = ?",
-		action, store.FormatInstant(w.Now()), findingID)
+// setAction records what was done about a finding and the finding as it
+// now stands, inside the action's transaction.
+func setAction(w *store.Writer, findingID int64, action string, f reconcile.Finding) error {
+	b, err := json.Marshal(f)
+	if err != nil {
+		return err
+	}
+	res, err := w.Tx().Exec("UPDATE findings SET action = ?, acted_at = ?, data = ? WHERE id = ?",
+		action, store.FormatInstant(w.Now()), string(b), findingID)
 	if err != nil {
 		return err
 	}

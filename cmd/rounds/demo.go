@@ -63,6 +63,9 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 	if err != nil {
 		return usagef("--format: %v", err)
 	}
+	if !o.headless && (!isTerminal(os.Stdin) || !isTerminal(os.Stdout)) {
+		return usagef("the demo needs a terminal; use `rounds demo --headless` in scripts")
+	}
 	dir := o.dir
 	temp := false
 	if dir == "" {
@@ -103,9 +106,6 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 			return err
 		}
 		return report.Write(a.stdout, format, r)
-	}
-	if !isTerminal(os.Stdin) || !isTerminal(os.Stdout) {
-		return usagef("the demo needs a terminal; use `rounds demo --headless` in scripts")
 	}
 	err = tui.Run(ctx, tui.Options{Engine: d.Engine, RoundID: d.Round.ID, ExportDir: dir, Demo: true}, nil, nil)
 	if err == nil {
