@@ -36,42 +36,27 @@ func (r *StoreReconciler) Reconcile(ctx context.Context, room store.Location, ob
 	// UDIs), which decide whether a sweep could have seen them.
 	expected := make([]store.Device, 0, len(inRoom))
 	for _, d := range inRoom {
-		if d.Status == store.StatusRetired || d.Status == store.StatusDisposed {
-			continue
+		if d.Status != store.StatusRetired && d.Status != store.StatusDisposed {
+			expected = append(expected, d)
 		}
-		full, err := st.Device(ctx, d.AssetTag)
-		if err != nil {
-			return nil, fmt.Errorf("expected device %s: %w", d.AssetTag, err)
-		}
-		expected = append(expected, full)
 	}
-	b := reconcile.NewIndexBuilder(8 * (len(expected) + len(obs)))
+	if err := st.LoadIdentifiers(ctx, expected); err != nil {
+		return nil, fmt.Errorf("expected devices: %w", err)
+	}
+	seen, err := st.DevicesByIdentifiers(ctx, reconcile.Needles(obs))
+	if err != nil {
+		return nil, fmt.Errorf("look up what was seen: %w", err)
+	}
+	b := reconcile.NewIndexBuilder(8 * (len(expected) + len(seen)))
 	devs := map[int64]*store.Device{}
-	add := func(d store.Device) {
-		if _, ok := devs[d.ID]; ok {
-			return
-		}
-		dd := d
-		devs[d.ID] = &dd
-		b.AddDevice(&dd)
-	}
-	for _, d := range expected {
-		add(d)
-	}
-	for _, n := range reconcile.Needles(obs) {
-		ds, err := st.DevicesByIdentifier(ctx, n.Kind, n.Value)
-		if err != nil {
-			return nil, fmt.Errorf("look up %s %s: %w", n.Kind, n.Value, err)
-		}
-		for _, d := range ds {
-			if _, ok := devs[d.ID]; ok {
+	for _, list := range [][]store.Device{expected, seen} {
+		for i := range list {
+			if _, ok := devs[list[i].ID]; ok {
 				continue
 			}
-			full, err := st.Device(ctx, d.AssetTag)
-			if err != nil {
-				return nil, err
-			}
-			add(full)
+			d := list[i]
+			devs[d.ID] = &d
+			b.AddDevice(&d)
 		}
 	}
 	models, err := st.Models(ctx)
