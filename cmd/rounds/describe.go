@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	inertpkg "github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/scan"
 )
 
@@ -37,13 +38,7 @@ func describeObservation(o scan.Observation) string {
 	return b.String()
 }
 
-// inert replaces control characters (C0, DEL, C1) so that hostile names
-// and banners cannot drive the terminal.
-func inert(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd {
-			return '�'
-		}
-		return r
-	}, s)
-}
+// inert makes an outside string safe to print: whole escape sequences,
+// control characters and bidirectional overrides become one mark each
+// (package inert, the canonical sanitiser).
+func inert(s string) string { return inertpkg.String(s) }

@@ -48,7 +48,12 @@ than /20 are accepted unless --force-scope is given. The default profile
 rate cap; printer ports 9100-9107 are never touched.
 
 BLE: --ble scans live (passive, no scan requests, needs root or CAP_NET_ADMIN);
---ble-replay FILE replays a btsnoop capture (btmon -w or Android HCI log).`,
+--ble-replay FILE replays a btsnoop capture (btmon -w or Android HCI log).
+
+Room: --room KEY (or the room's barcode) sweeps the room (its configured
+segments unless --net is given), reconciles what was seen against the
+inventory, stores the visit with its observations and findings in one
+transaction, and prints the findings with their flags.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runScan(cmd, a, o)
@@ -69,7 +74,7 @@ BLE: --ble scans live (passive, no scan requests, needs root or CAP_NET_ADMIN);
 	f.IntVar(&o.bleAdapter, "adapter", 0, "HCI adapter `index` (hci0 = 0)")
 	f.StringArrayVar(&o.bleReadDIS, "read-dis", nil, "read the Device Information Service of this BLE `ADDRESS` (repeatable)")
 	f.DurationVar(&o.duration, "duration", 20*time.Second, "how long a live BLE scan listens")
-	f.BoolVar(&o.jsonOut, "json", false, "print observations as JSON lines")
+	f.BoolVar(&o.jsonOut, "json", false, "print observations as JSON lines (with --room: the visit and its findings as one JSON document)")
 	return cmd
 }
 
@@ -97,6 +102,9 @@ func sweepers(cmd *cobra.Command, a *app, o scanOptions) ([]scan.Sweeper, error)
 }
 
 func runScan(cmd *cobra.Command, a *app, o scanOptions) error {
+	if o.room != "" {
+		return runRoomScan(cmd, a, o)
+	}
 	ss, err := sweepers(cmd, a, o)
 	if err != nil {
 		return err

@@ -1,0 +1,364 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/biomed-rounds/rounds/reconcile"
+	"github.com/biomed-rounds/rounds/reconcile/advisory"
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// roomSource is one sweep of a room visit.
+type roomSource struct {
+	kind    scan.Source
+	sweeper scan.Sweeper
+}
+
+// roomSources builds the sweeps of a room visit; tests replace it.
+var roomSources = func(cmd *cobra.Command, a *app, o scanOptions, nets []netip.Prefix) ([]roomSource, error) {
+	var out []roomSource
+	if len(nets) > 0 {
+		s, err := newIPSweeper(cmd, a, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, roomSource{scan.SourceIP, s})
+	}
+	if o.ble || o.bleReplay != "" {
+		if o.ble && o.bleReplay != "" {
+			return nil, usagef("--ble and --ble-replay exclude each other")
+		}
+		s, err := newBLESweeper(cmd, a, o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, roomSource{scan.SourceBLE, s})
+	}
+	return out, nil
+}
+
+// roomResult is what `rounds scan --room --json` prints.
+type roomResult struct {
+	Visit        int64               `json:"visit"`
+	Room         string              `json:"room"`
+	Sweeps       reconcile.Sweeps    `json:"sweeps"`
+	Observations int                 `json:"observations"`
+	Findings     []reconcile.Finding `json:"findings"`
+}
+
+// runRoomScan sweeps a room, reconciles, stores the visit and prints the
+// findings. Nothing is stored when a sweep fails or is interrupted.
+func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
+	ctx := cmd.Context()
+	st, err := a.store(ctx)
+	if err != nil {
+		return err
+	}
+	room, err := st.Location(ctx, o.room)
+	if errors.Is(err, store.ErrNotFound) {
+		return usagef("--room %q: no such room (give its key BUILDING/FLOOR/ROOM or its barcode)", inert(o.room))
+	}
+	if err != nil {
+		return err
+	}
+	o.room = room.Key
+	var nets []netip.Prefix
+	for _, n := range o.nets {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(n)
+			if aerr != nil {
+				return usagef("--net %q: not a CIDR (such as 10.20.30.0/24) or an address", inert(n))
+			}
+			p = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		nets = append(nets, p.Masked())
+	}
+	if len(nets) == 0 {
+		for _, sg := range room.Segments {
+			nets = append(nets, sg.CIDR)
+		}
+	}
+	srcs, err := roomSources(cmd, a, o, nets)
+	if err != nil {
+		return err
+	}
+	if len(srcs) == 0 {
+		return usagef("room %s has no network segment configured and no BLE sweep was asked for: give --net CIDR, --ble or --ble-replay FILE", room.Key)
+	}
+	started := time.Now().UTC()
+	obs, swept, err := sweepRoom(ctx, a.stderr, srcs)
+	if err != nil {
+		return fmt.Errorf("sweep of %s: %w; nothing stored", room.Key, err)
+	}
+	swept.Nets = nets
+	if !swept.IP {
+		swept.Nets = nil
+	}
+	obs = latestObservations(obs)
+	fs, err := reconcileRoom(ctx, st, room, obs, swept, time.Now().UTC())
+	if err != nil {
+		return fmt.Errorf("reconcile %s: %w; nothing stored", room.Key, err)
+	}
+	id, err := saveVisit(ctx, st, room, started, obs, fs, swept)
+	if err != nil {
+		return fmt.Errorf("store the visit of %s: %w", room.Key, err)
+	}
+	if o.jsonOut {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(roomResult{Visit: id, Room: room.Key, Sweeps: swept, Observations: len(obs), Findings: fs})
+	}
+	printFindings(a.stdout, room, swept, len(obs), id, fs)
+	return nil
+}
+
+// sweepRoom runs the sweeps together and gathers their observations. A
+// sweep that fails (or an interruption) fails the visit.
+func sweepRoom(parent context.Context, progress io.Writer, srcs []roomSource) ([]scan.Observation, reconcile.Sweeps, error) {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	ch := make(chan scan.Observation, 64)
+	errs := make([]error, len(srcs))
+	var wg sync.WaitGroup
+	for i, s := range srcs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if errs[i] = s.sweeper.Sweep(ctx, ch); errs[i] != nil {
+				cancel() // one failed sweep fails the visit
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(ch) }()
+	var obs []scan.Observation
+	for ob := range ch {
+		obs = append(obs, ob)
+		fmt.Fprintf(progress, "\rrounds: %d seen", len(obs))
+	}
+	if len(obs) > 0 {
+		fmt.Fprintln(progress)
+	}
+	var sw reconcile.Sweeps
+	if parent.Err() != nil {
+		return nil, sw, errors.New("interrupted")
+	}
+	for i, s := range srcs {
+		if errs[i] != nil && !errors.Is(errs[i], context.Canceled) {
+			return nil, sw, fmt.Errorf("%s sweep: %w", s.kind, errs[i])
+		}
+	}
+	for i, s := range srcs {
+		if errs[i] != nil {
+			return nil, sw, errors.New("interrupted")
+		}
+		switch s.kind {
+		case scan.SourceIP:
+			sw.IP = true
+		case scan.SourceBLE:
+			sw.BLE = true
+		}
+	}
+	return obs, sw, nil
+}
+
+// latestObservations keeps the last observation of each key.
+func latestObservations(obs []scan.Observation) []scan.Observation {
+	idx := map[string]int{}
+	var out []scan.Observation
+	for _, o := range obs {
+		if i, ok := idx[o.Key()]; ok {
+			out[i] = o
+			continue
+		}
+		idx[o.Key()] = len(out)
+		out = append(out, o)
+	}
+	return out
+}
+
+// reconcileRoom loads what reconcile needs for one room from the store:
+// the room's devices with their identifiers, the devices the
+// observations' identifiers (and the room devices' unique ones) find, the
+// catalog and the imported advisories and recalls. The index holds only
+// those rows: for these observations it answers like an index over the
+// whole inventory, without reading the whole inventory for one room.
+func reconcileRoom(ctx context.Context, st *store.Store, room store.Location, obs []scan.Observation, swept reconcile.Sweeps, now time.Time) ([]reconcile.Finding, error) {
+	expected, err := st.DevicesInRoom(ctx, room.Key)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.LoadIdentifiers(ctx, expected); err != nil {
+		return nil, err
+	}
+	needles := reconcile.Needles(obs)
+	for i := range expected {
+		for _, id := range reconcile.DeviceIdents(&expected[i]) {
+			switch id.Kind {
+			case store.IdentMAC, store.IdentSerial, store.IdentUDI, store.IdentCMDBID:
+				needles = append(needles, id)
+			}
+		}
+	}
+	found, err := st.DevicesByIdentifiers(ctx, needles)
+	if err != nil {
+		return nil, err
+	}
+	b := reconcile.NewIndexBuilder(8 * (len(expected) + len(found)))
+	devs := make(map[int64]*store.Device, len(expected)+len(found))
+	for _, set := range [][]store.Device{expected, found} {
+		for i := range set {
+			d := &set[i]
+			if _, ok := devs[d.ID]; ok {
+				continue
+			}
+			devs[d.ID] = d
+			b.AddDevice(d)
+		}
+	}
+	models, err := st.Models(ctx)
+	if err != nil {
+		return nil, err
+	}
+	matcher, err := advisory.Load(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return reconcile.Reconcile(reconcile.Input{Room: room, Expected: expected, Index: b.Build(), Devices: devs,
+		Observations: obs, Catalog: reconcile.NewCatalog(models), Advisories: matcher, Sweeps: swept, Now: now}), nil
+}
+
+// saveVisit stores the visit, its observations and findings in one
+// transaction.
+func saveVisit(ctx context.Context, st *store.Store, room store.Location, started time.Time, obs []scan.Observation, fs []reconcile.Finding, sw reconcile.Sweeps) (int64, error) {
+	v := store.VisitRecord{LocationKey: room.Key, StartedAt: started, FinishedAt: time.Now().UTC(), IPSwept: sw.IP, BLESwept: sw.BLE}
+	for _, o := range obs {
+		b, err := json.Marshal(o)
+		if err != nil {
+			return 0, err
+		}
+		v.Observations = append(v.Observations, store.VisitObservation{Key: o.Key(), Source: string(o.Source), SeenAt: o.Time, Data: b})
+	}
+	for _, f := range fs {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return 0, err
+		}
+		vf := store.VisitFinding{Kind: string(f.Kind), Data: b}
+		if f.Device != nil {
+			vf.DeviceID = f.Device.ID
+		}
+		if len(f.Observations) > 0 {
+			vf.ObservationKey = f.Observations[0].Key()
+		}
+		v.Findings = append(v.Findings, vf)
+	}
+	return st.SaveVisit(ctx, v)
+}
+
+var kindTitle = map[reconcile.Kind]string{
+	reconcile.Verified: "VERIFIED", reconcile.Missing: "MISSING", reconcile.Unverified: "UNVERIFIED",
+	reconcile.MovedHere: "MOVED HERE", reconcile.Unknown: "UNKNOWN", reconcile.HeardNearby: "NEARBY",
+}
+
+var severityName = map[reconcile.Severity]string{reconcile.Info: "info", reconcile.Warning: "warning", reconcile.Critical: "CRITICAL"}
+
+// printFindings renders the findings as plain text. Every string that
+// came from outside (inventory, devices, documents) is made inert.
+func printFindings(w io.Writer, room store.Location, sw reconcile.Sweeps, nobs int, visit int64, fs []reconcile.Finding) {
+	name := room.Key
+	if room.Name != "" {
+		name += " (" + inert(room.Name) + ")"
+	}
+	var swept []string
+	if sw.IP {
+		var ns []string
+		for _, n := range sw.Nets {
+			ns = append(ns, n.String())
+		}
+		swept = append(swept, "IP "+strings.Join(ns, ","))
+	}
+	if sw.BLE {
+		swept = append(swept, "BLE")
+	}
+	if room.RFShielded {
+		swept = append(swept, "RF-shielded room")
+	}
+	fmt.Fprintf(w, "%s: swept %s; %d seen; visit %d stored\n", name, strings.Join(swept, " + "), nobs, visit)
+	counts := map[reconcile.Kind]int{}
+	for _, f := range fs {
+		counts[f.Kind]++
+	}
+	var sum []string
+	for _, k := range reconcile.Kinds {
+		if counts[k] > 0 {
+			sum = append(sum, fmt.Sprintf("%d %s", counts[k], strings.ToLower(kindTitle[k])))
+		}
+	}
+	fmt.Fprintln(w, strings.Join(sum, ", "))
+	for _, f := range fs {
+		fmt.Fprintln(w, describeFinding(f))
+		for _, fl := range f.Flags {
+			fmt.Fprintln(w, "    "+describeFlag(fl))
+		}
+	}
+}
+
+func describeFinding(f reconcile.Finding) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-10s ", kindTitle[f.Kind])
+	switch {
+	case f.Device != nil:
+		d := f.Device
+		fmt.Fprintf(&b, "%s  %s", inert(d.AssetTag), inert(strings.TrimSpace(d.Manufacturer+" "+d.Model)))
+	case len(f.Observations) > 0:
+		b.WriteString(describeObservation(f.Observations[0]))
+	}
+	if f.Match != nil {
+		fmt.Fprintf(&b, "  [%s, confidence %.2f]", inert(f.Match.Reason), f.Match.Confidence)
+	}
+	if f.Reason != "" {
+		fmt.Fprintf(&b, "  — %s", inert(f.Reason))
+	}
+	if f.Match != nil {
+		for _, c := range f.Match.Conflicts {
+			fmt.Fprintf(&b, "\n    note: %s", inert(c))
+		}
+	}
+	for _, c := range f.Candidates {
+		fmt.Fprintf(&b, "\n    could be: %s %s (%.2f: %s)", inert(c.Manufacturer), inert(c.Model), c.Score, inert(c.Reason))
+	}
+	return b.String()
+}
+
+func describeFlag(fl reconcile.Flag) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "! %s %s: %s", severityName[fl.Severity], fl.Kind, inert(fl.Rule))
+	if fl.Document != "" {
+		fmt.Fprintf(&b, " [%s]", inert(fl.Document))
+	}
+	keys := make([]string, 0, len(fl.Evidence))
+	for k := range fl.Evidence {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "; %s=%s", inert(k), inert(fl.Evidence[k]))
+	}
+	if fl.URL != "" {
+		fmt.Fprintf(&b, "; %s", inert(fl.URL))
+	}
+	return b.String()
+}
