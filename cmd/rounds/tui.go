@@ -8,8 +8,10 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	gosync "sync"
 
 	"github.com/biomed-rounds/rounds/config"
+	"github.com/biomed-rounds/rounds/reconcile/advisory"
 	"github.com/biomed-rounds/rounds/round"
 	"github.com/biomed-rounds/rounds/scan"
 	"github.com/biomed-rounds/rounds/scan/ip"
@@ -31,9 +33,20 @@ func runTUI(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
+	// Advisories and recalls are loaded once, on the first sweep that
+	// needs them, never on the way to the first frame.
+	var adv struct {
+		once gosync.Once
+		m    *advisory.Matcher
+		err  error
+	}
+	advisories := func(ctx context.Context) (*advisory.Matcher, error) {
+		adv.once.Do(func() { adv.m, adv.err = advisory.Load(ctx, st) })
+		return adv.m, adv.err
+	}
 	eng := &round.Engine{
 		Store:     st,
-		Reconcile: &round.StoreReconciler{Store: st},
+		Reconcile: &round.StoreReconciler{Store: st, Advisories: advisories},
 		Actor:     technician(),
 		Sources:   fieldSources(a, cfg),
 	}
