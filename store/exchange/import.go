@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/biomed-rounds/rounds/store"
@@ -32,12 +33,10 @@ type Options struct {
 	// Actor names who made the changes in the journal.
 	Actor string
 	// Progress, if set, is called with the number of rows read so far
-	// every ProgressEvery rows.
-	Progress func(rows int)
+	// every ProgressEvery rows (default 10000).
+	Progress      func(rows int)
+	ProgressEvery int
 }
-
-// ProgressEvery is how often Options.Progress is called, in rows.
-const ProgressEvery = 10000
 
 // Result summarises an import.
 type Result struct {
@@ -75,6 +74,9 @@ func Import(ctx context.Context, st *store.Store, r io.Reader, o Options) (Resul
 	}
 	if o.Actor == "" {
 		o.Actor = "import"
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 10000
 	}
 	br := bufio.NewReaderSize(r, 256<<10)
 	format, err := sniff(br)
@@ -117,8 +119,9 @@ type importer struct {
 	// seen maps a hash of each record's key to its line, to refuse a
 	// record given twice. Hashes keep a million keys in a few tens of
 	// megabytes; a 64-bit collision is far rarer than a real duplicate.
-	seen map[uint64]int32
-	rec  record
+	seen  map[uint64]int32
+	rec   record
+	batch []pendingDevice
 }
 
 func (im *importer) run(src source) error {
@@ -126,6 +129,10 @@ func (im *importer) run(src source) error {
 	for {
 		kind, line, err := src.next(&im.rec)
 		if err == io.EOF {
+			if err := im.flush(); err != nil {
+				return err
+			}
+			slices.SortStableFunc(im.res.Skipped, func(a, b *RowError) int { return a.Line - b.Line })
 			return nil
 		}
 		if err == nil {
@@ -133,6 +140,11 @@ func (im *importer) run(src source) error {
 			err = im.apply(kind, line)
 		}
 		if err != nil {
+			// Rows still batched come before this one: write them first,
+			// so that the first bad line is the one reported.
+			if ferr := im.flush(); ferr != nil {
+				return ferr
+			}
 			var re *RowError
 			if !im.o.SkipBad || !errors.As(err, &re) || re.Field == "json" || re.Field == "header" {
 				return err
@@ -144,9 +156,9 @@ func (im *importer) run(src source) error {
 			if err := im.ctx.Err(); err != nil {
 				return err
 			}
-			if im.o.Progress != nil && im.res.Rows%ProgressEvery == 0 {
-				im.o.Progress(im.res.Rows)
-			}
+		}
+		if im.o.Progress != nil && im.res.Rows%im.o.ProgressEvery == 0 {
+			im.o.Progress(im.res.Rows)
 		}
 	}
 }
@@ -160,7 +172,19 @@ func (im *importer) noteKind(k Kind) {
 	im.res.Kinds = append(im.res.Kinds, k)
 }
 
-// apply validates one record and writes it.
+// batchSize is how many device rows are written together.
+const batchSize = 128
+
+// pendingDevice is a parsed device row waiting in the batch.
+type pendingDevice struct {
+	d       store.Device
+	set     store.Fields
+	resolve bool
+	line    int
+}
+
+// apply validates one record and writes it: devices in batches, models
+// and rooms at once.
 func (im *importer) apply(kind Kind, line int) error {
 	rowErr := func(fe *fieldError) error {
 		return &RowError{File: im.o.Name, Line: line, Field: fe.field, Reason: fe.reason}
@@ -174,19 +198,18 @@ func (im *importer) apply(kind Kind, line int) error {
 		if fe != nil {
 			return rowErr(fe)
 		}
-		key, keyField = d.AssetTag, fAssetTag
-		write = func() (store.Op, error) {
-			if resolve {
-				k, err := im.resolve(d.LocationKey)
-				if err != nil {
-					return "", err
-				}
-				d.LocationKey = k
-			}
-			op, _, err := im.w.MergeDevice(d, set)
-			return op, err
+		if err := im.once(kind, d.AssetTag, fAssetTag, line); err != nil {
+			return err
 		}
+		im.batch = append(im.batch, pendingDevice{d: d, set: set, resolve: resolve, line: line})
+		if len(im.batch) >= batchSize {
+			return im.flush()
+		}
+		return nil
 	case Models:
+		if err := im.flush(); err != nil {
+			return err
+		}
 		if fe := im.rec.cleanAll(); fe != nil {
 			return rowErr(fe)
 		}
@@ -202,6 +225,9 @@ func (im *importer) apply(kind Kind, line int) error {
 		key, keyField = m.Manufacturer+"\x00"+m.Model, fModel
 		write = func() (store.Op, error) { return putOp(exists, im.w.PutModel, m) }
 	case Locations:
+		if err := im.flush(); err != nil {
+			return err
+		}
 		k, fe := im.rec.locationKey()
 		if fe != nil {
 			return rowErr(fe)
@@ -223,27 +249,44 @@ func (im *importer) apply(kind Kind, line int) error {
 	default:
 		return fmt.Errorf("exchange: unknown kind %q", kind)
 	}
-	h := maphash.String(im.seed, string(kind)+"\x00"+key)
-	if first, dup := im.seen[h]; dup {
-		return &RowError{File: im.o.Name, Line: line, Field: keyField.String(),
-			Reason: fmt.Sprintf("%s appears again (first on line %d)", strings.ReplaceAll(key, "\x00", " "), first)}
-	}
-	im.seen[h] = int32(line)
-	var op store.Op
-	do := func() error {
-		var err error
-		op, err = write()
+	if err := im.once(kind, key, keyField, line); err != nil {
 		return err
 	}
-	var err error
-	if im.o.SkipBad {
-		err = im.w.Savepoint(do)
-	} else {
-		err = do()
-	}
+	op, err := im.write(write)
 	if err != nil {
 		return im.blame(err, line)
 	}
+	im.count(op)
+	return nil
+}
+
+// once refuses a record whose key an earlier line already gave.
+func (im *importer) once(kind Kind, key string, f field, line int) error {
+	h := maphash.String(im.seed, string(kind)+"\x00"+key)
+	if first, dup := im.seen[h]; dup {
+		return &RowError{File: im.o.Name, Line: line, Field: f.String(),
+			Reason: fmt.Sprintf("%s appears again (first on line %d)", strings.ReplaceAll(key, "\x00", " "), first)}
+	}
+	im.seen[h] = int32(line)
+	return nil
+}
+
+// write runs one record's write, in its own savepoint when bad rows are
+// skipped so that a row failing halfway leaves nothing.
+func (im *importer) write(fn func() (store.Op, error)) (store.Op, error) {
+	var op store.Op
+	do := func() error {
+		var err error
+		op, err = fn()
+		return err
+	}
+	if im.o.SkipBad {
+		return op, im.w.Savepoint(do)
+	}
+	return op, do()
+}
+
+func (im *importer) count(op store.Op) {
 	switch op {
 	case store.OpCreate:
 		im.res.Created++
@@ -251,6 +294,62 @@ func (im *importer) apply(kind Kind, line int) error {
 		im.res.Updated++
 	default:
 		im.res.Unchanged++
+	}
+}
+
+// flush writes the batched device rows. A batch of only new devices goes
+// through the store's multi-row path; if that fails, or the batch holds
+// updates or rooms given by name, the rows are written one by one in file
+// order, so that errors name the same line and field as without batching.
+// Bad rows are skipped or returned as the options say.
+func (im *importer) flush() error {
+	batch := im.batch
+	im.batch = im.batch[:0]
+	if len(batch) == 0 {
+		return nil
+	}
+	fast := true
+	for _, p := range batch {
+		fast = fast && !p.resolve
+	}
+	if fast {
+		ds := make([]store.Device, len(batch))
+		for i, p := range batch {
+			ds[i] = p.d
+		}
+		err := im.w.CreateDevices(ds)
+		if err == nil {
+			im.res.Created += len(batch)
+			return nil
+		}
+		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrConstraint) {
+			return err
+		}
+		// An update, or a bad row (CreateDevices wrote nothing): write
+		// row by row.
+	}
+	for _, p := range batch {
+		op, err := im.write(func() (store.Op, error) {
+			if p.resolve {
+				k, err := im.resolve(p.d.LocationKey)
+				if err != nil {
+					return "", err
+				}
+				p.d.LocationKey = k
+			}
+			op, _, err := im.w.MergeDevice(p.d, p.set)
+			return op, err
+		})
+		if err != nil {
+			err = im.blame(err, p.line)
+			var re *RowError
+			if im.o.SkipBad && errors.As(err, &re) {
+				im.res.Skipped = append(im.res.Skipped, re)
+				continue
+			}
+			return err
+		}
+		im.count(op)
 	}
 	return nil
 }
