@@ -42,8 +42,8 @@ var (
 		Hosts: 48, ConnectTimeout: 1500 * time.Millisecond, ProbeTimeout: 3 * time.Second, DownAfter: 3}
 	// Fast is for large sweeps of robust segments: a few connections
 	// per host at once, no spacing, a high global cap.
-	Fast = Profile{Name: "fast", PerHost: 4, Gap: 0, Rate: 5000, Burst: 100,
-		Hosts: 128, ConnectTimeout: time.Second, ProbeTimeout: 2 * time.Second, DownAfter: 3}
+	Fast = Profile{Name: "fast", PerHost: 4, Gap: 0, Rate: 50000, Burst: 1000,
+		Hosts: 256, ConnectTimeout: time.Second, ProbeTimeout: 2 * time.Second, DownAfter: 3}
 )
 
 // ProfileNamed returns the profile with the given name ("" is Safe).

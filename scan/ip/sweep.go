@@ -559,10 +559,11 @@ func (r *run) dial(ctx context.Context, h *host, port int) (net.Conn, result, er
 		r.release(h)
 		return nil, failed, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, r.cfg.Profile.ConnectTimeout)
-	defer cancel()
-	var d net.Dialer
-	c, err := d.DialContext(dctx, "tcp", net.JoinHostPort(h.addr.String(), strconv.Itoa(dport)))
+	// No keep-alive: a probe connection lives for seconds at most, and
+	// each option set is a system call per probe.
+	d := net.Dialer{Timeout: r.cfg.Profile.ConnectTimeout, KeepAlive: -1}
+	start := time.Now()
+	c, err := d.DialContext(ctx, "tcp", netip.AddrPortFrom(h.addr, uint16(dport)).String())
 	if err == nil {
 		return c, open, nil
 	}
@@ -574,7 +575,7 @@ func (r *run) dial(ctx context.Context, h *host, port int) (net.Conn, result, er
 		return nil, refused, nil
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return nil, unreachable, nil
-	case dctx.Err() != nil || isTimeout(err):
+	case isTimeout(err) || time.Since(start) >= r.cfg.Profile.ConnectTimeout:
 		return nil, timedOut, nil
 	default:
 		return nil, failed, nil

@@ -199,6 +199,10 @@ func HTTPS(ctx context.Context, conn net.Conn, host, path string, sent Sent) (sc
 	tc := tls.Client(conn, &tls.Config{
 		InsecureSkipVerify: true, //nolint:gosec // fingerprinting reads the certificate, it does not trust it
 		MinVersion:         tls.VersionTLS10,
+		// Classic key exchanges only: the post-quantum hybrid share makes
+		// the ClientHello larger than some embedded stacks accept, and costs
+		// more than a fingerprint is worth.
+		CurvePreferences: []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384},
 	})
 	if sent != nil {
 		sent("tls-client-hello")
