@@ -24,42 +24,58 @@ func FuzzImportCSV(f *testing.F) {
 	f.Add("Asset Tag;Serial;Location\nA-1;S;MAIN/1/ED-01\n")
 	f.Add("\ufeffasset_tag\r\nA\r\n")
 	f.Add("")
-	f.Fuzz(func(t *testing.T, data string) {
-		ctx := context.Background()
-		st, err := store.Open(ctx, ":memory:")
+	f.Fuzz(fuzzImport)
+}
+
+// FuzzImportJSON is FuzzImportCSV for JSON input.
+func FuzzImportJSON(f *testing.F) {
+	f.Add(`{"devices": [{"asset_tag": "A-1", "mac": "00:11:22:33:44:55", "last_pm": "2025-01-01"}]}`)
+	f.Add(`[{"asset_tag": "A-1"}, {"asset_tag": "A-1"}]`)
+	f.Add(`{"result": [{"asset_tag": "A-1", "model_id": {"display_value": "X"}, "manufacturer": "Y"}]}`)
+	f.Add(`{"total": 1, "rows": [{"asset_tag": "A-2", "status_label": {"id": 1, "name": "Deployed"}}]}`)
+	f.Add(`{"locations": [{"key": "MAIN/2/MRI-1", "rf_shielded": true, "segments": [{"cidr": "10.2.0.0/24", "tags": ["imaging"]}]}],
+"models": [{"manufacturer": "GE", "model": "B450", "allowed_tags": ["clinical"], "os_eol": "2020-01-14"}],
+"devices": [{"asset_tag": "A-3", "building": "MAIN", "floor": 2, "room": "MRI-1"}]}`)
+	f.Add(`{"devices": [{"asset_tag": "A-1"},`)
+	f.Add(`[1, "x", null]`)
+	f.Fuzz(fuzzImport)
+}
+
+func fuzzImport(t *testing.T, data string) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	_, err = exchange.Import(ctx, st, strings.NewReader(data), exchange.Options{Name: "f"})
+	if err != nil {
+		var re *exchange.RowError
+		if !errors.As(err, &re) {
+			t.Fatalf("error is not a row error: %v", err)
+		}
+		if n, _ := st.CountDevices(ctx); n != 0 {
+			t.Fatalf("failed import left %d devices", n)
+		}
+		if c, _ := st.JournalCounts(ctx); len(c) != 0 {
+			t.Fatalf("failed import left journal entries %v", c)
+		}
+		return
+	}
+	for _, k := range exchange.Kinds {
+		first := export(t, st, exchange.CSV, k)
+		dst, err := store.Open(ctx, ":memory:")
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer st.Close()
-		_, err = exchange.Import(ctx, st, strings.NewReader(data), exchange.Options{Name: "f.csv"})
-		if err != nil {
-			var re *exchange.RowError
-			if !errors.As(err, &re) {
-				t.Fatalf("error is not a row error: %v", err)
-			}
-			if n, _ := st.CountDevices(ctx); n != 0 {
-				t.Fatalf("failed import left %d devices", n)
-			}
-			if c, _ := st.JournalCounts(ctx); len(c) != 0 {
-				t.Fatalf("failed import left journal entries %v", c)
-			}
-			return
-		}
-		for _, k := range exchange.Kinds {
-			first := export(t, st, exchange.CSV, k)
-			dst, err := store.Open(ctx, ":memory:")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, err := exchange.Import(ctx, dst, strings.NewReader(first), exchange.Options{Name: "e.csv", Kind: k}); err != nil {
-				dst.Close()
-				t.Fatalf("re-import of the %s export failed: %v\n%s", k, err, first)
-			}
-			second := export(t, dst, exchange.CSV, k)
+		if _, err := exchange.Import(ctx, dst, strings.NewReader(first), exchange.Options{Name: "e.csv", Kind: k}); err != nil {
 			dst.Close()
-			if second != first {
-				t.Fatalf("%s export does not round-trip\n%s", k, firstDiff(first, second))
-			}
+			t.Fatalf("re-import of the %s export failed: %v\n%s", k, err, first)
 		}
-	})
+		second := export(t, dst, exchange.CSV, k)
+		dst.Close()
+		if second != first {
+			t.Fatalf("%s export does not round-trip\n%s", k, firstDiff(first, second))
+		}
+	}
 }
