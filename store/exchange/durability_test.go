@@ -48,9 +48,9 @@ func TestOneTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer reader.Close()
-	data := genCSV(t, 1, 1500)
+	data := genCSV(t, 1, 600)
 	var during []int
-	_, err = exchange.Import(ctx, st, bytes.NewReader(data), exchange.Options{Name: "g.csv", ProgressEvery: 500,
+	_, err = exchange.Import(ctx, st, bytes.NewReader(data), exchange.Options{Name: "g.csv", ProgressEvery: 200,
 		Progress: func(int) {
 			n, err := reader.CountDevices(ctx)
 			if err != nil {
@@ -64,8 +64,8 @@ func TestOneTransaction(t *testing.T) {
 	if len(during) != 3 || during[0] != 3 || during[2] != 3 {
 		t.Fatalf("reader saw %v devices during the import, want 3 each time", during)
 	}
-	if n, _ := reader.CountDevices(ctx); n != 1503 {
-		t.Fatalf("reader sees %d devices after the import, want 1503", n)
+	if n, _ := reader.CountDevices(ctx); n != 603 {
+		t.Fatalf("reader sees %d devices after the import, want 603", n)
 	}
 }
 
@@ -77,7 +77,7 @@ func TestKilledImportLeavesDatabaseIntact(t *testing.T) {
 	if os.Getenv("ROUNDS_KILL_CHILD") != "" {
 		t.Skip("child process")
 	}
-	const seedRows, rows = 3, 6000
+	const seedRows, rows = 3, 1500
 	dir := t.TempDir()
 	file := filepath.Join(dir, "g.csv")
 	if err := os.WriteFile(file, genCSV(t, 9, rows), 0o600); err != nil {
@@ -158,7 +158,7 @@ func TestKillChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	fmt.Println("START")
-	_, err = exchange.Import(ctx, st, f, exchange.Options{Name: "g.csv", ProgressEvery: 3000, Progress: func(n int) {
+	_, err = exchange.Import(ctx, st, f, exchange.Options{Name: "g.csv", ProgressEvery: 200, Progress: func(n int) {
 		if mode == "mid" {
 			fmt.Println("MID")
 			// Wait for the kill with the transaction open.

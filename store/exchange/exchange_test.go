@@ -320,7 +320,7 @@ func TestKindDetection(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	src := open(t)
-	if err := gen.New(gen.Options{Seed: 11, Devices: 400, Now: day}).Load(ctx, src); err != nil {
+	if err := gen.New(gen.Options{Seed: 11, Devices: 250, Now: day}).Load(ctx, src); err != nil {
 		t.Fatal(err)
 	}
 	// Fields the generator leaves empty, and awkward characters.
