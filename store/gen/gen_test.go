@@ -42,9 +42,9 @@ func TestDeterministicAndExactSize(t *testing.T) {
 // TestIdentifiersUnique checks that every unique identifier kind is
 // unique across a large inventory and that values are well formed.
 func TestIdentifiersUnique(t *testing.T) {
-	n := 200_000
+	n := 60_000
 	if testing.Short() {
-		n = 20_000
+		n = 10_000
 	}
 	g := New(Options{Seed: 42, Devices: n, Now: day})
 	seen := map[string]string{}
