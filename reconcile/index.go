@@ -221,8 +221,14 @@ func NormalizeIdent(kind store.IdentKind, v string) string {
 	}
 	switch kind {
 	case store.IdentMAC:
+		if isMAC(v, false) {
+			return v // already normal: no allocation on the index's hot path
+		}
 		return scan.NormalizeMAC(v)
 	case store.IdentBLEAddress:
+		if isMAC(v, true) {
+			return v
+		}
 		return strings.ToUpper(scan.NormalizeMAC(v))
 	case store.IdentSerial:
 		return strings.Map(func(r rune) rune {
@@ -246,12 +252,42 @@ func NormalizeIdent(kind store.IdentKind, v string) string {
 		}
 		return v
 	case store.IdentIP:
-		if a, err := netip.ParseAddr(v); err == nil {
-			return a.Unmap().String()
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return ""
 		}
-		return ""
+		var buf [64]byte
+		if b := a.Unmap().AppendTo(buf[:0]); string(b) != v {
+			return string(b)
+		}
+		return v
 	}
 	return v
+}
+
+// isMAC reports whether v is a MAC in normal form: colon separated, lower
+// case hex (upper case for BLE addresses).
+func isMAC(v string, upper bool) bool {
+	if len(v) != 17 {
+		return false
+	}
+	for i := 0; i < 17; i++ {
+		c := v[i]
+		if i%3 == 2 {
+			if c != ':' {
+				return false
+			}
+			continue
+		}
+		switch {
+		case c >= '0' && c <= '9':
+		case !upper && c >= 'a' && c <= 'f':
+		case upper && c >= 'A' && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // Needles lists the identifiers the observations offer, in the form to
