@@ -146,7 +146,13 @@ func (s *Store) EachDevice(ctx context.Context, f Filter, fn func(Device) error)
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += " ORDER BY d.asset_tag"
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	// The filters make a handful of distinct queries; each is prepared
+	// once, which matters for the per-room query of every visit.
+	st, err := s.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return translate(err)
 	}

@@ -131,7 +131,8 @@ func (g *Generator) EachDevice(fn func(store.Device) error) error {
 
 // Load writes the inventory into st in one transaction without journal
 // entries: generated data stands for the CMDB's own state, not for local
-// changes to push.
+// changes to push. Rooms and models are upserted; the devices must be new
+// to st (a conflict aborts the load and writes nothing).
 func (g *Generator) Load(ctx context.Context, st *store.Store) error {
 	return st.BulkWrite(ctx, "gen", func(w *store.Writer) error {
 		w.NoJournal = true
@@ -145,13 +146,28 @@ func (g *Generator) Load(ctx context.Context, st *store.Store) error {
 				return err
 			}
 		}
-		return g.EachDevice(func(d store.Device) error {
+		// Generated devices are new and their identifiers unique, so they
+		// take the store's bulk path, a batch at a time.
+		batch := make([]store.Device, 0, 256)
+		flush := func() error {
+			err := w.CreateDevices(batch)
+			batch = batch[:0]
+			return err
+		}
+		err := g.EachDevice(func(d store.Device) error {
+			batch = append(batch, d)
+			if len(batch) < cap(batch) {
+				return nil
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			_, err := w.PutDevice(d)
-			return err
+			return flush()
 		})
+		if err != nil {
+			return err
+		}
+		return flush()
 	})
 }
 

@@ -1,0 +1,44 @@
+package store_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/store/gen"
+)
+
+// BenchmarkDevicesInRoom loads random rooms' expected devices from a
+// generated 50,000-device inventory and reports the p99 latency (goal:
+// under 2 ms on the 1,000,000-device database of bench/importbench).
+func BenchmarkDevicesInRoom(b *testing.B) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(b.TempDir(), "r.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	g := gen.New(gen.Options{Seed: 1, Devices: 50_000, Now: time.Date(2026, 5, 4, 0, 0, 0, 0, time.UTC)})
+	if err := g.Load(ctx, st); err != nil {
+		b.Fatal(err)
+	}
+	keys := g.RoomKeys()
+	rng := rand.New(rand.NewPCG(1, 2))
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for b.Loop() {
+		k := keys[rng.IntN(len(keys))]
+		t := time.Now()
+		ds, err := st.DevicesInRoom(ctx, k)
+		lat = append(lat, time.Since(t))
+		if err != nil || len(ds) == 0 {
+			b.Fatalf("%s: %d devices, %v", k, len(ds), err)
+		}
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
