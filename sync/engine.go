@@ -82,11 +82,16 @@ func (e *Engine) Pull(ctx context.Context) (rep PullReport, err error) {
 		return rep, fmt.Errorf("sync: read watermark: %w", err)
 	}
 	rep.Mark = mark
-	g, gctx := errgroup.WithContext(ctx)
+	// The connector reads the next page while this goroutine stores the
+	// current one. A failed read still lets the pages already read be
+	// stored; a failed store stops the reading.
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	pages := make(chan Page, 1)
-	g.Go(func() error {
+	var readErr error
+	go func() {
 		defer close(pages)
-		return e.Conn.Pull(gctx, mark, func(ctx context.Context, p Page) error {
+		readErr = e.Conn.Pull(rctx, mark, func(ctx context.Context, p Page) error {
 			select {
 			case pages <- p:
 				return nil
@@ -94,21 +99,27 @@ func (e *Engine) Pull(ctx context.Context) (rep PullReport, err error) {
 				return ctx.Err()
 			}
 		})
-	})
-	g.Go(func() error {
-		for p := range pages {
-			if err := e.storePage(gctx, p, &rep); err != nil {
-				return err
-			}
-			rep.Pages++
-			if p.Mark != "" {
-				rep.Mark = p.Mark
-			}
+	}()
+	var storeErr error
+	for p := range pages {
+		if storeErr != nil {
+			continue
 		}
-		return nil
-	})
-	if err := g.Wait(); err != nil {
-		return rep, fmt.Errorf("sync: pull from %s: %w", e.Target, err)
+		if err := e.storePage(ctx, p, &rep); err != nil {
+			storeErr = err
+			cancel()
+			continue
+		}
+		rep.Pages++
+		if p.Mark != "" {
+			rep.Mark = p.Mark
+		}
+	}
+	if storeErr != nil {
+		return rep, fmt.Errorf("sync: pull from %s: %w", e.Target, storeErr)
+	}
+	if readErr != nil {
+		return rep, fmt.Errorf("sync: pull from %s: %w", e.Target, readErr)
 	}
 	e.logf("pull: %d records in %d pages (%d new, %d updated, %d unchanged, %d fields held for local changes, %d issues)",
 		rep.Records, rep.Pages, rep.Created, rep.Updated, rep.Skipped, rep.Held, rep.Issues)
@@ -362,6 +373,8 @@ type plan struct {
 	reopen    []Conflict
 	delivered []int64
 	holds     bool
+	// recorded says raised was written ahead of sending.
+	recorded bool
 }
 
 func (p *plan) id() string {
@@ -444,7 +457,7 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 	if err != nil || len(plans) == 0 {
 		return rep, err
 	}
-	if err := e.fetchUnknown(ctx, plans); err != nil {
+	if err := e.refresh(ctx, plans); err != nil {
 		return rep, err
 	}
 	states, err := e.decide(ctx, plans)
@@ -473,13 +486,30 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 	if len(remote) == 0 {
 		return rep, nil
 	}
+	// Write ahead: the entries go in flight together with the decisions
+	// the writes enact, so that an override that reaches the server is on
+	// record even if its answer never comes back.
 	var inflight []store.Transition
 	for _, p := range remote {
 		for _, en := range p.entries {
 			inflight = append(inflight, store.Transition{Seq: en.Seq, State: store.StateInFlight, Error: en.LastError})
 		}
 	}
-	if err := e.Store.SetStates(ctx, inflight); err != nil {
+	err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := store.SetStatesTx(ctx, tx, inflight); err != nil {
+			return err
+		}
+		for _, p := range remote {
+			for _, c := range p.raised {
+				if err := recordConflict(ctx, tx, c); err != nil {
+					return err
+				}
+			}
+			p.recorded = true
+		}
+		return nil
+	})
+	if err != nil {
 		return rep, fmt.Errorf("sync: mark in flight: %w", err)
 	}
 	size := e.BatchSize
@@ -538,9 +568,14 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 	return rep, nil
 }
 
-// fetchUnknown reads the server state of devices that were never pulled,
-// so that their changes are merged, not pushed blind.
-func (e *Engine) fetchUnknown(ctx context.Context, plans []*plan) error {
+// refresh reads the current server records of the devices about to be
+// pushed, right before the merge, so that the merge sees every central
+// change up to one round trip before the write: a pull can miss an edit
+// made while it ran (sys_updated_on has one-second resolution; offsets
+// shift), and a device never pulled is not pushed blind. Only the server
+// values move; the base and the version stay, so the next pull still
+// applies the untouched fields locally.
+func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 	f, ok := e.Conn.(Fetcher)
 	if !ok {
 		return nil
@@ -549,36 +584,42 @@ func (e *Engine) fetchUnknown(ctx context.Context, plans []*plan) error {
 	for _, p := range plans {
 		tags = append(tags, p.tag)
 	}
-	states, err := loadStates(ctx, e.Store.DB(), e.Target, tags)
-	if err != nil {
-		return err
-	}
-	var unknown []string
-	for _, t := range tags {
-		if states[t] == nil {
-			unknown = append(unknown, t)
-		}
-	}
-	if len(unknown) == 0 {
-		return nil
-	}
-	recs, err := f.Fetch(ctx, unknown)
+	recs, err := f.Fetch(ctx, tags)
 	if err != nil {
 		return fmt.Errorf("sync: read current server records: %w", err)
 	}
+	if len(recs) == 0 {
+		return nil
+	}
+	var found []string
+	for _, r := range recs {
+		found = append(found, r.AssetTag)
+	}
 	return e.Store.Tx(ctx, func(tx *sql.Tx) error {
+		states, err := loadStates(ctx, tx, e.Target, found)
+		if err != nil {
+			return err
+		}
 		for _, r := range recs {
-			if r.AssetTag == "" || states[r.AssetTag] != nil {
+			if r.AssetTag == "" {
 				continue
 			}
-			st := newState(r.AssetTag)
-			st.RemoteID, st.Version = r.RemoteID, ""
+			st := states[r.AssetTag]
+			if st == nil {
+				st = newState(r.AssetTag)
+				states[r.AssetTag] = st
+			}
+			if st.RemoteID != "" && r.RemoteID != "" && st.RemoteID != r.RemoteID {
+				continue // a second server record with this tag; the pull reports it
+			}
+			if st.RemoteID == "" {
+				st.RemoteID = r.RemoteID
+			}
 			for f, v := range r.Fields {
 				if isField(f) || f == FieldNotes {
 					st.Server[f] = Normalize(f, v)
 				}
 			}
-			states[r.AssetTag] = st
 			if err := saveState(ctx, tx, e.Target, st); err != nil {
 				return err
 			}
@@ -614,6 +655,11 @@ func (e *Engine) decide(ctx context.Context, plans []*plan) (map[string]*state, 
 		}
 		if st.RemoteID != "" {
 			p.create = false
+		} else if _, fetches := e.Conn.(Fetcher); fetches && !st.stored {
+			// Neither pulled nor found by the fetch: the server does not
+			// have the device (never created, refused, or deleted there),
+			// so any change to it creates it whole.
+			p.create = true
 		}
 		p.send, p.agreed, p.take = map[string]string{}, map[string]string{}, map[string]string{}
 		if p.create {
@@ -765,7 +811,10 @@ func (e *Engine) settle(ctx context.Context, batch []*plan, res []Result, states
 				if c.Resolution == AutoLocal || c.Resolution == AutoServer {
 					rep.Overrides++
 				}
-				if err := insertConflict(ctx, tx, c); err != nil {
+				if p.recorded {
+					continue
+				}
+				if err := recordConflict(ctx, tx, c); err != nil {
 					return err
 				}
 			}

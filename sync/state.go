@@ -292,6 +292,21 @@ func insertConflict(ctx context.Context, tx *sql.Tx, c Conflict) error {
 	return nil
 }
 
+// recordConflict inserts a conflict or ownership decision unless the same
+// one is already on record (a retried push decides the same way again).
+func recordConflict(ctx context.Context, tx *sql.Tx, c Conflict) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sync_conflicts WHERE target = ? AND asset_tag = ?
+		AND field = ? AND local = ? AND server = ? AND (resolution = ? OR resolution = 'open')`,
+		c.Target, c.AssetTag, c.Field, c.Local, c.Server, string(c.Resolution)).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	return insertConflict(ctx, tx, c)
+}
+
 func addIssue(ctx context.Context, tx *sql.Tx, target, tag, field, msg string, at time.Time) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO sync_issues (target, asset_tag, field, message, at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (target, asset_tag, field, message) DO UPDATE SET at = excluded.at`,

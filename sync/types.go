@@ -134,9 +134,10 @@ type Pusher interface {
 	Push(ctx context.Context, ops []Op) ([]Result, error)
 }
 
-// Fetcher reads the current server records of devices by asset tag; a
-// connector implements it when it can, so that a device never pulled
-// before is not pushed blind.
+// Fetcher reads the current server records of devices by asset tag. The
+// engine reads the devices it is about to push right before merging, so
+// that the merge is against the server as it is, not as the last pull saw
+// it; a connector without it merges against the last pull.
 type Fetcher interface {
 	Fetch(ctx context.Context, tags []string) ([]Record, error)
 }

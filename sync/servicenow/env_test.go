@@ -38,14 +38,14 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	t.Helper()
 	fake := snfake.New()
 	fake.User, fake.Password = user, pass
-	fake.SlowDelay = 300 * time.Millisecond
+	fake.SlowDelay = 400 * time.Millisecond
 	srv := fake.Start()
 	t.Cleanup(srv.Close)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
 	tc := transport.Config{BaseURL: srv.URL, Auth: transport.Basic(user, secret.New(pass)), RoundTripper: tr,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }, MaxAttempts: 8,
-		Timeout: 150 * time.Millisecond}
+		Timeout: 5 * time.Second}
 	sc := servicenow.Config{PageSize: 3, ItemsPerPayload: 2, PayloadsPerBatch: 2}
 	for _, o := range opts {
 		o(&sc, &tc)

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/sync"
@@ -56,7 +57,11 @@ func TestPushUnderFaults(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.fault.String(), func(t *testing.T) {
 			ctx := context.Background()
-			e := newEnv(t)
+			e := newEnv(t, func(_ *servicenow.Config, tc *transport.Config) {
+				if tt.fault == snfake.Slow {
+					tc.Timeout = 100 * time.Millisecond // shorter than the fake's SlowDelay
+				}
+			})
 			tags := createLocal(t, e, 4) // 4 ops: one batch of two payloads of two
 			if _, err := e.eng.Pull(ctx); err != nil {
 				t.Fatal(err)
@@ -177,18 +182,17 @@ func TestPullWatermarkMovesOnlyWithStoredPages(t *testing.T) {
 		e.fake.Put("cmdb_ci_med_device", snfake.Record{"asset_tag": fmt.Sprintf("W-%d", i),
 			"sys_updated_on": fmt.Sprintf("2026-01-01 00:00:%02d", i)})
 	}
-	// Pages of 3: the third request fails for good.
-	e.fake.Inject(snfake.NoFault, snfake.NoFault)
-	calls := 0
-	e.fake.FaultFunc = func(*http.Request) snfake.Fault {
-		calls++
-		return snfake.InternalError
+	// Pages of 3: the third page fails for good.
+	e.fake.FaultFunc = func(r *http.Request) snfake.Fault {
+		if strings.Contains(r.URL.Query().Get("sysparm_query"), "sys_updated_on>=2026-01-01 00:00:04") {
+			return snfake.InternalError
+		}
+		return snfake.NoFault
 	}
 	_, err := e.eng.Pull(ctx)
 	if err == nil {
 		t.Fatal("pull succeeded")
 	}
-	_ = calls
 	st, _ := sync.ReadStatus(ctx, e.st, "snow")
 	// Page 1 holds W-0..W-2; page 2 reads from W-2's second again and
 	// delivers W-3 and W-4.

@@ -442,7 +442,7 @@ func (c *Connector) Fetch(ctx context.Context, tags []string) ([]sync.Record, er
 	}
 	var out []sync.Record
 	for len(ok) > 0 {
-		part := ok[:min(100, len(ok))]
+		part := ok[:min(200, len(ok))]
 		ok = ok[len(part):]
 		rows, err := c.list(ctx, c.cfg.Table, url.Values{"sysparm_query": {"asset_tagIN" + strings.Join(part, ",")},
 			"sysparm_fields": {c.pullFields()}, "sysparm_exclude_reference_link": {"true"}, "sysparm_limit": {strconv.Itoa(len(part) * 2)}})

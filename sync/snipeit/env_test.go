@@ -58,13 +58,13 @@ func newEnv(t *testing.T, mod ...func(*snipeit.Config, *transport.Config)) *env 
 	clk := &clock{t: time.Now().UTC().Truncate(time.Second)}
 	fake := snipefake.New()
 	fake.Token, fake.Now, fake.PerMinute = token, clk.Now, 120
-	fake.SlowDelay = 300 * time.Millisecond
+	fake.SlowDelay = 400 * time.Millisecond
 	srv := fake.Start()
 	t.Cleanup(srv.Close)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
 	tc := transport.Config{BaseURL: srv.URL, Auth: transport.Bearer(secret.New(token)), RoundTripper: tr,
-		Sleep: clk.Sleep, MaxAttempts: 8, Timeout: 150 * time.Millisecond}
+		Sleep: clk.Sleep, MaxAttempts: 8, Timeout: 5 * time.Second}
 	sc := snipeit.Config{PageSize: 3, OpsPerCall: 3}
 	for _, m := range mod {
 		m(&sc, &tc)

@@ -83,10 +83,12 @@ type Server struct {
 	// FaultFunc, when set, picks a fault for each request not served from
 	// the queue set by Inject.
 	FaultFunc func(r *http.Request) Fault
-	// BeforeList runs before a table list is served, outside the lock:
-	// tests make concurrent central edits there.
-	BeforeList func()
+	// BeforeList runs before a table list is served, outside the lock,
+	// with the table and the encoded query: tests make concurrent central
+	// edits there.
+	BeforeList func(table, query string)
 
+	active    sync.WaitGroup
 	mu        sync.Mutex
 	queue     []Fault
 	postQueue []Fault
@@ -144,6 +146,10 @@ func (s *Server) InjectPost(fs ...Fault) {
 	defer s.mu.Unlock()
 	s.postQueue = append(s.postQueue, fs...)
 }
+
+// Drain waits until no request is being served: after a client gave up
+// on a request, the server may still be carrying it out.
+func (s *Server) Drain() { s.active.Wait() }
 
 // Stats returns the request counters.
 func (s *Server) Stats() Stats {
@@ -309,6 +315,8 @@ var References = map[string]string{
 
 // ServeHTTP implements the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.active.Add(1)
+	defer s.active.Done()
 	if s.Latency > 0 {
 		time.Sleep(s.Latency)
 	}
@@ -425,7 +433,7 @@ func (s *Server) route(w http.ResponseWriter, method string, u *url.URL, body []
 			return
 		}
 		if s.BeforeList != nil {
-			s.BeforeList()
+			s.BeforeList(name, u.Query().Get("sysparm_query"))
 		}
 		s.list(w, name, u)
 	default:
