@@ -62,7 +62,7 @@ const recallDoc = `{"results": [{"product_res_number": "Z-2222-2025", "cfres_id"
   "recalling_firm": "Philips North America", "product_description": "Philips IntelliVue MX40 Patient Worn Monitor",
   "code_info": "All units", "reason_for_recall": "Battery may swell.", "event_date_initiated": "2025-02-01"}]}`
 
-func testAdvisories(t *testing.T) *advisory.Matcher {
+func testAdvisories(t testing.TB) *advisory.Matcher {
 	a, err := advisory.ParseCSAF("a.json", []byte(csafDoc))
 	if err != nil {
 		t.Fatal(err)

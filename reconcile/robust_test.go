@@ -1,0 +1,74 @@
+package reconcile
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+func TestStrongIdentifiersDisagreeing(t *testing.T) {
+	// The MAC says BME-0001, the serial says BME-0004: two records claim
+	// what was seen, so no device is chosen.
+	w := newWorld()
+	o := ipObs("10.3.12.40", "00:09:fb:00:00:01")
+	o.Hints.Serial = "A-0004"
+	w.obs = []scan.Observation{o}
+	fs := w.run()
+	us := findKind(fs, Unknown)
+	if len(us) != 1 || len(us[0].Claimants) != 2 || hasFlag(&us[0], DuplicateIdentity) == nil {
+		t.Fatalf("%s", summary(fs))
+	}
+	if find(fs, Verified, "BME-0001") != nil || find(fs, MovedHere, "BME-0004") != nil {
+		t.Errorf("a device was guessed: %s", summary(fs))
+	}
+}
+
+func TestReconcileWithNothingLoaded(t *testing.T) {
+	// No index, catalog, advisories or device records: every observation
+	// is unknown and nothing panics.
+	fs := Reconcile(Input{Room: store.Location{Key: room}, Observations: []scan.Observation{
+		ipObs("10.3.12.1", "00:09:fb:00:00:01"), bleObs("AA:BB:CC:DD:EE:FF", scan.AddrPublic, scan.InRoom), {},
+	}})
+	if len(fs) != 3 || len(findKind(fs, Unknown)) != 3 {
+		t.Fatalf("%s", summary(fs))
+	}
+}
+
+func FuzzReconcile(f *testing.F) {
+	f.Add("pump-0001", "A-0001", "00:09:fb:00:00:01", "Nonin3230_1", "Masimo", "Rad-97", "v2.1.0")
+	f.Add("\x1b[31m", "", "zz", "*", "", "", "")
+	w := newWorld()
+	w.dev("BME-0005").Identifiers = []store.Identifier{{Kind: store.IdentBLEName, Value: "Nonin3230_*"}}
+	b := NewIndexBuilder(0)
+	all := map[int64]*store.Device{}
+	for i := range w.devs {
+		b.AddDevice(&w.devs[i])
+		all[w.devs[i].ID] = &w.devs[i]
+	}
+	in := Input{Room: w.room, Expected: w.devs[:3], Index: b.Build(), Devices: all, Catalog: NewCatalog(w.models),
+		Advisories: testAdvisories(f), Sweeps: Sweeps{IP: true, BLE: true}, Now: now}
+	f.Fuzz(func(t *testing.T, host, serial, mac, name, vendor, model, fw string) {
+		o := ipObs("10.3.12.7", mac)
+		o.Hostname, o.Vendor = host, vendor
+		o.Hints = scan.Hints{Manufacturer: vendor, Model: model, Serial: serial, Firmware: fw}
+		bo := bleObs(strings.ToUpper(mac), scan.AddrPublic, scan.InRoom)
+		bo.BLE.Name = name
+		bo.Hints = o.Hints
+		in.Observations = []scan.Observation{o, bo, ipObs("10.3.99.1", serial)}
+		fs := Reconcile(in)
+		seen := 0
+		for _, f := range fs {
+			seen += len(f.Observations)
+			if f.Device == nil && f.Kind != Unknown && f.Kind != HeardNearby {
+				t.Fatalf("finding %s without a device", f.Kind)
+			}
+		}
+		if seen != 3 {
+			t.Fatalf("%d observations in findings, want 3: %s", seen, summary(fs))
+		}
+		_ = netip.Addr{}
+	})
+}
