@@ -230,6 +230,16 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.KeyPressMsg:
 		return m.key(msg)
+	case tea.MouseWheelMsg:
+		// The wheel scrolls whatever list or page is shown.
+		if m.page(m.top()).Typing() && m.top() != scrPicker && m.top() != scrForm {
+			return nil
+		}
+		k := tea.KeyPressMsg{Code: tea.KeyDown}
+		if msg.Button == tea.MouseWheelUp {
+			k = tea.KeyPressMsg{Code: tea.KeyUp}
+		}
+		return m.page(m.top()).Update(k)
 	case tea.PasteMsg:
 		// Pasted text only ever goes to a text field.
 		if m.page(m.top()).Typing() {

@@ -38,8 +38,15 @@ type overviewPage struct {
 }
 
 func newOverview(c *common) *overviewPage {
+	// No letters but j and k move the list here: a scanned room label
+	// typed on this screen must reach the room search.
+	list := newListKeys()
+	list.Home.SetKeys("home")
+	list.Home.SetHelp("home", "first")
+	list.End.SetKeys("end")
+	list.End.SetHelp("end", "last")
 	return &overviewPage{c: c, keys: overviewKeys{
-		list:    newListKeys(),
+		list:    list,
 		Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Pick:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "find/scan room")),
 		Summary: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "summary")),

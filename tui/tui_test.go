@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"image/color"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
 	"go.uber.org/goleak"
 
 	"github.com/biomed-rounds/rounds/reconcile"
@@ -455,5 +457,46 @@ func TestEveryScreenFitsTheTerminal(t *testing.T) {
 		h.key("esc")
 		h.key("s")
 		check("summary")
+	}
+}
+
+func TestColourlessAndLightTerminals(t *testing.T) {
+	// NO_COLOR gives the Ascii profile: bracketed badges, and once
+	// downsampled no colour sequence at all.
+	for _, prof := range []colorprofile.Profile{colorprofile.ASCII, colorprofile.NoTTY} {
+		if s := NewStyles(true, prof); !s.Plain || s.Badge("FW<MIN", reconcile.Critical) != "[FW<MIN]" {
+			t.Errorf("%v: plain %v badge %q", prof, s.Plain, s.Badge("FW<MIN", reconcile.Critical))
+		}
+	}
+	if s := NewStyles(true, colorprofile.TrueColor); s.Plain || !strings.Contains(s.Badge("FW<MIN", reconcile.Critical), "\x1b[") {
+		t.Error("true colour badges are not coloured")
+	}
+	h := newHarness(t, 80, 24, true, func(o *Options) { o.Profile = 0 })
+	h.send(tea.ColorProfileMsg{Profile: colorprofile.ASCII})
+	h.sweepRoom12()
+	h.wantView("[FW<MIN]")
+	var b strings.Builder
+	w := &colorprofile.Writer{Forward: &b, Profile: colorprofile.ASCII}
+	w.WriteString(h.raw())
+	if strings.Contains(b.String(), "38;2;") || strings.Contains(b.String(), "48;2;") || strings.Contains(b.String(), "[3") {
+		t.Errorf("colour left after ASCII downsampling: %q", b.String()[:200])
+	}
+	// A light background restyles (the text stays the same).
+	before := h.view()
+	h.send(tea.BackgroundColorMsg{Color: color.White})
+	if h.m.c.isDark || h.view() != before {
+		t.Errorf("light background: dark=%v, text changed", h.m.c.isDark)
+	}
+}
+
+func TestMouseWheelScrolls(t *testing.T) {
+	h := newHarness(t, 80, 24, true)
+	h.send(tea.MouseWheelMsg{Button: tea.MouseWheelDown})
+	if h.m.overview.cursor != 1 {
+		t.Errorf("cursor %d after wheel down", h.m.overview.cursor)
+	}
+	h.send(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
+	if h.m.overview.cursor != 0 {
+		t.Errorf("cursor %d after wheel up", h.m.overview.cursor)
 	}
 }
