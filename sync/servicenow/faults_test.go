@@ -297,3 +297,34 @@ func TestTLSWithCustomCABundle(t *testing.T) {
 }
 
 var _ = errors.New
+
+func TestOAuthBearer(t *testing.T) {
+	fake := snfake.New()
+	fake.Token, fake.ClientID, fake.ClientSecret = "tok-abc123", "rounds-client", "client-s3cret-xyz"
+	srv := fake.Start()
+	defer srv.Close()
+	fake.Put("cmdb_ci_med_device", snfake.Record{"asset_tag": "T-1"})
+	ctx := context.Background()
+	for _, bad := range []bool{true, false} {
+		cs := secret.New(fake.ClientSecret)
+		if bad {
+			cs = secret.New("wrong-client-secret")
+		}
+		tc, _ := transport.New(transport.Config{BaseURL: srv.URL, MaxAttempts: 1, Secrets: []secret.Secret{cs}})
+		tok, err := servicenow.OAuthToken(ctx, tc, fake.ClientID, cs, "", secret.Secret{})
+		if bad {
+			if err == nil || strings.Contains(err.Error(), "wrong-client-secret") {
+				t.Fatalf("bad secret: err = %v", err)
+			}
+			continue
+		}
+		must(t, err)
+		cl, _ := transport.New(transport.Config{BaseURL: srv.URL, Auth: transport.Bearer(tok)})
+		conn, _ := servicenow.New(servicenow.Config{Client: cl})
+		n := 0
+		must(t, conn.Pull(ctx, "", func(_ context.Context, p sync.Page) error { n += len(p.Records); return nil }))
+		if n != 1 {
+			t.Fatalf("pulled %d with the OAuth token", n)
+		}
+	}
+}

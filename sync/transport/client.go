@@ -75,6 +75,9 @@ type Config struct {
 	CAFile string
 	// Auth applies credentials; nil sends none.
 	Auth Auth
+	// Secrets are further values to scrub from error messages (secrets the
+	// caller puts in request bodies, such as an OAuth client secret).
+	Secrets []secret.Secret
 	// Timeout bounds one attempt (default 60 s).
 	Timeout time.Duration
 	// MaxAttempts bounds tries per request (default 6).
@@ -181,11 +184,16 @@ func New(cfg Config) (*Client, error) {
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.PerMinute/60), burst)
 	}
 	var pairs []string
+	var all []string
 	if cfg.Auth != nil {
-		for _, s := range cfg.Auth.secrets() {
-			if len(s) >= 3 {
-				pairs = append(pairs, s, "[redacted]")
-			}
+		all = cfg.Auth.secrets()
+	}
+	for _, s := range cfg.Secrets {
+		all = append(all, s.Reveal(), url.QueryEscape(s.Reveal()))
+	}
+	for _, s := range all {
+		if len(s) >= 3 {
+			pairs = append(pairs, s, "[redacted]")
 		}
 	}
 	c.redact = strings.NewReplacer(pairs...)

@@ -72,6 +72,9 @@ type Server struct {
 	// User and Password enable basic auth; Token enables bearer auth.
 	// With neither, requests are not authenticated.
 	User, Password, Token string
+	// ClientID and ClientSecret let POST /oauth_token.do hand out Token
+	// (client credentials grant, or password grant with User/Password).
+	ClientID, ClientSecret string
 	// Latency is added to every request.
 	Latency time.Duration
 	// SlowDelay is how long Slow waits (default 2 s).
@@ -320,6 +323,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.Latency > 0 {
 		time.Sleep(s.Latency)
 	}
+	if r.URL.Path == "/oauth_token.do" && r.Method == http.MethodPost {
+		s.oauth(w, r)
+		return
+	}
 	user, ok := s.authenticate(r)
 	if !ok {
 		writeError(w, http.StatusUnauthorized, "User Not Authenticated", "Required to provide Auth information")
@@ -402,6 +409,27 @@ func (s *Server) authenticate(r *http.Request) (string, bool) {
 		return u, true
 	}
 	return "", false
+}
+
+func (s *Server) oauth(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || s.ClientID == "" || r.PostForm.Get("client_id") != s.ClientID ||
+		r.PostForm.Get("client_secret") != s.ClientSecret {
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "access_denied", "error_description": "access_denied"})
+		return
+	}
+	switch r.PostForm.Get("grant_type") {
+	case "client_credentials":
+	case "password":
+		if r.PostForm.Get("username") != s.User || r.PostForm.Get("password") != s.Password {
+			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "access_denied"})
+			return
+		}
+	default:
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": s.Token, "refresh_token": "r-" + s.Token,
+		"scope": "useraccount", "token_type": "Bearer", "expires_in": 1799})
 }
 
 func isBatch(p string) bool { return p == "/api/now/v1/batch" || p == "/api/now/batch" }
