@@ -58,7 +58,6 @@ func (k listKeys) bindings() []key.Binding {
 	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}
 }
 
-
 // moveCursor returns the cursor after the list key in msg, and whether msg
 // was one.
 func moveCursor(k listKeys, msg interface{ String() string }, cursor, n, page int) (int, bool) {

@@ -1,4 +1,3 @@
 package main
 
 // The commands below are filled in by their issues.
-
