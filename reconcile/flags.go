@@ -21,8 +21,9 @@ type flagger struct {
 	// cmp caches version comparisons (firmware, baseline) and hits the
 	// flags of advisory matches, per reconciliation: a room holds many
 	// units of one model at one firmware.
-	cmp  map[[2]string]cmpResult
-	hits map[[4]string][]Flag
+	cmp    map[[2]string]cmpResult
+	hits   map[[4]string][]Flag
+	models map[[2]string]*store.Model
 }
 
 type cmpResult struct {
@@ -31,7 +32,23 @@ type cmpResult struct {
 }
 
 func newFlagger(in *Input) *flagger {
-	return &flagger{in: in, r: &resolver{in: in}, cmp: map[[2]string]cmpResult{}, hits: map[[4]string][]Flag{}}
+	return &flagger{in: in, r: &resolver{in: in}, cmp: map[[2]string]cmpResult{}, hits: map[[4]string][]Flag{},
+		models: map[[2]string]*store.Model{}}
+}
+
+// model finds a device's catalog entry, cached by names for records
+// without a model id.
+func (f *flagger) model(d *store.Device) *store.Model {
+	if d.ModelID != 0 {
+		return f.in.Catalog.Model(d)
+	}
+	k := [2]string{d.Manufacturer, d.Model}
+	m, ok := f.models[k]
+	if !ok {
+		m = f.in.Catalog.Model(d)
+		f.models[k] = m
+	}
+	return m
 }
 
 func (f *flagger) compare(a, b string) (int, bool) {
@@ -48,7 +65,7 @@ func (f *flagger) compare(a, b string) (int, bool) {
 // entry and what was seen of it.
 func (f *flagger) flags(d *store.Device, obs []scan.Observation) []Flag {
 	var out []Flag
-	m := f.in.Catalog.Model(d)
+	m := f.model(d)
 	fw, fwSource := d.FirmwareVersion, "record"
 	for _, o := range obs {
 		if o.Hints.Firmware != "" {
