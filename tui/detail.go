@@ -215,7 +215,11 @@ func (p *detailPage) View() string {
 	h := max(1, p.height)
 	p.scroll = min(p.scroll, max(0, len(lines)-h))
 	end := min(len(lines), p.scroll+h)
-	return strings.Join(lines[p.scroll:end], "\n")
+	view := append([]string(nil), lines[p.scroll:end]...)
+	if end < len(lines) && len(view) > 1 {
+		view[len(view)-1] = p.c.styles.Muted.Render(fmt.Sprintf("… %d more lines: ↓/j", len(lines)-end+1))
+	}
+	return strings.Join(view, "\n")
 }
 
 func (p *detailPage) lines() []string {
@@ -241,6 +245,30 @@ func (p *detailPage) lines() []string {
 	}
 	out = append(out, "")
 
+	// Flags with evidence; advisories and recalls with their documents.
+	if len(f.Flags) > 0 {
+		out = append(out, s.Section.Render("Flags"))
+		fl := append([]reconcile.Flag(nil), f.Flags...)
+		sort.SliceStable(fl, func(i, j int) bool { return fl[i].Severity > fl[j].Severity })
+		for _, x := range fl {
+			line := s.Badge(report.FlagLabel(x.Kind), x.Severity) + " " + report.FlagTitle(x.Kind)
+			if x.Rule != "" && !strings.EqualFold(x.Rule, report.FlagTitle(x.Kind)) {
+				line += s.Muted.Render(" · " + inert.String(x.Rule))
+			}
+			out = append(out, line)
+			if ev := evidence(x.Evidence); ev != "" {
+				out = append(out, "    "+s.Muted.Render(inert.String(ev)))
+			}
+			if x.Document != "" {
+				doc := "    " + s.Bold.Render(inert.String(x.Document))
+				if x.URL != "" {
+					doc += "  " + s.Link.Render(inert.String(x.URL))
+				}
+				out = append(out, doc)
+			}
+		}
+		out = append(out, "")
+	}
 	// Record and observation side by side.
 	fs := p.fields()
 	labelW := 11
@@ -264,29 +292,6 @@ func (p *detailPage) lines() []string {
 		out = append(out, s.Muted.Render(pad("", labelW))+"  "+pad("", colW)+" "+s.Faint.Render("not seen"))
 	}
 
-	// Flags with evidence; advisories and recalls with their documents.
-	if len(f.Flags) > 0 {
-		out = append(out, "", s.Section.Render("Flags"))
-		fl := append([]reconcile.Flag(nil), f.Flags...)
-		sort.SliceStable(fl, func(i, j int) bool { return fl[i].Severity > fl[j].Severity })
-		for _, x := range fl {
-			line := s.Badge(report.FlagLabel(x.Kind), x.Severity) + " " + report.FlagTitle(x.Kind)
-			if x.Rule != "" {
-				line += s.Muted.Render(" · " + inert.String(x.Rule))
-			}
-			out = append(out, line)
-			if ev := evidence(x.Evidence); ev != "" {
-				out = append(out, "    "+s.Muted.Render(inert.String(ev)))
-			}
-			if x.Document != "" {
-				doc := "    " + s.Bold.Render(inert.String(x.Document))
-				if x.URL != "" {
-					doc += "  " + s.Link.Render(inert.String(x.URL))
-				}
-				out = append(out, doc)
-			}
-		}
-	}
 	if len(f.Candidates) > 0 {
 		out = append(out, "", s.Section.Render("Likely model"))
 		for _, c := range f.Candidates {
