@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -99,7 +100,12 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 		return usagef("room %s has no network segment configured and no BLE sweep was asked for: give --net CIDR, --ble or --ble-replay FILE", room.Key)
 	}
 	started := time.Now().UTC()
-	obs, swept, err := sweepRoom(ctx, a.stderr, srcs)
+	// Live progress only on a terminal: "\r" updates make a log unreadable.
+	progress := io.Discard
+	if f, ok := a.stderr.(*os.File); ok && isTerminal(f) {
+		progress = a.stderr
+	}
+	obs, swept, err := sweepRoom(ctx, progress, srcs)
 	if err != nil {
 		return fmt.Errorf("sweep of %s: %w; nothing stored", room.Key, err)
 	}
@@ -149,7 +155,7 @@ func sweepRoom(parent context.Context, progress io.Writer, srcs []roomSource) ([
 		fmt.Fprintf(progress, "\rrounds: %d seen", len(obs))
 	}
 	if len(obs) > 0 {
-		fmt.Fprintln(progress)
+		fmt.Fprint(progress, "\r\033[K")
 	}
 	var sw reconcile.Sweeps
 	if parent.Err() != nil {
