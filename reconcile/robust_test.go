@@ -72,3 +72,33 @@ func FuzzReconcile(f *testing.F) {
 		_ = netip.Addr{}
 	})
 }
+
+func TestReconcileConcurrently(t *testing.T) {
+	// One index, catalog and matcher serve concurrent visits (the TUI
+	// reconciles while a sweep streams in); -race checks the caches.
+	w := newWorld()
+	b := NewIndexBuilder(0)
+	all := map[int64]*store.Device{}
+	for i := range w.devs {
+		b.AddDevice(&w.devs[i])
+		all[w.devs[i].ID] = &w.devs[i]
+	}
+	in := Input{Room: w.room, Expected: w.devs[:3], Index: b.Build(), Devices: all, Catalog: NewCatalog(w.models),
+		Advisories: testAdvisories(t), Sweeps: Sweeps{IP: true, BLE: true}, Now: now}
+	done := make(chan string)
+	for g := 0; g < 4; g++ {
+		go func() {
+			in := in
+			o := ipObs("10.3.12.77", "00:14:7f:aa:bb:cc")
+			o.Vendor, o.Hints.Model = "Masimo", "Rad-97"
+			in.Observations = []scan.Observation{ipObs("10.3.12.11", "00:09:fb:00:00:01"), o, ipObs("10.3.12.50", "00:09:fb:00:00:04")}
+			done <- summary(Reconcile(in))
+		}()
+	}
+	first := <-done
+	for g := 1; g < 4; g++ {
+		if s := <-done; s != first {
+			t.Errorf("concurrent results differ: %q vs %q", s, first)
+		}
+	}
+}

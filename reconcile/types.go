@@ -63,7 +63,8 @@ type Flag struct {
 	// Rule names the rule that fired, for example "firmware < model minimum".
 	Rule string `json:"rule"`
 	// Evidence holds the values compared, for example
-	// {"firmware": "2.1.0", "min_firmware": "3.0"}.
+	// {"firmware": "2.1.0", "min_firmware": "3.0"}. Treat it as read-only:
+	// flags of the same advisory on units of one model share the map.
 	Evidence map[string]string `json:"evidence,omitempty"`
 	// Document identifies the advisory or recall (CSAF tracking id such as
 	// "ICSMA-24-123-01", FDA recall number), with a link when known.
