@@ -45,6 +45,8 @@ func (v Version) Valid() bool { return len(v.main) > 0 }
 var prefixWords = map[string]bool{
 	"v": true, "ver": true, "vers": true, "version": true, "versions": true, "fw": true,
 	"firmware": true, "sw": true, "software": true, "release": true, "rel": true,
+	// "R3.2", "Rev 2.1": a release or revision letter before the number.
+	"r": true, "rev": true, "revision": true,
 }
 
 // preWords rank the pre-release qualifiers.
