@@ -64,3 +64,28 @@ func TestParseRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestCompareIsAnOrder(t *testing.T) {
+	// Every triple of these sorts consistently (transitivity), so that
+	// sorting firmware lists and range checks agree.
+	vs := []string{"v2.1.0", "2.1", "02.01.00b", "02.01.00a", "2.1.1", "4.3", "4.3 SP1", "4.3 SP2", "4.4", "2.1.0-beta",
+		"2.1.0-rc1", "2.1.0-rc2", "1.0a1", "1.0b2", "1.0", "2.10", "2.9", "10.0", "B.06.18", "B.06.17", "A.10.05",
+		"1.2.3 build 12", "1.2.3 build 9", "2.1.0+build5", "R2.0", "686D", "690B", "03-21", "21H2", "2.1.0-dev", "2.1.0.1"}
+	var ps []Version
+	for _, s := range vs {
+		p, ok := Parse(s)
+		if !ok {
+			t.Fatalf("Parse(%q) failed", s)
+		}
+		ps = append(ps, p)
+	}
+	for _, a := range ps {
+		for _, b := range ps {
+			for _, c := range ps {
+				if a.Compare(b) <= 0 && b.Compare(c) <= 0 && a.Compare(c) > 0 {
+					t.Errorf("not transitive: %s <= %s <= %s but %s > %s", a, b, c, a, c)
+				}
+			}
+		}
+	}
+}
