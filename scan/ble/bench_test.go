@@ -30,7 +30,7 @@ const (
 	wardSpan = 2 * time.Second
 )
 
-func benchCapture(b *testing.B) ([]byte, int) {
+func benchCapture(b testing.TB) ([]byte, int) {
 	benchOnce.Do(func() {
 		devs := append(blesim.Ward(wardTags, time.Second/wardHz, 15*time.Minute), blesim.Room(15*time.Minute)...)
 		var buf bytes.Buffer
@@ -203,4 +203,105 @@ func BenchmarkWardSecond(b *testing.B) {
 	b.StopTimer()
 	perSecond := float64(b.Elapsed().Nanoseconds()) / float64(b.N) / (wardSpan.Seconds() / 2)
 	b.ReportMetric(perSecond/1e7, "%core")
+}
+
+// benchEvents returns the capture's events, extracted once, so that the
+// decoders can be compared without the file reading they share.
+func benchEvents(b testing.TB) [][]byte {
+	capture, _ := benchCapture(b)
+	var evts [][]byte
+	eachEvent(capture, func(ev []byte) { evts = append(evts, bytes.Clone(ev)) })
+	return evts
+}
+
+func measureEvents(b *testing.B, evts [][]byte, n int, fn func(ev []byte)) {
+	b.ReportAllocs()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	b.ResetTimer()
+	for range b.N {
+		for _, ev := range evts {
+			fn(ev)
+		}
+	}
+	b.StopTimer()
+	runtime.ReadMemStats(&ms1)
+	total := float64(n) * float64(b.N)
+	b.ReportMetric(total/b.Elapsed().Seconds(), "adv/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/total, "ns/adv")
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/total, "allocs/adv")
+}
+
+// legacyOnly keeps the legacy advertising events, which both decoders
+// handle, and counts their reports.
+func legacyOnly(evts [][]byte) ([][]byte, int) {
+	var out [][]byte
+	n := 0
+	for _, ev := range evts {
+		if len(ev) > 3 && ev[0] == evtLEMeta && ev[2] == subLEAdvReport {
+			out = append(out, ev)
+			n += int(ev[3])
+		}
+	}
+	return out, n
+}
+
+// BenchmarkEventsOurs decodes legacy advertising events and parses their
+// AD: the decoding work alone, for comparison with BenchmarkEventsGoBLE.
+func BenchmarkEventsOurs(b *testing.B) {
+	evts, n := legacyOnly(benchEvents(b))
+	var d Decoder
+	var ad AD
+	fn := func(r *Report) { ad.Parse(r.Data) }
+	measureEvents(b, evts, n, func(ev []byte) { d.Event(ev, fn) })
+}
+
+// BenchmarkEventsGoBLE is the same work through go-ble's decoders used
+// naively (evt.LEAdvertisingReport, adv.NewRawPacket and its accessors),
+// guarded against panics.
+func BenchmarkEventsGoBLE(b *testing.B) {
+	evts, n := legacyOnly(benchEvents(b))
+	var names int
+	measureEvents(b, evts, n, func(ev []byte) {
+		defer func() { recover() }()
+		e := evt.LEAdvertisingReport(ev[2:])
+		for i := 0; i < int(e.NumReports()); i++ {
+			_, _, _, _ = e.EventType(i), e.AddressType(i), e.Address(i), e.RSSI(i)
+			p := adv.NewRawPacket(e.Data(i))
+			if p.LocalName() != "" {
+				names++
+			}
+			_ = p.ManufacturerData()
+			_ = p.UUIDs()
+			_ = p.ServiceData()
+			_, _ = p.TxPower()
+		}
+	})
+}
+
+// BenchmarkRoomAdd is the steady-state aggregation of one advertisement
+// into a room that already knows the advertiser (the hot path of a sweep).
+func BenchmarkRoomAdd(b *testing.B) {
+	evts := benchEvents(b)
+	var d Decoder
+	room := NewRoom(RoomConfig{})
+	var reps []Report
+	d2 := Decoder{}
+	for _, ev := range evts {
+		d2.Event(ev, func(r *Report) {
+			c := *r
+			c.Data = bytes.Clone(r.Data)
+			reps = append(reps, c)
+		})
+	}
+	_ = d
+	t := capStart
+	for i := range reps {
+		room.Add(t, &reps[i])
+	}
+	measureEvents(b, [][]byte{nil}, len(reps), func([]byte) {
+		for i := range reps {
+			room.Add(t, &reps[i])
+		}
+	})
 }
