@@ -36,6 +36,10 @@ type Index struct {
 	// another device, found while building, so that the duplicate check
 	// of a record costs nothing for the others.
 	shared map[int64]bool
+	// weakShared marks devices whose hostname or IP another device also
+	// records, so that a match confirming its own recorded value needs
+	// no look-up to rule out a conflict.
+	weakShared map[int64]bool
 }
 
 // cell is one table entry; key and slot side by side so that a probe
@@ -56,6 +60,7 @@ type IndexBuilder struct {
 	hashes []uint64
 	slots  []uint32
 	unique []bool
+	weak   []bool
 	lastID int64
 }
 
@@ -63,7 +68,7 @@ type IndexBuilder struct {
 // identifiers (zero is fine).
 func NewIndexBuilder(sizeHint int) *IndexBuilder {
 	return &IndexBuilder{ix: &Index{seed: maphash.MakeSeed()}, hashes: make([]uint64, 0, sizeHint),
-		slots: make([]uint32, 0, sizeHint), unique: make([]bool, 0, sizeHint)}
+		slots: make([]uint32, 0, sizeHint), unique: make([]bool, 0, sizeHint), weak: make([]bool, 0, sizeHint)}
 }
 
 // Add records that the device carries the identifier. Values are
@@ -87,6 +92,7 @@ func (b *IndexBuilder) Add(deviceID int64, kind store.IdentKind, value string) {
 	b.hashes = append(b.hashes, b.ix.hash(kind, v))
 	b.slots = append(b.slots, slot)
 	b.unique = append(b.unique, kind == store.IdentMAC || kind == store.IdentSerial || kind == store.IdentUDI || kind == store.IdentCMDBID)
+	b.weak = append(b.weak, kind == store.IdentHostname || kind == store.IdentIP)
 }
 
 // AddDevice records every identifier of a device: the identifier columns
@@ -119,13 +125,19 @@ func (b *IndexBuilder) Build() *Index {
 	ix.n = len(b.hashes)
 	size := ix.n + ix.n/2 + 1 // load factor two thirds
 	ix.cells = make([]cell, size)
-	ix.shared = map[int64]bool{}
+	ix.shared, ix.weakShared = map[int64]bool{}, map[int64]bool{}
 	for i, h := range b.hashes {
 		p := ix.home(h)
 		for ix.cells[p].key != 0 {
-			if c := ix.cells[p]; b.unique[i] && c.key == h && ix.ids[c.slot] != ix.ids[b.slots[i]] {
-				ix.shared[ix.ids[c.slot]] = true
-				ix.shared[ix.ids[b.slots[i]]] = true
+			if c := ix.cells[p]; c.key == h && ix.ids[c.slot] != ix.ids[b.slots[i]] {
+				switch {
+				case b.unique[i]:
+					ix.shared[ix.ids[c.slot]] = true
+					ix.shared[ix.ids[b.slots[i]]] = true
+				case b.weak[i]:
+					ix.weakShared[ix.ids[c.slot]] = true
+					ix.weakShared[ix.ids[b.slots[i]]] = true
+				}
 			}
 			if p++; p == len(ix.cells) {
 				p = 0
@@ -133,13 +145,15 @@ func (b *IndexBuilder) Build() *Index {
 		}
 		ix.cells[p] = cell{h, b.slots[i]}
 	}
-	b.hashes, b.slots, b.unique, b.ix = nil, nil, nil, nil
+	b.hashes, b.slots, b.unique, b.weak, b.ix = nil, nil, nil, nil, nil
 	return ix
 }
 
 // Shared reports whether the device shares a MAC, serial, UDI or CMDB id
 // with another indexed device.
 func (ix *Index) Shared(id int64) bool { return ix != nil && ix.shared[id] }
+
+func (ix *Index) weakSharedBy(id int64) bool { return ix != nil && ix.weakShared[id] }
 
 // Len returns the number of identifiers indexed.
 func (ix *Index) Len() int { return ix.n + len(ix.patterns) }

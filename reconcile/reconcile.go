@@ -229,6 +229,13 @@ func (r *resolver) resolve(o *scan.Observation) resolution {
 			if of.tier < tier || (of.kind == by[0].kind && of.value == by[0].value) {
 				continue
 			}
+			if ownValue(d, of) && !r.in.Index.weakSharedBy(d.ID) {
+				// The device's own recorded hostname or IP, which no other
+				// record shares: it agrees, and cannot conflict.
+				miss *= 1 - of.conf
+				notes = append(notes, identLabel(of.kind)+" "+of.value)
+				continue
+			}
 			r.buf = r.in.Index.lookup(of.kind, of.value, r.buf[:0])
 			agrees := false
 			var others []string
@@ -262,6 +269,18 @@ func (r *resolver) resolve(o *scan.Observation) resolution {
 		return resolution{dev: d, match: m}
 	}
 	return resolution{}
+}
+
+// ownValue reports whether a hostname or IP offer is the device's own
+// recorded column value.
+func ownValue(d *store.Device, of offer) bool {
+	switch of.kind {
+	case store.IdentHostname:
+		return d.Hostname != "" && NormalizeIdent(store.IdentHostname, d.Hostname) == of.value
+	case store.IdentIP:
+		return d.IP != "" && NormalizeIdent(store.IdentIP, d.IP) == of.value
+	}
+	return false
 }
 
 // sameVendor narrows devices sharing a serial to those whose manufacturer

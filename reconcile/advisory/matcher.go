@@ -83,7 +83,8 @@ type Matcher struct {
 	recalls []recallRef
 
 	mu     sync.RWMutex
-	vcache map[string]vendorHits
+	vcache map[string]vendorHits // by normalised vendor
+	rcache map[string]vendorHits // by vendor as given
 	mcache map[[2]string][]cand
 	// hcache holds the advisory hits per vendor, model and firmware: the
 	// same model at the same firmware meets the same advisories.
@@ -121,7 +122,7 @@ type cand struct {
 
 // NewMatcher indexes advisories and recalls for matching.
 func NewMatcher(advs []*Advisory, recalls []Recall) *Matcher {
-	m := &Matcher{byVend: map[string][]int{}, vcache: map[string]vendorHits{}, mcache: map[[2]string][]cand{}, hcache: map[[3]string][]Hit{}}
+	m := &Matcher{byVend: map[string][]int{}, vcache: map[string]vendorHits{}, rcache: map[string]vendorHits{}, mcache: map[[2]string][]cand{}, hcache: map[[3]string][]Hit{}}
 	for _, a := range advs {
 		// Parse every range now, so that matching never writes to the
 		// products (Match runs concurrently).
@@ -166,7 +167,7 @@ func NewMatcher(advs []*Advisory, recalls []Recall) *Matcher {
 // the reason, cached per normalised vendor.
 func (m *Matcher) vendorsFor(vendor string) vendorHits {
 	m.mu.RLock()
-	vh, ok := m.vcache["\x00"+vendor]
+	vh, ok := m.rcache[vendor]
 	m.mu.RUnlock()
 	if ok {
 		return vh
@@ -177,7 +178,7 @@ func (m *Matcher) vendorsFor(vendor string) vendorHits {
 	m.mu.RUnlock()
 	if ok {
 		m.mu.Lock()
-		m.vcache["\x00"+vendor] = vh
+		m.rcache[vendor] = vh
 		m.mu.Unlock()
 		return vh
 	}
@@ -203,7 +204,7 @@ func (m *Matcher) vendorsFor(vendor string) vendorHits {
 	}
 	m.mu.Lock()
 	m.vcache[nv] = vh
-	m.vcache["\x00"+vendor] = vh
+	m.rcache[vendor] = vh
 	m.mu.Unlock()
 	return vh
 }
