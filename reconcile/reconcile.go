@@ -377,7 +377,7 @@ func Reconcile(in Input) []Finding {
 	}
 	byDev := map[int64]*seen{}
 	var devOrder []int64
-	var unknown []Finding
+	unknown := make([]Finding, 0, len(obs)/4)
 	unknownBy := map[string]int{} // strong hint -> index in unknown
 	dupSuspects := map[int64]string{}
 	for i := range obs {
@@ -430,7 +430,7 @@ func Reconcile(in Input) []Finding {
 		}
 	}
 	fl := newFlagger(&in)
-	var out []Finding
+	out := make([]Finding, 0, len(devOrder)+len(in.Expected)+len(unknown))
 	for _, id := range devOrder {
 		s := byDev[id]
 		f := Finding{Device: s.dev, Observations: s.obs, Match: s.match}
@@ -451,7 +451,7 @@ func Reconcile(in Input) []Finding {
 		if st := s.dev.Status; st != store.StatusInService && st != "" && f.Kind != HeardNearby {
 			f.Reason = joinReason(f.Reason, "recorded as "+strings.ReplaceAll(string(st), "_", " "))
 		}
-		f.Flags = append(f.Flags, fl.flags(s.dev, s.obs)...)
+		f.Flags = fl.flags(s.dev, s.obs)
 		out = append(out, f)
 	}
 	for i := range in.Expected {
