@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -179,7 +180,8 @@ func (s *Store) VisitRecord(ctx context.Context, id int64) (VisitRecord, error) 
 
 // DevicesByIdentifiers returns the devices carrying any of the
 // identifiers, with their extra identifiers, plus every device that has a
-// BLE name pattern (a wildcard cannot be looked up by value). It is how a
+// BLE name pattern (a wildcard cannot be looked up by value); a short
+// hostname also finds records keeping the full name. It is how a
 // one-off sweep builds its identifier index without reading the whole
 // inventory: one indexed look-up per identifier through one prepared
 // statement.
@@ -213,6 +215,11 @@ func (s *Store) DevicesByIdentifiers(ctx context.Context, ids []Identifier) ([]D
 		}
 		return translate(rows.Err())
 	}
+	fqdn, err := conn.PrepareContext(ctx, "SELECT device_id FROM identifiers WHERE kind = 'hostname' AND value > ? AND value < ?")
+	if err != nil {
+		return nil, translate(err)
+	}
+	defer fqdn.Close()
 	for _, id := range ids {
 		v := NormalizeIdent(id.Kind, id.Value)
 		if v == "" {
@@ -220,6 +227,14 @@ func (s *Store) DevicesByIdentifiers(ctx context.Context, ids []Identifier) ([]D
 		}
 		if err := collect(st.QueryContext(ctx, string(id.Kind), v)); err != nil {
 			return nil, err
+		}
+		if id.Kind == IdentHostname && !strings.Contains(v, ".") {
+			// A short name also finds the records that keep the full
+			// name ("pump-1" finds "pump-1.ward.example"): the range
+			// between "pump-1." and "pump-1/" ('/' follows '.').
+			if err := collect(fqdn.QueryContext(ctx, v+".", v+"/")); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := collect(conn.QueryContext(ctx, `SELECT device_id FROM identifiers

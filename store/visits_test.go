@@ -75,6 +75,8 @@ func TestDevicesByIdentifiers(t *testing.T) {
 			{AssetTag: "BME-1", Serial: "SN1", MAC: "00:09:fb:00:00:01", LocationKey: "MAIN/3/3W-12"},
 			{AssetTag: "BME-2", Serial: "SN2", Identifiers: []Identifier{{Kind: IdentBLEName, Value: "Nonin3230_*"}, {Kind: IdentUDI, Value: "(01)123"}}},
 			{AssetTag: "BME-3", Serial: "SN3"},
+			{AssetTag: "BME-4", Serial: "SN4", Hostname: "mon-4.ward.example"},
+			{AssetTag: "BME-5", Serial: "SN5", Hostname: "mon-40.ward.example"},
 		} {
 			if _, err := w.PutDevice(d); err != nil {
 				return err
@@ -84,7 +86,8 @@ func TestDevicesByIdentifiers(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := s.DevicesByIdentifiers(ctx, []Identifier{{Kind: IdentMAC, Value: "00-09-FB-00-00-01"}, {Kind: IdentSerial, Value: "nope"}})
+	ds, err := s.DevicesByIdentifiers(ctx, []Identifier{{Kind: IdentMAC, Value: "00-09-FB-00-00-01"}, {Kind: IdentSerial, Value: "nope"},
+		{Kind: IdentHostname, Value: "MON-4"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,14 +95,15 @@ func TestDevicesByIdentifiers(t *testing.T) {
 	for _, d := range ds {
 		tags[d.AssetTag] = d.Identifiers
 	}
-	if len(tags) != 2 || tags["BME-2"] == nil || len(tags["BME-2"]) != 2 {
-		t.Errorf("devices = %v (want BME-1 by MAC and BME-2 for its name pattern, with its extra identifiers)", tags)
+	_, four := tags["BME-4"]
+	if len(tags) != 3 || tags["BME-2"] == nil || len(tags["BME-2"]) != 2 || !four {
+		t.Errorf("devices = %v (want BME-1 by MAC, BME-4 by short hostname and BME-2 for its name pattern, with its extra identifiers)", tags)
 	}
 	var got []string
 	if err := s.EachIdentifier(ctx, func(id int64, k IdentKind, v string) error {
 		got = append(got, string(k)+"="+v)
 		return nil
-	}); err != nil || len(got) != 6 {
+	}); err != nil || len(got) != 10 {
 		t.Errorf("EachIdentifier = %v, %v", got, err)
 	}
 }
