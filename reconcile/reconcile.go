@@ -331,17 +331,34 @@ func identLabel(k store.IdentKind) string {
 	return string(k)
 }
 
-// latest keeps the last observation of each key, in first-seen order.
+// latest keeps the last observation of each key (scan.Observation.Key),
+// in first-seen order. IP hosts are keyed by address and BLE advertisers
+// by group key or address without building the key strings.
 func latest(obs []scan.Observation) []scan.Observation {
-	idx := make(map[string]int, len(obs))
+	byIP := make(map[netip.Addr]int, len(obs))
+	byGroup, byAddr := map[string]int{}, map[string]int{}
 	out := make([]scan.Observation, 0, len(obs))
 	for _, o := range obs {
-		k := o.Key()
-		if i, ok := idx[k]; ok {
+		var i int
+		var ok bool
+		switch {
+		case o.Source == scan.SourceBLE && o.BLE != nil && o.BLE.GroupKey != "":
+			if i, ok = byGroup[o.BLE.GroupKey]; !ok {
+				byGroup[o.BLE.GroupKey] = len(out)
+			}
+		case o.Source == scan.SourceBLE && o.BLE != nil:
+			if i, ok = byAddr[o.BLE.Address]; !ok {
+				byAddr[o.BLE.Address] = len(out)
+			}
+		default:
+			if i, ok = byIP[o.IP]; !ok {
+				byIP[o.IP] = len(out)
+			}
+		}
+		if ok {
 			out[i] = o
 			continue
 		}
-		idx[k] = len(out)
 		out = append(out, o)
 	}
 	return out

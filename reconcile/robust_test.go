@@ -102,3 +102,24 @@ func TestReconcileConcurrently(t *testing.T) {
 		}
 	}
 }
+
+func TestLatestObservationWins(t *testing.T) {
+	a := ipObs("10.3.12.11", "00:09:fb:00:00:01")
+	b := ipObs("10.3.12.11", "00:09:fb:00:00:04") // same host, later answer
+	g1 := bleObs("4A:00:00:00:00:01", scan.AddrResolvable, scan.InRoom)
+	g1.BLE.GroupKey = "grp"
+	g2 := bleObs("4A:00:00:00:00:02", scan.AddrResolvable, scan.InRoom)
+	g2.BLE.GroupKey = "grp" // the same advertiser after rotating
+	p := bleObs("00:1B:2C:00:00:02", scan.AddrPublic, scan.InRoom)
+	got := latest([]scan.Observation{a, g1, b, g2, p, p})
+	if len(got) != 3 || got[0].MAC != b.MAC || got[1].BLE.Address != g2.BLE.Address || got[2].BLE.Address != p.BLE.Address {
+		t.Fatalf("latest = %+v", got)
+	}
+	for i, o := range got {
+		for j, q := range got {
+			if i != j && o.Key() == q.Key() {
+				t.Errorf("two observations share key %s", o.Key())
+			}
+		}
+	}
+}
