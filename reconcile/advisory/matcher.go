@@ -434,11 +434,11 @@ func (m *Matcher) matchRecalls(t Target) []Hit {
 	var hits []Hit
 	for k, i := range vh.recalls {
 		ref := &m.recalls[i]
-		if !contiguous(mt, ref.desc) {
+		if !containsAll(ref.desc, mt) {
 			continue
 		}
 		h := Hit{Kind: KindRecall, Document: ref.r.ID, Title: ref.r.Reason, URL: ref.r.URL, Product: ref.r.Firm + ": " + clip(ref.r.Product), Certain: true}
-		why := vh.rreason[k] + "; model " + quote(t.Model) + " named in the product description"
+		why := vh.rreason[k] + "; model " + quote(t.Model) + " words all in the product description"
 		codesNameSerials := strings.Contains(strings.ToLower(ref.r.Codes), "serial") || strings.Contains(strings.ToLower(ref.r.Codes), "s/n")
 		switch {
 		case len(serial) > 0 && contiguous(serial, ref.codes):

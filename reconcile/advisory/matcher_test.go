@@ -48,6 +48,7 @@ func TestMatch(t *testing.T) {
 		{"recall serial not listed", Target{"ICU Medical", "Plum 360", "15.1", "99"}, []want{{"Z-1234-2023", false, "not among them"}}},
 		{"recall all lots", Target{"BD", "Alaris 8100", "", "X1"}, []want{{"Z-0999-2022", true, "CareFusion"}}},
 		{"recall other model", Target{"BD", "Alaris 8015", "", "X1"}, nil},
+		{"recall words in another order", Target{"Becton Dickinson", "Alaris 8100 Pump Module", "", "X1"}, []want{{"Z-0999-2022", true, "words all in the product description"}}},
 		{"no vendor", Target{"", "MX40", "1", ""}, nil},
 	}
 	for _, tt := range tests {

@@ -297,15 +297,22 @@ outer:
 	return false
 }
 
-// subsequence reports whether needle's tokens appear in hay in order.
-func subsequence(needle, hay []string) bool {
-	i := 0
-	for _, h := range hay {
-		if i < len(needle) && h == needle[i] {
-			i++
+// containsAll reports whether every token of needle occurs in hay, in
+// any order ("Alaris 8015 PC Unit" in "Alaris System PC Unit 8015").
+func containsAll(hay, needle []string) bool {
+	for _, n := range needle {
+		found := false
+		for _, h := range hay {
+			if h == n {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
 		}
 	}
-	return i == len(needle)
+	return true
 }
 
 // Tokens returns the comparable tokens of a model or product name, for
@@ -338,7 +345,7 @@ func matchModelTokens(pt, mt []string, product, model string) (bool, string) {
 		return true, "model " + quote(model) + " named in product " + quote(product)
 	}
 	core, mcore := stripGeneric(pt), stripGeneric(mt)
-	if len(mcore) > 0 && distinctive(mcore) && subsequence(mcore, core) {
+	if len(mcore) > 0 && distinctive(mcore) && containsAll(core, mcore) {
 		return true, "model " + quote(model) + " words all in product " + quote(product)
 	}
 	if len(core) > 0 && distinctive(core) && contiguous(core, mt) {

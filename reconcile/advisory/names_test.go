@@ -65,6 +65,8 @@ func TestMatchModel(t *testing.T) {
 		{"Alaris System", "Alaris 8015", true},
 		{"Alaris PC Unit Model 8015", "Alaris 8015", true},
 		{"Alaris PC Unit Model 8100", "Alaris 8015", false},
+		{"Alaris System PC Unit 8015", "Alaris 8015 PC Unit", true},
+		{"Alaris System PC Unit 8100", "Alaris 8015 PC Unit", false},
 		{"Alaris PC Unit Model 8015", "8015", true},
 		{"Infusion Pump", "Alaris 8015", false},
 		{"Sigma Spectrum Infusion System", "Sigma Spectrum", true},
