@@ -224,6 +224,26 @@ func appendUnique(s []int64, id int64) []int64 {
 	return append(s, id)
 }
 
+// Candidates returns the ids of every device the observations'
+// identifiers find: the records a caller holding a full index must put in
+// Input.Devices (with their extra identifiers) before reconciling.
+func (ix *Index) Candidates(obs []scan.Observation) []int64 {
+	var out, buf []int64
+	seen := map[int64]bool{}
+	for i := range obs {
+		for _, of := range offers(&obs[i]) {
+			buf = ix.lookup(of.kind, of.value, buf[:0])
+			for _, id := range buf {
+				if !seen[id] {
+					seen[id] = true
+					out = append(out, id)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // NormalizeIdent returns the comparable form of an identifier value:
 // MACs lower case with colons, BLE addresses upper case, serials, UDIs and
 // CMDB ids upper case without spaces (serials also without dashes),

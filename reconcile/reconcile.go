@@ -57,7 +57,9 @@ type Input struct {
 	// rows the observations' Needles found).
 	Index *Index
 	// Devices holds the records of every device Index can return for
-	// these observations; expected devices need not be repeated.
+	// these observations (Index.Candidates lists them); expected devices
+	// need not be repeated. A device the index returns without a record
+	// is ignored.
 	Devices map[int64]*store.Device
 	// Observations are what the sweeps saw; a later observation with the
 	// same Key supersedes an earlier one.
@@ -147,6 +149,8 @@ type resolution struct {
 	// more than one device: a duplicate identity.
 	claimants []*store.Device
 	dupBy     offer
+	// note explains why a weak match was refused.
+	note string
 }
 
 type resolver struct {
@@ -220,6 +224,12 @@ func (r *resolver) resolve(o *scan.Observation) resolution {
 		}
 		d := claims[0].dev
 		by := claims[0].by
+		if c := contradiction(d, ofs, tier); c != "" {
+			// A weak identifier points at a record whose MAC or serial
+			// differs from the one seen: another unit reusing an address
+			// or a name. Not a match.
+			return resolution{note: fmt.Sprintf("%s %s is recorded for %s, but %s", identLabel(by[0].kind), by[0].value, d.AssetTag, c)}
+		}
 		m := &Match{By: by[0].kind, Value: by[0].value, Confidence: by[0].conf}
 		var notes, conflicts []string
 		// Weaker identifiers agreeing raise the confidence (noisy-or);
@@ -269,6 +279,34 @@ func (r *resolver) resolve(o *scan.Observation) resolution {
 		return resolution{dev: d, match: m}
 	}
 	return resolution{}
+}
+
+// contradiction returns why a device found at a weak tier cannot be the
+// observed unit: the observation offers a MAC or serial and the device
+// records one of that kind, but not that one.
+func contradiction(d *store.Device, ofs []offer, tier int) string {
+	for _, of := range ofs {
+		if of.tier >= tier || (of.kind != store.IdentMAC && of.kind != store.IdentSerial) {
+			continue
+		}
+		recorded, has := "", false
+		for _, id := range DeviceIdents(d) {
+			if id.Kind != of.kind {
+				continue
+			}
+			v := NormalizeIdent(id.Kind, id.Value)
+			if v == of.value {
+				return ""
+			}
+			if !has {
+				recorded, has = v, true
+			}
+		}
+		if has {
+			return fmt.Sprintf("the %s seen is %s, the record's %s", identLabel(of.kind), of.value, recorded)
+		}
+	}
+	return ""
 }
 
 // ownValue reports whether a hostname or IP offer is the device's own
@@ -436,7 +474,7 @@ func Reconcile(in Input) []Finding {
 				}
 				continue
 			}
-			f := Finding{Kind: Unknown, Observations: []scan.Observation{*o}}
+			f := Finding{Kind: Unknown, Observations: []scan.Observation{*o}, Reason: res.note}
 			if nearbyOnly(f.Observations) {
 				f.Kind = HeardNearby
 			}
@@ -496,7 +534,7 @@ func Reconcile(in Input) []Finding {
 	for i := range unknown {
 		f := &unknown[i]
 		if len(f.Claimants) == 0 {
-			f.Reason = unknownReason(f.Kind, f.Observations)
+			f.Reason = joinReason(unknownReason(f.Kind, f.Observations), f.Reason)
 			sig := signature(&f.Observations[0])
 			cs, ok := cands[sig]
 			if !ok {

@@ -123,3 +123,45 @@ func TestLatestObservationWins(t *testing.T) {
 		}
 	}
 }
+
+func TestWeakMatchContradictedByMAC(t *testing.T) {
+	// Another unit, not in the inventory, answers at BME-0001's recorded
+	// IP and hostname with a MAC of its own: it is not BME-0001.
+	w := newWorld()
+	o := ipObs("10.3.12.11", "02:00:00:00:00:99")
+	o.Hostname = "pump-0001"
+	w.obs = []scan.Observation{o}
+	fs := w.run()
+	us := findKind(fs, Unknown)
+	if len(us) != 1 || !strings.Contains(us[0].Reason, "recorded for BME-0001, but the MAC seen is 02:00:00:00:00:99") {
+		t.Fatalf("%s %+v", summary(fs), us)
+	}
+	if find(fs, Missing, "BME-0001") == nil {
+		t.Errorf("BME-0001 should be missing: %s", summary(fs))
+	}
+	// Without a MAC to contradict it, the IP and hostname match.
+	w.obs[0].MAC = ""
+	if f := find(w.run(), Verified, "BME-0001"); f == nil || f.Match.By != store.IdentHostname || f.Match.Confidence != 0.85 {
+		t.Errorf("match = %+v", f)
+	}
+}
+
+func TestIndexCandidates(t *testing.T) {
+	w := newWorld()
+	b := NewIndexBuilder(0)
+	for i := range w.devs {
+		b.AddDevice(&w.devs[i])
+	}
+	ix := b.Build()
+	o := ipObs("10.3.12.11", "00:09:fb:00:00:04") // BME-0004's MAC at BME-0001's IP
+	got := ix.Candidates([]scan.Observation{o, bleObs("00:1C:05:00:00:05", scan.AddrPublic, scan.InRoom)})
+	want := map[int64]bool{4: true, 1: true, 5: true}
+	if len(got) != len(want) {
+		t.Fatalf("candidates = %v", got)
+	}
+	for _, id := range got {
+		if !want[id] {
+			t.Errorf("unexpected candidate %d", id)
+		}
+	}
+}
