@@ -3,7 +3,6 @@ package round
 import (
 	"context"
 	"fmt"
-	"net/netip"
 	"time"
 
 	"github.com/biomed-rounds/rounds/reconcile"
@@ -43,7 +42,19 @@ func (r *StoreReconciler) Reconcile(ctx context.Context, room store.Location, ob
 	if err := st.LoadIdentifiers(ctx, expected); err != nil {
 		return nil, fmt.Errorf("expected devices: %w", err)
 	}
-	seen, err := st.DevicesByIdentifiers(ctx, reconcile.Needles(obs))
+	// Look up what was seen, and the unique identifiers of the expected
+	// devices too, so that a record elsewhere claiming one of them shows
+	// as a duplicate identity.
+	needles := reconcile.Needles(obs)
+	for i := range expected {
+		for _, id := range reconcile.DeviceIdents(&expected[i]) {
+			switch id.Kind {
+			case store.IdentMAC, store.IdentSerial, store.IdentUDI, store.IdentCMDBID:
+				needles = append(needles, id)
+			}
+		}
+	}
+	seen, err := st.DevicesByIdentifiers(ctx, needles)
 	if err != nil {
 		return nil, fmt.Errorf("look up what was seen: %w", err)
 	}
@@ -69,9 +80,11 @@ func (r *StoreReconciler) Reconcile(ctx context.Context, room store.Location, ob
 			return nil, fmt.Errorf("advisories: %w", err)
 		}
 	}
-	var nets []netip.Prefix
-	for _, sg := range room.Segments {
-		nets = append(nets, sg.CIDR)
+	nets := swept.Nets
+	if len(nets) == 0 && swept.IP {
+		for _, sg := range room.Segments {
+			nets = append(nets, sg.CIDR)
+		}
 	}
 	in := reconcile.Input{
 		Room:         room,

@@ -38,13 +38,11 @@ type Progresser interface {
 	Progress() (done, total int)
 }
 
-// Swept says which kinds of sweep ran to completion in a room. A device
-// that could only have been seen by a sweep that did not complete is
-// unverified, not missing.
-type Swept struct {
-	IP  bool `json:"ip"`
-	BLE bool `json:"ble"`
-}
+// Swept says which kinds of sweep ran to completion in a room, and which
+// segments the IP sweep covered (empty: the room's configured segments).
+// A device that could only have been seen by a sweep that did not complete
+// is unverified, not missing.
+type Swept = reconcile.Sweeps
 
 // Reconciler turns what a sweep saw in a room into findings. It reads
 // what it needs (the room's expected devices, the identifier index, the

@@ -17,17 +17,9 @@ import (
 // outside any round).
 func (e *Engine) Begin(ctx context.Context, roundID int64, room store.Location) (int64, error) {
 	var id int64
-	err := e.Store.Tx(ctx, func(tx *sql.Tx) error {
-		var rid any
-		if roundID != 0 {
-			rid = roundID
-		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO visits (round_id, location_id, started_at) VALUES (?, ?, ?)",
-			rid, room.ID, store.FormatInstant(e.now()))
-		if err != nil {
-			return err
-		}
-		id, err = res.LastInsertId()
+	err := e.Store.Write(ctx, e.actor(), func(w *store.Writer) error {
+		var err error
+		id, err = w.BeginVisit(roundID, room.Key)
 		return err
 	})
 	if err != nil {
@@ -39,7 +31,8 @@ func (e *Engine) Begin(ctx context.Context, roundID int64, room store.Location) 
 // Finish reconciles what the sweep of a visit saw and stores the
 // observations and findings with the visit, all in one transaction; the
 // visit becomes "swept". Finishing a visit again replaces its
-// observations and findings (a re-sweep).
+// observations and findings (a re-sweep). Visit id zero stores a new visit
+// outside any round (a one-off `rounds scan --room`).
 func (e *Engine) Finish(ctx context.Context, visitID int64, room store.Location, obs []scan.Observation, swept Swept) (Visit, error) {
 	if e.Reconcile == nil {
 		return Visit{}, ErrNoReconciler
@@ -49,55 +42,48 @@ func (e *Engine) Finish(ctx context.Context, visitID int64, room store.Location,
 	if err != nil {
 		return Visit{}, fmt.Errorf("reconcile %s: %w", room.Key, err)
 	}
-	err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM findings WHERE visit_id = ?", visitID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM observations WHERE visit_id = ?", visitID); err != nil {
-			return err
-		}
-		obsID := map[string]int64{}
-		for _, o := range obs {
-			b, err := json.Marshal(o)
-			if err != nil {
-				return err
-			}
-			res, err := tx.ExecContext(ctx, `INSERT INTO observations (visit_id, key, source, seen_at, data)
-				VALUES (?, ?, ?, ?, ?)`, visitID, o.Key(), string(o.Source), store.FormatInstant(o.Time), string(b))
-			if err != nil {
-				return err
-			}
-			if obsID[o.Key()], err = res.LastInsertId(); err != nil {
-				return err
-			}
-		}
-		for _, f := range fs {
-			b, err := json.Marshal(f)
-			if err != nil {
-				return err
-			}
-			var dev, ob any
-			if f.Device != nil && f.Device.ID != 0 {
-				dev = f.Device.ID
-			}
-			if len(f.Observations) > 0 {
-				if id, ok := obsID[f.Observations[0].Key()]; ok {
-					ob = id
-				}
-			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO findings (visit_id, kind, device_id, observation_id, data)
-				VALUES (?, ?, ?, ?, ?)`, visitID, string(f.Kind), dev, ob, string(b)); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, "UPDATE visits SET status = ?, ble_swept = ?, ip_swept = ? WHERE id = ?",
-			store.VisitSwept, swept.BLE, swept.IP, visitID)
+	rec, err := Record(room, obs, fs, swept)
+	if err != nil {
+		return Visit{}, fmt.Errorf("store visit of %s: %w", room.Key, err)
+	}
+	rec.ID = visitID
+	rec.StartedAt = e.now()
+	err = e.Store.Write(ctx, e.actor(), func(w *store.Writer) error {
+		visitID, err = w.SaveVisit(rec)
 		return err
 	})
 	if err != nil {
 		return Visit{}, fmt.Errorf("store visit of %s: %w", room.Key, err)
 	}
 	return e.Visit(ctx, visitID)
+}
+
+// Record turns a room's observations and findings into the stored form of
+// a visit.
+func Record(room store.Location, obs []scan.Observation, fs []reconcile.Finding, swept Swept) (store.VisitRecord, error) {
+	v := store.VisitRecord{LocationKey: room.Key, IPSwept: swept.IP, BLESwept: swept.BLE, Status: store.VisitSwept}
+	for _, o := range obs {
+		b, err := json.Marshal(o)
+		if err != nil {
+			return v, err
+		}
+		v.Observations = append(v.Observations, store.VisitObservation{Key: o.Key(), Source: string(o.Source), SeenAt: o.Time, Data: b})
+	}
+	for _, f := range fs {
+		b, err := json.Marshal(f)
+		if err != nil {
+			return v, err
+		}
+		vf := store.VisitFinding{Kind: string(f.Kind), Data: b}
+		if f.Device != nil {
+			vf.DeviceID = f.Device.ID
+		}
+		if len(f.Observations) > 0 {
+			vf.ObservationKey = f.Observations[0].Key()
+		}
+		v.Findings = append(v.Findings, vf)
+	}
+	return v, nil
 }
 
 // Latest keeps the last observation for each key (a later observation of
@@ -120,10 +106,8 @@ func Latest(obs []scan.Observation) []scan.Observation {
 
 // Done closes a visit: the technician is finished with the room.
 func (e *Engine) Done(ctx context.Context, visitID int64) error {
-	return e.Store.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE visits SET status = ?, finished_at = ? WHERE id = ?",
-			store.VisitDone, store.FormatInstant(e.now()), visitID)
-		return err
+	return e.Store.Write(ctx, e.actor(), func(w *store.Writer) error {
+		return w.CloseVisit(visitID)
 	})
 }
 
@@ -190,15 +174,7 @@ func setAction(w *store.Writer, findingID int64, action string, f reconcile.Find
 	if err != nil {
 		return err
 	}
-	res, err := w.Tx().Exec("UPDATE findings SET action = ?, acted_at = ?, data = ? WHERE id = ?",
-		action, store.FormatInstant(w.Now()), string(b), findingID)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("finding %d: %w", findingID, store.ErrNotFound)
-	}
-	return nil
+	return w.SetFindingAction(findingID, action, b)
 }
 
 // kindOf is a shorthand used by the actions.

@@ -60,32 +60,41 @@ func (s *Store) SaveVisit(ctx context.Context, v VisitRecord) (int64, error) {
 	return id, err
 }
 
-// SaveVisit stores a visit inside the writer's transaction. A later
-// observation with a key already stored replaces the earlier one.
+// SaveVisit stores a visit inside the writer's transaction. With v.ID
+// zero it inserts a new visit; with the id of an open or swept visit it
+// replaces that visit's observations and findings (a re-sweep) and updates
+// its status and sweeps. A later observation with a key already stored
+// replaces the earlier one.
 func (w *Writer) SaveVisit(v VisitRecord) (int64, error) {
-	locID, err := w.locationID(v.LocationKey)
-	if err != nil {
-		return 0, fmt.Errorf("visit of %s: %w", v.LocationKey, err)
-	}
 	if v.Status == "" {
 		v.Status = VisitSwept
 	}
-	if v.StartedAt.IsZero() {
-		v.StartedAt = w.now
-	}
-	var round any
-	if v.RoundID != 0 {
-		round = v.RoundID
-	}
-	res, err := w.exec(`INSERT INTO visits (round_id, location_id, started_at, finished_at, ble_swept, ip_swept, status)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, round, locID, FormatInstant(v.StartedAt), FormatInstant(v.FinishedAt),
-		v.BLESwept, v.IPSwept, v.Status)
-	if err != nil {
-		return 0, fmt.Errorf("visit of %s: %w", v.LocationKey, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return 0, err
+	id := v.ID
+	if id != 0 {
+		if err := w.resetVisit(v); err != nil {
+			return 0, err
+		}
+	} else {
+		locID, err := w.locationID(v.LocationKey)
+		if err != nil {
+			return 0, fmt.Errorf("visit of %s: %w", v.LocationKey, err)
+		}
+		if v.StartedAt.IsZero() {
+			v.StartedAt = w.now
+		}
+		var round any
+		if v.RoundID != 0 {
+			round = v.RoundID
+		}
+		res, err := w.exec(`INSERT INTO visits (round_id, location_id, started_at, finished_at, ble_swept, ip_swept, status)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, round, locID, FormatInstant(v.StartedAt), FormatInstant(v.FinishedAt),
+			v.BLESwept, v.IPSwept, v.Status)
+		if err != nil {
+			return 0, fmt.Errorf("visit of %s: %w", v.LocationKey, err)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return 0, err
+		}
 	}
 	obsID := map[string]int64{}
 	for _, o := range v.Observations {
@@ -128,6 +137,66 @@ func (w *Writer) SaveVisit(v VisitRecord) (int64, error) {
 		}
 	}
 	return id, nil
+}
+
+// BeginVisit opens a visit of the room with the given key, within round
+// roundID (zero for none), and returns its id.
+func (w *Writer) BeginVisit(roundID int64, locationKey string) (int64, error) {
+	id, err := w.SaveVisit(VisitRecord{RoundID: roundID, LocationKey: locationKey, Status: VisitOpen})
+	if err != nil {
+		return 0, err
+	}
+	return id, nil
+}
+
+// resetVisit clears a visit's observations and findings and records its
+// new status and sweeps, ahead of storing a re-sweep.
+func (w *Writer) resetVisit(v VisitRecord) error {
+	if _, err := w.exec("DELETE FROM findings WHERE visit_id = ?", v.ID); err != nil {
+		return fmt.Errorf("visit %d: %w", v.ID, err)
+	}
+	if _, err := w.exec("DELETE FROM observations WHERE visit_id = ?", v.ID); err != nil {
+		return fmt.Errorf("visit %d: %w", v.ID, err)
+	}
+	res, err := w.exec("UPDATE visits SET status = ?, ble_swept = ?, ip_swept = ?, finished_at = ? WHERE id = ?",
+		v.Status, v.BLESwept, v.IPSwept, FormatInstant(v.FinishedAt), v.ID)
+	if err != nil {
+		return fmt.Errorf("visit %d: %w", v.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("visit %d: %w", v.ID, ErrNotFound)
+	}
+	return nil
+}
+
+// CloseVisit marks a visit done: the technician has finished the room.
+func (w *Writer) CloseVisit(id int64) error {
+	res, err := w.exec("UPDATE visits SET status = ?, finished_at = ? WHERE id = ?", VisitDone, FormatInstant(w.now), id)
+	if err != nil {
+		return fmt.Errorf("visit %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("visit %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// SetFindingAction records what the technician did about a finding and
+// the finding as it now stands (data, the reconcile finding as JSON),
+// inside the transaction that made the change itself.
+func (w *Writer) SetFindingAction(findingID int64, action string, data json.RawMessage) error {
+	if !json.Valid(data) {
+		return fmt.Errorf("%w: finding %d: data is not JSON", ErrConstraint, findingID)
+	}
+	res, err := w.exec("UPDATE findings SET action = ?, acted_at = ?, data = ? WHERE id = ?",
+		action, FormatInstant(w.now), string(data), findingID)
+	if err != nil {
+		return fmt.Errorf("finding %d: %w", findingID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("finding %d: %w", findingID, ErrNotFound)
+	}
+	return nil
 }
 
 // VisitRecord reads a stored visit with its observations and findings.

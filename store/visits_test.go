@@ -107,3 +107,67 @@ func TestDevicesByIdentifiers(t *testing.T) {
 		t.Errorf("EachIdentifier = %v, %v", got, err)
 	}
 }
+
+func TestVisitLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	if err := s.Write(ctx, "t", func(w *Writer) error {
+		_, err := w.PutLocation(Location{Building: "MAIN", Floor: "3", Room: "3W-12"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	write := func(fn func(w *Writer) error) error { return s.Write(ctx, "t", fn) }
+	if err := write(func(w *Writer) (err error) { id, err = w.BeginVisit(0, "MAIN/3/3W-12"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := s.VisitRecord(ctx, id); v.Status != VisitOpen {
+		t.Fatalf("begun visit status = %q, want open", v.Status)
+	}
+	sweep := func(key string, n int) VisitRecord {
+		v := VisitRecord{ID: id, LocationKey: "MAIN/3/3W-12", IPSwept: true}
+		for i := 0; i < n; i++ {
+			k := key + string(rune('a'+i))
+			v.Observations = append(v.Observations, VisitObservation{Key: k, Source: "ip", Data: json.RawMessage(`{}`)})
+			v.Findings = append(v.Findings, VisitFinding{Kind: "unknown", ObservationKey: k, Data: json.RawMessage(`{}`)})
+		}
+		return v
+	}
+	// A sweep, then a re-sweep: the second replaces the first's rows.
+	for _, rec := range []VisitRecord{sweep("ip:first-", 3), sweep("ip:second-", 2)} {
+		if err := write(func(w *Writer) error { _, err := w.SaveVisit(rec); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.VisitRecord(ctx, id)
+	if err != nil || got.Status != VisitSwept || len(got.Observations) != 2 || len(got.Findings) != 2 ||
+		got.Observations[0].Key != "ip:second-a" {
+		t.Fatalf("after re-sweep: %+v, %v", got, err)
+	}
+	fid := got.Findings[0].ID
+	if err := write(func(w *Writer) error {
+		return w.SetFindingAction(fid, "confirmed", json.RawMessage(`{"kind":"verified"}`))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := write(func(w *Writer) error { return w.SetFindingAction(fid, "x", json.RawMessage(`{`)) }); !errors.Is(err, ErrConstraint) {
+		t.Errorf("invalid finding JSON: err = %v, want ErrConstraint", err)
+	}
+	if err := write(func(w *Writer) error { return w.SetFindingAction(99999, "x", json.RawMessage(`{}`)) }); !errors.Is(err, ErrNotFound) {
+		t.Errorf("unknown finding: err = %v, want ErrNotFound", err)
+	}
+	if err := write(func(w *Writer) error { return w.CloseVisit(id) }); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.VisitRecord(ctx, id)
+	if got.Status != VisitDone || got.FinishedAt.IsZero() || got.Findings[0].Action != "confirmed" {
+		t.Fatalf("closed visit = %+v", got)
+	}
+	if err := write(func(w *Writer) error {
+		_, err := w.SaveVisit(VisitRecord{ID: 424242, LocationKey: "MAIN/3/3W-12"})
+		return err
+	}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("re-sweep of an unknown visit: err = %v, want ErrNotFound", err)
+	}
+}

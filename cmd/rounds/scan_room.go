@@ -11,12 +11,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/biomed-rounds/rounds/reconcile"
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
+	"github.com/biomed-rounds/rounds/round"
 	"github.com/biomed-rounds/rounds/scan"
 	"github.com/biomed-rounds/rounds/store"
 )
@@ -99,7 +99,6 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if len(srcs) == 0 {
 		return usagef("room %s has no network segment configured and no BLE sweep was asked for: give --net CIDR, --ble or --ble-replay FILE", room.Key)
 	}
-	started := time.Now().UTC()
 	// Live progress only on a terminal: "\r" updates make a log unreadable.
 	progress := io.Discard
 	if f, ok := a.stderr.(*os.File); ok && isTerminal(f) {
@@ -113,15 +112,20 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if !swept.IP {
 		swept.Nets = nil
 	}
-	obs = latestObservations(obs)
-	fs, err := reconcileRoom(ctx, st, room, obs, swept, time.Now().UTC())
+	e := &round.Engine{Store: st, Actor: actor(),
+		Reconcile: &round.StoreReconciler{Store: st, Advisories: func(ctx context.Context) (*advisory.Matcher, error) {
+			return advisory.Load(ctx, st)
+		}}}
+	v, err := e.Finish(ctx, 0, room, obs, swept)
 	if err != nil {
-		return fmt.Errorf("reconcile %s: %w; nothing stored", room.Key, err)
+		return fmt.Errorf("%w; nothing stored", err)
 	}
-	id, err := saveVisit(ctx, st, room, started, obs, fs, swept)
-	if err != nil {
-		return fmt.Errorf("store the visit of %s: %w", room.Key, err)
+	id := v.ID
+	fs := make([]reconcile.Finding, len(v.Items))
+	for i, it := range v.Items {
+		fs[i] = it.Finding
 	}
+	obs = round.Latest(obs)
 	if o.jsonOut {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
@@ -178,100 +182,6 @@ func sweepRoom(parent context.Context, progress io.Writer, srcs []roomSource) ([
 		}
 	}
 	return obs, sw, nil
-}
-
-// latestObservations keeps the last observation of each key.
-func latestObservations(obs []scan.Observation) []scan.Observation {
-	idx := map[string]int{}
-	var out []scan.Observation
-	for _, o := range obs {
-		if i, ok := idx[o.Key()]; ok {
-			out[i] = o
-			continue
-		}
-		idx[o.Key()] = len(out)
-		out = append(out, o)
-	}
-	return out
-}
-
-// reconcileRoom loads what reconcile needs for one room from the store:
-// the room's devices with their identifiers, the devices the
-// observations' identifiers (and the room devices' unique ones) find, the
-// catalog and the imported advisories and recalls. The index holds only
-// those rows: for these observations it answers like an index over the
-// whole inventory, without reading the whole inventory for one room.
-func reconcileRoom(ctx context.Context, st *store.Store, room store.Location, obs []scan.Observation, swept reconcile.Sweeps, now time.Time) ([]reconcile.Finding, error) {
-	expected, err := st.DevicesInRoom(ctx, room.Key)
-	if err != nil {
-		return nil, err
-	}
-	if err := st.LoadIdentifiers(ctx, expected); err != nil {
-		return nil, err
-	}
-	needles := reconcile.Needles(obs)
-	for i := range expected {
-		for _, id := range reconcile.DeviceIdents(&expected[i]) {
-			switch id.Kind {
-			case store.IdentMAC, store.IdentSerial, store.IdentUDI, store.IdentCMDBID:
-				needles = append(needles, id)
-			}
-		}
-	}
-	found, err := st.DevicesByIdentifiers(ctx, needles)
-	if err != nil {
-		return nil, err
-	}
-	b := reconcile.NewIndexBuilder(8 * (len(expected) + len(found)))
-	devs := make(map[int64]*store.Device, len(expected)+len(found))
-	for _, set := range [][]store.Device{expected, found} {
-		for i := range set {
-			d := &set[i]
-			if _, ok := devs[d.ID]; ok {
-				continue
-			}
-			devs[d.ID] = d
-			b.AddDevice(d)
-		}
-	}
-	models, err := st.Models(ctx)
-	if err != nil {
-		return nil, err
-	}
-	matcher, err := advisory.Load(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	return reconcile.Reconcile(reconcile.Input{Room: room, Expected: expected, Index: b.Build(), Devices: devs,
-		Observations: obs, Catalog: reconcile.NewCatalog(models), Advisories: matcher, Sweeps: swept, Now: now}), nil
-}
-
-// saveVisit stores the visit, its observations and findings in one
-// transaction.
-func saveVisit(ctx context.Context, st *store.Store, room store.Location, started time.Time, obs []scan.Observation, fs []reconcile.Finding, sw reconcile.Sweeps) (int64, error) {
-	v := store.VisitRecord{LocationKey: room.Key, StartedAt: started, FinishedAt: time.Now().UTC(), IPSwept: sw.IP, BLESwept: sw.BLE}
-	for _, o := range obs {
-		b, err := json.Marshal(o)
-		if err != nil {
-			return 0, err
-		}
-		v.Observations = append(v.Observations, store.VisitObservation{Key: o.Key(), Source: string(o.Source), SeenAt: o.Time, Data: b})
-	}
-	for _, f := range fs {
-		b, err := json.Marshal(f)
-		if err != nil {
-			return 0, err
-		}
-		vf := store.VisitFinding{Kind: string(f.Kind), Data: b}
-		if f.Device != nil {
-			vf.DeviceID = f.Device.ID
-		}
-		if len(f.Observations) > 0 {
-			vf.ObservationKey = f.Observations[0].Key()
-		}
-		v.Findings = append(v.Findings, vf)
-	}
-	return st.SaveVisit(ctx, v)
 }
 
 var kindTitle = map[reconcile.Kind]string{

@@ -1,4 +1,4 @@
-package main
+package round_test
 
 import (
 	"context"
@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/biomed-rounds/rounds/reconcile"
+	"github.com/biomed-rounds/rounds/round"
 	"github.com/biomed-rounds/rounds/scan"
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/store/gen"
 )
 
-// BenchmarkStoreBackedReconcile measures the one-off path of `rounds scan
-// --room`: identifiers looked up in SQLite through one prepared statement
+// BenchmarkStoreBackedReconcile measures StoreReconciler, the path of
+// every visit (`rounds scan --room`, the TUI, the demo): identifiers looked up in SQLite through one prepared statement
 // (no index over the whole inventory), for a typical room (20
 // observations) and a stress sweep (1,000), against a 100,000-device
 // store. Compare with reconcile's BenchmarkReconcile1000Observations (an
@@ -50,12 +51,13 @@ func BenchmarkStoreBackedReconcile(b *testing.B) {
 		}
 		return obs
 	}
-	sw := reconcile.Sweeps{IP: true}
+	sw := round.Swept{IP: true}
+	r := &round.StoreReconciler{Store: st}
 	for _, count := range []int{20, 1000} {
 		obs := mk(count)
 		b.Run(fmt.Sprintf("observations=%d", count), func(b *testing.B) {
 			for b.Loop() {
-				fs, err := reconcileRoom(ctx, st, room, obs, sw, time.Now())
+				fs, err := r.Reconcile(ctx, room, obs, sw, time.Now())
 				if err != nil || len(fs) < count {
 					b.Fatalf("%d findings, %v", len(fs), err)
 				}
