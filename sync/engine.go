@@ -130,10 +130,30 @@ func (e *Engine) recordRun(ctx context.Context, kind string, err error) {
 	_ = recordRun(context.WithoutCancel(ctx), e.Store.DB(), e.Target, kind, e.now(), err)
 }
 
-// storePage merges one page in one transaction.
+// storePage merges one page in one transaction. It first tries without a
+// savepoint per record; a page where a record breaks a constraint (a
+// serial another device holds) is done again record by record, so that
+// one bad record costs an issue, not the page.
 func (e *Engine) storePage(ctx context.Context, p Page, rep *PullReport) error {
+	try := *rep
+	err := e.storePageMode(ctx, p, &try, false)
+	if err != nil && (errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrConstraint)) {
+		try = *rep
+		err = e.storePageMode(ctx, p, &try, true)
+	}
+	if err == nil {
+		*rep = try
+	}
+	return err
+}
+
+func (e *Engine) storePageMode(ctx context.Context, p Page, rep *PullReport, careful bool) error {
 	now := e.now()
-	return e.Store.Write(ctx, e.Actor, func(w *store.Writer) error {
+	write := e.Store.Write
+	if len(p.Records) >= 200 {
+		write = e.Store.BulkWrite
+	}
+	return write(ctx, e.Actor, func(w *store.Writer) error {
 		w.NoJournal = true
 		tx := w.Tx()
 		var tags, ids []string
@@ -163,7 +183,7 @@ func (e *Engine) storePage(ctx context.Context, p Page, rep *PullReport) error {
 		}
 		for _, r := range p.Records {
 			rep.Records++
-			if err := e.mergeRecord(ctx, w, r, states, byRemote, frozen, held, now, rep); err != nil {
+			if err := e.mergeRecord(ctx, w, r, states, byRemote, frozen, held, now, rep, careful); err != nil {
 				return err
 			}
 		}
@@ -179,8 +199,13 @@ func (e *Engine) storePage(ctx context.Context, p Page, rep *PullReport) error {
 func heldConflicts(ctx context.Context, q queryer, target string, tags []string) (map[string]map[string]Conflict, error) {
 	out := map[string]map[string]Conflict{}
 	err := chunks(tags, 500, func(part []string) error {
-		cs, err := queryConflicts(ctx, q, "target = ? AND (resolution = 'open' OR (resolution = 'local' AND delivered = 0)) AND asset_tag IN ("+
-			placeholders(len(part))+")", args([]any{target}, part)...)
+		// Two index searches rather than an OR that would scan every
+		// conflict of the target.
+		in := "asset_tag IN (" + placeholders(len(part)) + ")"
+		a := args([]any{target}, part)
+		cs, err := queryConflicts(ctx, q, "id IN (SELECT id FROM sync_conflicts WHERE target = ? AND resolution = 'open' AND "+in+
+			" UNION ALL SELECT id FROM sync_conflicts WHERE target = ? AND resolution = 'local' AND delivered = 0 AND "+in+")",
+			append(a, a...)...)
 		for _, c := range cs {
 			if out[c.AssetTag] == nil {
 				out[c.AssetTag] = map[string]Conflict{}
@@ -198,7 +223,7 @@ var identityFields = []string{FieldSerial, FieldMAC, FieldBLEAddress, FieldIP, F
 
 func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, states map[string]*state,
 	byRemote map[string]string, frozen map[string]map[string]bool, held map[string]map[string]Conflict,
-	now time.Time, rep *PullReport) error {
+	now time.Time, rep *PullReport, careful bool) error {
 	tx := w.Tx()
 	issue := func(tag, field, msg string) error {
 		rep.Issues++
@@ -273,7 +298,7 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 		applied = append(applied, f)
 	}
 	if v, ok := r.Fields[FieldNotes]; ok {
-		st.Server[FieldNotes] = v
+		st.Server[FieldNotes] = Normalize(FieldNotes, v)
 	}
 	if (d.Manufacturer == "") != (d.Model == "") {
 		if err := issue(tag, FieldModel, fmt.Sprintf("server gives manufacturer %q and model %q; rounds needs both or neither",
@@ -292,6 +317,17 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 	st.Version = r.Version
 	d.CMDBVersion = r.Version
 	if len(applied) > 0 || !exists || d.CMDBID != old.CMDBID || d.CMDBVersion != old.CMDBVersion {
+		if !careful {
+			if _, err := w.PutDevice(d); err != nil {
+				return fmt.Errorf("device %s: %w", tag, err)
+			}
+			if exists {
+				rep.Updated++
+			} else {
+				rep.Created++
+			}
+			return saveState(ctx, tx, e.Target, st)
+		}
 		err := w.Savepoint(func() error { _, err := w.PutDevice(d); return err })
 		if err != nil && errors.Is(err, store.ErrConflict) {
 			// A value another device holds: keep this device's own
@@ -789,6 +825,7 @@ func (e *Engine) settle(ctx context.Context, batch []*plan, res []Result, states
 				}
 				continue
 			}
+			newID := r.RemoteID != "" && r.RemoteID != st.RemoteID
 			if r.RemoteID != "" {
 				st.RemoteID = r.RemoteID
 			}
@@ -830,7 +867,7 @@ func (e *Engine) settle(ctx context.Context, batch []*plan, res []Result, states
 					return err
 				}
 			}
-			if len(p.take) > 0 || (r.RemoteID != "") {
+			if len(p.take) > 0 || newID {
 				if err := applyLocal(w, p.tag, p.take, r.RemoteID); err != nil {
 					return err
 				}

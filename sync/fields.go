@@ -211,6 +211,8 @@ func SetField(d *store.Device, f, v string) error {
 // server's "00-09-FB-..." and the store's "00:09:fb:..." compare equal.
 // Values that do not parse are returned unchanged.
 func Normalize(f, v string) string {
+	// A server can send any bytes; the store and the merge compare text.
+	v = strings.ToValidUTF8(v, "\uFFFD")
 	var d store.Device
 	switch f {
 	case FieldMAC:

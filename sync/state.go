@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/biomed-rounds/rounds/store"
 )
@@ -81,8 +83,9 @@ func loadStates(ctx context.Context, q queryer, target string, tags []string) (m
 func tagsByRemote(ctx context.Context, q queryer, target string, ids []string) (map[string]string, error) {
 	out := map[string]string{}
 	err := chunks(ids, 500, func(part []string) error {
+		// remote_id <> '' lets SQLite use the partial index.
 		rows, err := q.QueryContext(ctx, `SELECT remote_id, asset_tag FROM sync_records
-			WHERE target = ? AND remote_id IN (`+placeholders(len(part))+`)`, args([]any{target}, part)...)
+			WHERE target = ? AND remote_id <> '' AND remote_id IN (`+placeholders(len(part))+`)`, args([]any{target}, part)...)
 		if err != nil {
 			return err
 		}
@@ -108,7 +111,12 @@ func scanState(r interface{ Scan(...any) error }) (*state, error) {
 	if err := json.Unmarshal([]byte(base), &s.Base); err != nil {
 		return nil, fmt.Errorf("sync state of %s: base: %w", s.AssetTag, err)
 	}
-	if err := json.Unmarshal([]byte(server), &s.Server); err != nil {
+	if server == "" {
+		s.Server = make(map[string]string, len(s.Base))
+		for k, v := range s.Base {
+			s.Server[k] = v
+		}
+	} else if err := json.Unmarshal([]byte(server), &s.Server); err != nil {
 		return nil, fmt.Errorf("sync state of %s: server: %w", s.AssetTag, err)
 	}
 	if s.Base == nil {
@@ -121,24 +129,74 @@ func scanState(r interface{ Scan(...any) error }) (*state, error) {
 }
 
 func saveState(ctx context.Context, tx *sql.Tx, target string, s *state) error {
-	base, err := json.Marshal(s.Base)
-	if err != nil {
-		return err
+	base := encodeMap(s.Base)
+	server := "" // the same as base
+	if !sameMap(s.Base, s.Server) {
+		server = encodeMap(s.Server)
 	}
-	server, err := json.Marshal(s.Server)
-	if err != nil {
-		return err
-	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO sync_records (target, asset_tag, remote_id, version, base, server)
+	_, err := tx.ExecContext(ctx, `INSERT INTO sync_records (target, asset_tag, remote_id, version, base, server)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (target, asset_tag) DO UPDATE SET remote_id = excluded.remote_id,
 			version = excluded.version, base = excluded.base, server = excluded.server`,
-		target, s.AssetTag, s.RemoteID, s.Version, string(base), string(server))
+		target, s.AssetTag, s.RemoteID, s.Version, base, server)
 	if err != nil {
 		return fmt.Errorf("sync state of %s: %w", s.AssetTag, err)
 	}
 	s.stored = true
 	return nil
+}
+
+func sameMap(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// encodeMap writes a string map as a JSON object with sorted keys, without
+// reflection: it runs once per record of every pull.
+func encodeMap(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	b := make([]byte, 0, 32*len(m)+2)
+	b = append(b, '{')
+	for i, k := range keys {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		b = appendJSONString(b, m[k])
+	}
+	return string(append(b, '}'))
+}
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }
 
 func loadMark(ctx context.Context, q queryer, target string) (Mark, error) {

@@ -13,16 +13,18 @@ CREATE TABLE sync_watermarks (
 -- base (a JSON object of canonical field -> value both sides last agreed
 -- on: the common ancestor of the three-way merge) and server (the latest
 -- server values seen, which differ from base while a local change to the
--- field is pending or in conflict).
+-- field is pending or in conflict; '' when equal to base, which is the
+-- common case and halves the row). Rows are a kilobyte or two: a rowid
+-- table, not WITHOUT ROWID, suits them.
 CREATE TABLE sync_records (
     target    TEXT NOT NULL,
     asset_tag TEXT NOT NULL,
     remote_id TEXT NOT NULL DEFAULT '',
     version   TEXT NOT NULL DEFAULT '',
     base      TEXT NOT NULL DEFAULT '{}',
-    server    TEXT NOT NULL DEFAULT '{}',
+    server    TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (target, asset_tag)
-) WITHOUT ROWID;
+);
 CREATE UNIQUE INDEX sync_records_remote ON sync_records (target, remote_id) WHERE remote_id <> '';
 
 -- Fields changed on both sides since the base. resolution 'open' waits for

@@ -15,6 +15,8 @@ import (
 	gosync "sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/biomed-rounds/rounds/sync"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
@@ -250,7 +252,7 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 		var first, lastRow cursor
 		last := pos
 		for i, row := range rows {
-			k := cursor{str(row["sys_updated_on"]), str(row["sys_id"])}
+			k := cursor{row["sys_updated_on"], row["sys_id"]}
 			if i == 0 {
 				first = k
 			}
@@ -289,7 +291,7 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 // list GETs a table page and returns its rows.
 // An answer that does not parse (a proxy cutting it short) is read again
 // a few times: reads are safe to repeat.
-func (c *Connector) list(ctx context.Context, tableName string, q url.Values) ([]map[string]json.RawMessage, error) {
+func (c *Connector) list(ctx context.Context, tableName string, q url.Values) ([]map[string]string, error) {
 	for attempt := 0; ; attempt++ {
 		resp, err := c.cfg.Client.Do(ctx, transport.Request{Method: http.MethodGet, Path: "/api/now/table/" + tableName,
 			Query: q, Idempotent: true})
@@ -307,7 +309,17 @@ func (c *Connector) list(ctx context.Context, tableName string, q url.Values) ([
 }
 
 // ParseTable decodes a Table API list answer, {"result":[{...}, ...]}.
-func ParseTable(b []byte) ([]map[string]json.RawMessage, error) {
+// Values are strings, or with display values objects {"value": ...,
+// "display_value": ...}; each comes back as one string (the value, else
+// the display value).
+func ParseTable(b []byte) ([]map[string]string, error) {
+	// Fast path: every value a string (sysparm_display_value=false).
+	var flat struct {
+		Result []map[string]string `json:"result"`
+	}
+	if json.Unmarshal(b, &flat) == nil && flat.Result != nil {
+		return flat.Result, nil
+	}
 	var env struct {
 		Result []map[string]json.RawMessage `json:"result"`
 		Error  *apiError                    `json:"error"`
@@ -321,7 +333,15 @@ func ParseTable(b []byte) ([]map[string]json.RawMessage, error) {
 	if env.Result == nil {
 		return nil, fmt.Errorf("%w: no result array", ErrResponse)
 	}
-	return env.Result, nil
+	out := make([]map[string]string, len(env.Result))
+	for i, row := range env.Result {
+		m := make(map[string]string, len(row))
+		for k, v := range row {
+			m[k] = str(v)
+		}
+		out[i] = m
+	}
+	return out, nil
 }
 
 type apiError struct {
@@ -366,20 +386,19 @@ func str(raw json.RawMessage) string {
 }
 
 // record converts a row to canonical form, learning reference names.
-func (c *Connector) record(row map[string]json.RawMessage) sync.Record {
-	r := sync.Record{RemoteID: str(row["sys_id"]), AssetTag: strings.TrimSpace(str(row["asset_tag"])),
-		Version: str(row["sys_updated_on"]) + "#" + str(row["sys_mod_count"]), Fields: map[string]string{}}
+func (c *Connector) record(row map[string]string) sync.Record {
+	r := sync.Record{RemoteID: row["sys_id"], AssetTag: strings.TrimSpace(row["asset_tag"]),
+		Version: row["sys_updated_on"] + "#" + row["sys_mod_count"], Fields: map[string]string{}}
 	for f, col := range c.cfg.Fields {
 		if col == "" || col == "-" {
 			continue
 		}
-		raw, ok := row[col]
+		v, ok := row[col]
 		if !ok {
 			continue
 		}
-		v := str(raw)
 		if t, isRef := c.cfg.Refs[col]; isRef {
-			name := str(row[col+".name"])
+			name := row[col+".name"]
 			if v != "" && name != "" {
 				c.learn(t, name, v)
 			}
@@ -432,7 +451,8 @@ func (c *Connector) cached(tableName, name string) (string, bool) {
 // that works in both.
 func queryable(v string) bool { return v != "" && !strings.ContainsAny(v, "^,\n") }
 
-// Fetch reads the current records of the given asset tags.
+// Fetch reads the current records of the given asset tags, 200 a request,
+// four requests at a time.
 func (c *Connector) Fetch(ctx context.Context, tags []string) ([]sync.Record, error) {
 	var ok []string
 	for _, t := range tags {
@@ -440,20 +460,36 @@ func (c *Connector) Fetch(ctx context.Context, tags []string) ([]sync.Record, er
 			ok = append(ok, t)
 		}
 	}
-	var out []sync.Record
+	var parts [][]string
 	for len(ok) > 0 {
-		part := ok[:min(200, len(ok))]
-		ok = ok[len(part):]
-		rows, err := c.list(ctx, c.cfg.Table, url.Values{"sysparm_query": {"asset_tagIN" + strings.Join(part, ",")},
-			"sysparm_fields": {c.pullFields()}, "sysparm_exclude_reference_link": {"true"}, "sysparm_limit": {strconv.Itoa(len(part) * 2)}})
-		if err != nil {
-			return nil, err
-		}
-		for _, row := range rows {
-			out = append(out, c.record(row))
-		}
+		n := min(200, len(ok))
+		parts, ok = append(parts, ok[:n]), ok[n:]
 	}
-	return out, nil
+	out := make([][]sync.Record, len(parts))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, part := range parts {
+		g.Go(func() error {
+			rows, err := c.list(gctx, c.cfg.Table, url.Values{"sysparm_query": {"asset_tagIN" + strings.Join(part, ",")},
+				"sysparm_fields": {c.pullFields()}, "sysparm_exclude_reference_link": {"true"},
+				"sysparm_limit": {strconv.Itoa(len(part) * 2)}})
+			if err != nil {
+				return err
+			}
+			for _, row := range rows {
+				out[i] = append(out[i], c.record(row))
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var all []sync.Record
+	for _, rs := range out {
+		all = append(all, rs...)
+	}
+	return all, nil
 }
 
 // resolveRefs finds the sys_ids of referenced names the ops need and not
@@ -496,7 +532,7 @@ func (c *Connector) resolveRefs(ctx context.Context, ops []sync.Op) error {
 				return err
 			}
 			for _, row := range rows {
-				c.learn(t, str(row["name"]), str(row["sys_id"]))
+				c.learn(t, row["name"], row["sys_id"])
 			}
 		}
 	}
