@@ -62,9 +62,6 @@ func (e *RowError) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Field, e.Reason)
 }
 
-// ErrEmpty reports a file with nothing in it, not even a header.
-var ErrEmpty = errors.New("exchange: empty file (no header)")
-
 // Import reads an inventory file and writes it to st in one transaction.
 // On error nothing is written and the Result is zero; the error is a
 // *RowError when a line is to blame.
