@@ -157,3 +157,20 @@ func TestGenerateCLI(t *testing.T) {
 		t.Fatal("generate --load and importing generated files differ")
 	}
 }
+
+func TestVersionAndDBFromEnvironment(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"--version"}, strings.NewReader(""), &out, &errb); code != 0 || !strings.HasPrefix(out.String(), "rounds ") {
+		t.Fatalf("--version: %d %q", code, out.String())
+	}
+	db := filepath.Join(t.TempDir(), "env.db")
+	t.Setenv("ROUNDS_DB", db)
+	out.Reset()
+	if code := run(context.Background(), []string{"import", "-"}, strings.NewReader(cliSample), &out, &errb); code != 0 {
+		t.Fatalf("import: %d %s", code, errb.String())
+	}
+	fi, err := os.Stat(db)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("database from ROUNDS_DB: %v %v, want a 0600 file", fi, err)
+	}
+}
