@@ -182,6 +182,12 @@ func runSim(t *testing.T, seed uint64, rounds int) map[string]int {
 			s.localCreate()
 		}
 		s.syncOnce(ctx)
+		// Requests a sync sent, including those it gave up on (timeouts,
+		// a crash), are carried out before the next sync starts (in the
+		// field, minutes apart): a write that lands after a later central
+		// edit is a delayed write no unconditional API lets a client
+		// detect.
+		s.fake.Drain()
 		if s.chance(0.3) {
 			s.resolveSome(ctx, 1)
 		}
@@ -243,11 +249,7 @@ func (s *sim) syncOnce(ctx context.Context) {
 	if err != nil {
 		s.count("sync errors")
 	}
-	// Requests a sync sent, including those it gave up on (timeouts, a
-	// crash), are carried out before the next sync starts (in the field,
-	// minutes apart): a write that lands after a later central edit is a
-	// delayed write no unconditional API lets a client detect.
-	s.fake.Drain()
+
 }
 
 func (s *sim) location(prefix string) string {
@@ -371,8 +373,12 @@ func (s *sim) localCreate() {
 	s.count("local creates")
 }
 
-func (s *sim) resolveSome(ctx context.Context, n int) {
-	cs, err := sync.Conflicts(ctx, s.st, "snow", false)
+func (s *sim) resolveSome(ctx context.Context, n int, target ...string) {
+	tgt := "snow"
+	if len(target) > 0 {
+		tgt = target[0]
+	}
+	cs, err := sync.Conflicts(ctx, s.st, tgt, false)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -384,7 +390,7 @@ func (s *sim) resolveSome(ctx context.Context, n int) {
 		if s.intn(2) == 0 {
 			choice = sync.KeepServer
 		}
-		if err := sync.Resolve(ctx, s.st, "snow", c.ID, choice, "alice", time.Now()); err != nil &&
+		if err := sync.Resolve(ctx, s.st, tgt, c.ID, choice, "alice", time.Now()); err != nil &&
 			!strings.Contains(err.Error(), "newer local change") {
 			s.t.Fatalf("resolve: %v", err)
 		}

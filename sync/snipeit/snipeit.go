@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"html"
 	"io"
 	"net/http"
@@ -311,7 +312,26 @@ func (c *Connector) record(row map[string]json.RawMessage) sync.Record {
 			}
 		}
 	}
+	// updated_at has one-second resolution: two changes within a second
+	// share it, so the version also fingerprints the content.
+	r.Version += "#" + fingerprint(r.Fields)
 	return r
+}
+
+func fingerprint(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := fnv.New64a()
+	for _, k := range keys {
+		io.WriteString(h, k)
+		h.Write([]byte{0})
+		io.WriteString(h, m[k])
+		h.Write([]byte{0})
+	}
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 // Pull lists hardware newest first and stops at the watermark less the
@@ -471,8 +491,8 @@ func (c *Connector) Push(ctx context.Context, ops []sync.Op) ([]sync.Result, err
 	return out, nil
 }
 
-// patchBody converts op.Set to Snipe-IT fields; audit-borne fields are
-// left to the audit. It reports why an op cannot be sent.
+// patchBody converts op.Set to Snipe-IT fields (the last audit date only
+// an audit can set). It reports why an op cannot be sent.
 func (c *Connector) patchBody(ctx context.Context, op sync.Op, create bool, lookups bool) (map[string]any, string, error) {
 	body := map[string]any{}
 	ref := func(kind, name string) (int, string, error) {
@@ -519,9 +539,8 @@ func (c *Connector) patchBody(ctx context.Context, op sync.Op, create bool, look
 			}
 			body["status_id"] = id
 		case sync.FieldLocation:
-			if op.Audit != nil && !create {
-				continue
-			}
+			// Moved by PATCH even with an audit: the PATCH is idempotent and
+			// survives an audit that a retry finds already recorded.
 			if v == "" {
 				body["location_id"] = nil
 				continue
@@ -532,9 +551,6 @@ func (c *Connector) patchBody(ctx context.Context, op sync.Op, create bool, look
 			}
 			body["location_id"] = id
 		case sync.FieldNextAuditDue:
-			if op.Audit != nil && !create {
-				continue
-			}
 			body["next_audit_date"] = v
 		case sync.FieldManufacturer, sync.FieldLastAudited:
 			// The manufacturer follows the model; the last audit date is
@@ -704,7 +720,8 @@ func (c *Connector) audited(ctx context.Context, id string, at time.Time) (bool,
 }
 
 // audit posts a round audit once: a retry reads the last audit date
-// first, and a lost answer is checked the same way before trying again.
+// first, and a lost answer is checked the same way; an audit whose fate is
+// unknown is resent only by a later sync, after looking again.
 func (c *Connector) audit(ctx context.Context, id string, op sync.Op, a *sync.Audit) error {
 	if op.Retry {
 		done, err := c.audited(ctx, id, a.At)
@@ -721,26 +738,25 @@ func (c *Connector) audit(ctx context.Context, id string, op sync.Op, a *sync.Au
 		if lid == 0 {
 			return fmt.Errorf("%w: location %q does not exist in Snipe-IT", ErrAPI, a.Location)
 		}
+		// Where it was audited; the move itself went by PATCH.
 		body["location_id"] = lid
-		body["update_location"] = true
+		body["update_location"] = false
 	}
 	if a.NextDue != "" {
 		body["next_audit_date"] = a.NextDue
 	}
 	b, _ := json.Marshal(body)
-	for attempt := 0; ; attempt++ {
-		_, err := c.do(ctx, transport.Request{Method: http.MethodPost, Path: "/api/v1/hardware/" + url.PathEscape(id) + "/audit", Body: b})
-		if err == nil || errors.Is(err, ErrAPI) || !errors.Is(err, transport.ErrUncertain) || attempt >= 2 {
-			return err
-		}
-		done, cerr := c.audited(ctx, id, a.At)
-		if cerr != nil {
-			return err
-		}
-		if done {
-			return nil
-		}
+	_, err := c.do(ctx, transport.Request{Method: http.MethodPost, Path: "/api/v1/hardware/" + url.PathEscape(id) + "/audit", Body: b})
+	if err == nil || errors.Is(err, ErrAPI) || !errors.Is(err, transport.ErrUncertain) {
+		return err
 	}
+	// The audit may have been recorded. Look; if it is not there yet, do
+	// not send it again now: a slow request may still be under way on the
+	// server. The next sync looks again before resending.
+	if done, cerr := c.audited(ctx, id, a.At); cerr == nil && done {
+		return nil
+	}
+	return err
 }
 
 // Describe writes the requests Push would send, with ids not yet known
@@ -770,7 +786,7 @@ func (c *Connector) Describe(w io.Writer, ops []sync.Op) error {
 		}
 		if op.Audit != nil {
 			b, _ := json.Marshal(map[string]any{"note": op.Audit.Note, "location": op.Audit.Location,
-				"update_location": op.Audit.Location != "", "next_audit_date": op.Audit.NextDue})
+				"update_location": false, "next_audit_date": op.Audit.NextDue})
 			fmt.Fprintf(w, "POST /api/v1/hardware/%s/audit %s (location_id looked up by name)\n", id, b)
 		}
 	}

@@ -95,6 +95,7 @@ type Server struct {
 	// BeforeList runs before a hardware list is served, outside the lock.
 	BeforeList func()
 
+	active    sync.WaitGroup
 	mu        sync.Mutex
 	queue     []Fault
 	writeQ    []Fault
@@ -148,6 +149,9 @@ func (s *Server) InjectWrite(fs ...Fault) {
 	defer s.mu.Unlock()
 	s.writeQ = append(s.writeQ, fs...)
 }
+
+// Drain waits until no request is being served.
+func (s *Server) Drain() { s.active.Wait() }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
@@ -402,6 +406,8 @@ func success(w http.ResponseWriter, msg string, payload any) {
 
 // ServeHTTP implements the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.active.Add(1)
+	defer s.active.Done()
 	if s.Latency > 0 {
 		time.Sleep(s.Latency)
 	}
