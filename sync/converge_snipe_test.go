@@ -23,9 +23,13 @@ import (
 // Snipe-IT fake, where creates and audits are not idempotent: besides the
 // four properties of the ServiceNow run it checks that no audit was
 // recorded twice and that every audited device was audited.
-// ROUNDS_SNIPE_SEEDS and ROUNDS_SNIPE_ROUNDS scale it (default 2 x 60).
+// ROUNDS_SNIPE_SEEDS and ROUNDS_SNIPE_ROUNDS scale it (default 2 x 60,
+// 1 x 60 under -race).
 func TestRandomizedConvergenceSnipeIT(t *testing.T) {
 	seeds, rounds := envInt("ROUNDS_SNIPE_SEEDS", 2), envInt("ROUNDS_SNIPE_ROUNDS", 60)
+	if raceEnabled {
+		seeds = envInt("ROUNDS_SNIPE_SEEDS", 1)
+	}
 	if testing.Short() {
 		seeds, rounds = envInt("ROUNDS_SNIPE_SEEDS", 1), envInt("ROUNDS_SNIPE_ROUNDS", 20)
 	}
