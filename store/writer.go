@@ -7,12 +7,12 @@ import (
 	"strconv"
 )
 
-// bulkCacheKiB is the page cache of a bulk load's connection. The default
+// BulkCacheKiB is the page cache of a bulk load's connection. The default
 // (2 MiB) makes a million-row import spill index pages to the WAL over and
 // over; 32 MiB keeps the hot part of the indexes in memory. It costs about
 // twice its size in resident memory (the pure-Go allocator rounds each
 // 4 KiB page slot up), which keeps a million-row import under 200 MB.
-const bulkCacheKiB = 32 << 10
+const BulkCacheKiB = 32 << 10
 
 // defaultCacheKiB is SQLite's default page cache, restored after a bulk
 // load so that a long-lived process does not keep the large cache.
@@ -37,7 +37,7 @@ func (s *Store) BulkWrite(ctx context.Context, actor string, fn func(*Writer) er
 	// Statement journals (what undoes one failed multi-row statement)
 	// stay in memory instead of a temporary file: they are rewritten for
 	// every statement of a bulk load.
-	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -"+strconv.Itoa(bulkCacheKiB)+"; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF"); err != nil {
+	if _, err := conn.ExecContext(ctx, "PRAGMA cache_size = -"+strconv.Itoa(BulkCacheKiB)+"; PRAGMA temp_store = MEMORY; PRAGMA foreign_keys = OFF"); err != nil {
 		return translate(err)
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA cache_size = -"+strconv.Itoa(defaultCacheKiB)+"; PRAGMA temp_store = DEFAULT; PRAGMA foreign_keys = ON")

@@ -22,7 +22,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -36,9 +38,20 @@ func main() {
 	keep := flag.Bool("keep", false, "keep the temporary directory")
 	journal := flag.Bool("journal", true, "also measure a journalled (non-baseline) import")
 	child := flag.String("child", "", "internal: import FILE into DB as a child process (baseline|journal)")
+	cpuprofile := flag.String("cpuprofile", "", "with -child: write a CPU profile")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if *child != "" {
 		if err := childImport(*child, flag.Arg(0), flag.Arg(1)); err != nil {
+			pprof.StopCPUProfile()
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
@@ -219,14 +232,15 @@ func writeCSV(path string, g *gen.Generator) error {
 }
 
 // shellScript is the sqlite3 shell's side: the same PRAGMAs as rounds'
-// bulk import, the CSV into a temporary table, then the same rows into
+// bulk import (store.BulkWrite), the CSV into a temporary table, then the same rows into
 // the same tables (models, locations, devices, identifiers) in one
 // transaction.
 func shellScript(csvPath string) string {
 	cols := strings.Join(exchange.CanonicalHeader(exchange.Devices), ", ")
 	return `PRAGMA foreign_keys = OFF; -- as in rounds' bulk import: the ids come from joins, valid by construction
 PRAGMA synchronous = NORMAL;
-PRAGMA cache_size = -65536;
+PRAGMA cache_size = -` + strconv.Itoa(store.BulkCacheKiB) + `;
+PRAGMA temp_store = MEMORY;
 CREATE TEMP TABLE staging (` + cols + `);
 .import --csv --skip 1 --schema temp ` + csvPath + ` staging
 BEGIN IMMEDIATE;
