@@ -16,6 +16,8 @@ import (
 	gosync "sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/biomed-rounds/rounds/sync"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
@@ -423,20 +425,36 @@ func (c *Connector) get(ctx context.Context, path string) (map[string]json.RawMe
 
 func bytagPath(tag string) string { return "/api/v1/hardware/bytag/" + url.PathEscape(tag) }
 
-// Fetch reads the current assets of the given tags, one request each.
+// Fetch reads the current assets of the given tags, one request each,
+// four at a time (the client's rate limit still applies).
 func (c *Connector) Fetch(ctx context.Context, tags []string) ([]sync.Record, error) {
-	var out []sync.Record
-	for _, t := range tags {
-		row, err := c.get(ctx, bytagPath(t))
-		if errors.Is(err, errNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c.record(row))
+	out := make([]*sync.Record, len(tags))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(4)
+	for i, t := range tags {
+		g.Go(func() error {
+			row, err := c.get(gctx, bytagPath(t))
+			if errors.Is(err, errNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			r := c.record(row)
+			out[i] = &r
+			return nil
+		})
 	}
-	return out, nil
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var recs []sync.Record
+	for _, r := range out {
+		if r != nil {
+			recs = append(recs, *r)
+		}
+	}
+	return recs, nil
 }
 
 // lookup finds the id of a location, model or status label by exact name.

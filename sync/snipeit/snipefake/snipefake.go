@@ -2,7 +2,6 @@ package snipefake
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -106,9 +105,12 @@ type Server struct {
 	statuses  map[int]*named
 	history   map[int]map[string][]Write
 	nextID    int
-	window    time.Time
-	used      int
-	stats     Stats
+	// byUpdate caches the assets sorted by (updated_at, id); nil when a
+	// write made it stale.
+	byUpdate []*Asset
+	window   time.Time
+	used     int
+	stats    Stats
 }
 
 // New returns a Snipe-IT with the default status labels.
@@ -221,6 +223,7 @@ func (s *Server) insert(a Asset, by string) int {
 	}
 	a.CreatedAt = a.UpdatedAt
 	s.assets[a.ID] = &a
+	s.byUpdate = nil
 	for f, v := range fieldsOf(&a) {
 		s.record(a.ID, f, v, by)
 	}
@@ -322,6 +325,7 @@ func (s *Server) apply(a *Asset, fields map[string]string, by string) map[string
 	}
 	if changed {
 		a.UpdatedAt = s.now().Format(stamp)
+		s.byUpdate = nil
 	}
 	return errs
 }
@@ -560,23 +564,36 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.stats.Lists++
 	all := make([]*Asset, 0, len(s.assets))
-	for _, a := range s.assets {
-		all = append(all, a)
+	if q.Get("sort") == "updated_at" && s.byUpdate != nil {
+		all = append(all, s.byUpdate...)
+	} else {
+		for _, a := range s.assets {
+			all = append(all, a)
+		}
 	}
-	key := func(a *Asset) string { return fmt.Sprintf("%010d", a.ID) }
+	less := func(a, b *Asset) bool { return a.ID < b.ID }
 	switch q.Get("sort") {
 	case "updated_at":
-		key = func(a *Asset) string { return a.UpdatedAt + fmt.Sprintf("%010d", a.ID) }
-	case "asset_tag":
-		key = func(a *Asset) string { return a.Tag }
-	}
-	desc := q.Get("order") == "desc"
-	sort.Slice(all, func(i, j int) bool {
-		if desc {
-			return key(all[i]) > key(all[j])
+		less = func(a, b *Asset) bool {
+			if a.UpdatedAt != b.UpdatedAt {
+				return a.UpdatedAt < b.UpdatedAt
+			}
+			return a.ID < b.ID
 		}
-		return key(all[i]) < key(all[j])
-	})
+	case "asset_tag":
+		less = func(a, b *Asset) bool { return a.Tag < b.Tag }
+	}
+	if q.Get("sort") != "updated_at" || s.byUpdate == nil {
+		sort.Slice(all, func(i, j int) bool { return less(all[i], all[j]) })
+		if q.Get("sort") == "updated_at" {
+			s.byUpdate = append([]*Asset(nil), all...)
+		}
+	}
+	if q.Get("order") == "desc" {
+		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
+			all[i], all[j] = all[j], all[i]
+		}
+	}
 	rows := []map[string]any{}
 	for i := offset; i < len(all) && i < offset+limit; i++ {
 		rows = append(rows, s.render(all[i]))
@@ -748,6 +765,7 @@ func (s *Server) audit(w http.ResponseWriter, idStr string, body []byte) {
 	}
 	a.LastAudit = s.now().Format(stamp)
 	a.UpdatedAt = a.LastAudit
+	s.byUpdate = nil
 	a.Audits++
 	s.record(a.ID, "last_audit_date", a.LastAudit, "api")
 	success(w, "Asset audited successfully.", map[string]any{"id": a.ID, "asset_tag": a.Tag, "note": fields["note"],
