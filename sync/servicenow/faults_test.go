@@ -328,3 +328,24 @@ func TestOAuthBearer(t *testing.T) {
 		}
 	}
 }
+
+func TestPayloadRefusedAsAWholeIsIsolated(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(c *servicenow.Config, _ *transport.Config) { c.ItemsPerPayload = 3 })
+	tags := createLocal(t, e, 3) // serials S-NEW-0..2, one payload of three
+	e.fake.RefuseSerial = "S-NEW-1"
+	_, ps := e.sync()
+	if ps.Acked != 2 || ps.Rejected != 1 {
+		t.Fatalf("push = %+v, want 2 acked and the culprit rejected", ps)
+	}
+	es, _ := e.st.Journal(ctx, store.JournalQuery{AssetTag: tags[1]})
+	if es[0].State != store.StateRejected || !strings.Contains(es[0].LastError, "HTTP 400") ||
+		!strings.Contains(es[0].LastError, "S-NEW-1 is not allowed") {
+		t.Errorf("culprit entry = %s %q", es[0].State, es[0].LastError)
+	}
+	for _, tag := range []string{tags[0], tags[2]} {
+		if len(e.byTag(tag)) != 1 {
+			t.Errorf("%s not created", tag)
+		}
+	}
+}

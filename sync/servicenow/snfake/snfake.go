@@ -86,6 +86,9 @@ type Server struct {
 	// FaultFunc, when set, picks a fault for each request not served from
 	// the queue set by Inject.
 	FaultFunc func(r *http.Request) Fault
+	// RefuseSerial, when set, makes the IRE answer 400 for a whole payload
+	// holding an item with that serial_number: a payload-level refusal.
+	RefuseSerial string
 	// BeforeList runs before a table list is served, outside the lock,
 	// with the table and the encoded query: tests make concurrent central
 	// edits there.
@@ -590,6 +593,12 @@ func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f Fault) {
 	if err := json.Unmarshal(body, &req); err != nil || req.Items == nil {
 		writeError(w, http.StatusBadRequest, "Invalid payload", "items is required")
 		return
+	}
+	for _, it := range req.Items {
+		if s.RefuseSerial != "" && it.Values["serial_number"] == s.RefuseSerial {
+			writeError(w, http.StatusBadRequest, "Invalid payload", "serial_number "+s.RefuseSerial+" is not allowed")
+			return
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
