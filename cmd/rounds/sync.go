@@ -452,11 +452,9 @@ func syncConflicts(ctx context.Context, a *app, st *store.Store, t config.Target
 				continue
 			}
 			if choice != "" {
-				if err := sync.Resolve(ctx, st, t.Name, c.ID, choice, who, time.Now()); err != nil {
-					if errors.Is(err, sync.ErrNoConflict) {
-						break
-					}
-					return err
+				if err := sync.Resolve(ctx, st, t.Name, c.ID, choice, who, time.Now()); err != nil && !errors.Is(err, sync.ErrNoConflict) {
+					// A newer queued change, say: tell and go on.
+					fmt.Fprintf(a.stdout, "  not resolved: %s\n", inert(err.Error()))
 				}
 			}
 			break
