@@ -321,6 +321,23 @@ func (r *record) model(old store.Model) (store.Model, *fieldError) {
 	return m, nil
 }
 
+// splitKey splits a room key into its trimmed building, floor and room,
+// and rebuilds it, so that "MAIN /3/ 3W-12" and "MAIN/3/3W-12" are the
+// same room and a key always matches its own columns.
+func splitKey(k string) (key string, parts []string, ok bool) {
+	parts = strings.SplitN(k, "/", 3)
+	if len(parts) != 3 {
+		return k, nil, false
+	}
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+		if parts[i] == "" {
+			return k, nil, false
+		}
+	}
+	return store.LocationKey(parts[0], parts[1], parts[2]), parts, true
+}
+
 // locationKey returns the key a location record names.
 func (r *record) locationKey() (string, *fieldError) {
 	if ferr := r.cleanAll(); ferr != nil {
@@ -328,7 +345,11 @@ func (r *record) locationKey() (string, *fieldError) {
 	}
 	v := &r.v
 	if r.has[fKey] && v[fKey] != "" {
-		return v[fKey], nil
+		k, _, ok := splitKey(v[fKey])
+		if !ok {
+			return "", bad(fKey, "%q is not BUILDING/FLOOR/ROOM", v[fKey])
+		}
+		return k, nil
 	}
 	if v[fBuilding] == "" || v[fFloor] == "" || v[fRoom] == "" {
 		return "", bad(fKey, "empty, and building, floor and room are not all given")
@@ -340,12 +361,12 @@ func (r *record) locationKey() (string, *fieldError) {
 // record does not carry. key comes from locationKey.
 func (r *record) location(key string, old store.Location) (store.Location, *fieldError) {
 	l := old
-	l.Key = key
 	v := &r.v
-	parts := strings.SplitN(key, "/", 3)
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+	key, parts, ok := splitKey(key)
+	if !ok {
 		return l, bad(fKey, "%q is not BUILDING/FLOOR/ROOM", key)
 	}
+	l.Key = key
 	for _, p := range []struct {
 		f    field
 		want string

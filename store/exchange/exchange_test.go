@@ -376,3 +376,17 @@ func firstDiff(a, b string) string {
 	}
 	return "lengths differ"
 }
+
+// TestRoomKeysAreTrimmed: a key with spaces around its parts names the
+// same room as without, and exports as a key that matches its columns
+// (found by FuzzImportCSV).
+func TestRoomKeysAreTrimmed(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	mustImport(t, st, "d.csv", "asset_tag,location\nA-1, MAIN /3/ 3W-12 \n", exchange.Options{})
+	mustImport(t, st, "l.csv", "key,name\nMAIN/ 3 /3W-12,ICU bed 12\n", exchange.Options{})
+	ls, _ := st.Locations(ctx)
+	if len(ls) != 1 || ls[0].Key != "MAIN/3/3W-12" || ls[0].Building != "MAIN" || ls[0].Name != "ICU bed 12" {
+		t.Fatalf("locations = %+v", ls)
+	}
+}

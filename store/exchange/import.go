@@ -368,8 +368,8 @@ func putOp[T any](exists bool, put func(T) (bool, error), v T) (store.Op, error)
 // resolve turns a location column's value into a room key: a key as
 // given, else the barcode or display name of a known room.
 func (im *importer) resolve(v string) (string, error) {
-	if parts := strings.SplitN(v, "/", 3); len(parts) == 3 && parts[0] != "" && parts[1] != "" && parts[2] != "" {
-		return v, nil
+	if k, _, ok := splitKey(v); ok {
+		return k, nil
 	}
 	k, err := im.w.ResolveLocation(v)
 	if err != nil {
