@@ -1,3 +1,0 @@
-package main
-
-// The commands below are filled in by their issues.
