@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -177,14 +178,23 @@ func loadMigrations() ([]migration, error) {
 	return ms, nil
 }
 
-// migrate applies every migration newer than PRAGMA user_version, each in
-// its own transaction together with the version bump, so that a crash
-// leaves the schema at a known step.
+// migrate applies the embedded migrations the database has not had.
 func (s *Store) migrate(ctx context.Context) error {
 	ms, err := loadMigrations()
 	if err != nil {
 		return err
 	}
+	return s.applyMigrations(ctx, ms)
+}
+
+// applyMigrations applies every migration not yet recorded in
+// schema_migrations, in number order, each in its own transaction together
+// with its record, so that a crash leaves the schema at a known step.
+// Tracking the set rather than only the highest number means a migration
+// numbered below one already applied (work merged from a parallel branch)
+// is still applied. PRAGMA user_version mirrors the highest applied
+// number; databases from before the table existed are read from it.
+func (s *Store) applyMigrations(ctx context.Context, ms []migration) error {
 	var current int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 		return translate(err)
@@ -192,15 +202,71 @@ func (s *Store) migrate(ctx context.Context) error {
 	if n := len(ms); n > 0 && current > ms[n-1].version {
 		return ErrNewerSchema
 	}
+	applied := map[int]bool{}
+	err := s.Tx(ctx, func(tx *sql.Tx) error {
+		var exists int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists); err != nil {
+			return err
+		}
+		if exists == 0 {
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE schema_migrations (
+				version    INTEGER PRIMARY KEY,
+				name       TEXT NOT NULL,
+				applied_at TEXT NOT NULL)`); err != nil {
+				return err
+			}
+			// A database from before this table: everything up to its
+			// user_version was applied.
+			for _, m := range ms {
+				if m.version <= current {
+					if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, '')", m.version, m.name); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations")
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var v int
+			if err := rows.Scan(&v); err != nil {
+				return err
+			}
+			applied[v] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	known := map[int]bool{}
 	for _, m := range ms {
-		if m.version <= current {
+		known[m.version] = true
+	}
+	for v := range applied {
+		if !known[v] {
+			return ErrNewerSchema
+		}
+	}
+	for _, m := range ms {
+		if applied[m.version] {
 			continue
 		}
 		err := s.Tx(ctx, func(tx *sql.Tx) error {
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))
+			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+				m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
+				return err
+			}
+			if m.version > current {
+				current = m.version
+			}
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", current))
 			return err
 		})
 		if err != nil {
