@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -44,6 +45,10 @@ type app struct {
 	stdout, stderr io.Writer
 	dbPath         string
 	configPath     string
+	// tuiBLE asks the TUI to sweep BLE live too (root or CAP_NET_ADMIN).
+	tuiBLE         bool
+	tuiBLEAdapter  int
+	tuiBLEDuration time.Duration
 	jsonOut        bool
 	st             *store.Store
 }
@@ -127,6 +132,9 @@ Run without a command to open the terminal UI on the database.`,
 	}
 	root.SetVersionTemplate("rounds {{.Version}} (" + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH + ")\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	root.Flags().BoolVar(&a.tuiBLE, "ble", false, "sweep BLE live (passive) in every room as well as IP; needs root or CAP_NET_ADMIN")
+	root.Flags().IntVar(&a.tuiBLEAdapter, "adapter", 0, "HCI adapter `index` for --ble (hci0 = 0)")
+	root.Flags().DurationVar(&a.tuiBLEDuration, "ble-duration", 20*time.Second, "how long each room's BLE sweep listens")
 	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDBPath(), "inventory database `path` (env ROUNDS_DB)")
 	root.PersistentFlags().StringVar(&a.configPath, "config", config.DefaultPath(), "configuration `file` (env ROUNDS_CONFIG)")
 	root.AddCommand(

@@ -14,6 +14,7 @@ import (
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
 	"github.com/biomed-rounds/rounds/round"
 	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/scan/ble"
 	"github.com/biomed-rounds/rounds/scan/ip"
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/sync"
@@ -75,13 +76,22 @@ func technician() string {
 }
 
 // fieldSources sweeps a room's configured segments with the configured
-// profile and exclusions. Nothing is swept for a room without segments.
-// Warnings of the sweep are dropped: the TUI owns the terminal. (BLE is
-// not swept from the TUI yet: a live scan needs root and the adapter.)
+// profile and exclusions and, with --ble, listens to BLE passively.
+// Warnings of the sweeps are dropped: the TUI owns the terminal; a source
+// that fails shows as failed on the sweep screen and its devices come out
+// unverified rather than missing.
 func fieldSources(a *app, cfg config.Config) func(context.Context, store.Location) ([]round.Source, error) {
 	return func(ctx context.Context, room store.Location) ([]round.Source, error) {
+		var srcs []round.Source
+		if a.tuiBLE {
+			l := &ble.Live{Adapter: a.tuiBLEAdapter, Duration: a.tuiBLEDuration, Notef: func(string, ...any) {}}
+			if err := l.Validate(); err != nil {
+				return nil, err
+			}
+			srcs = append(srcs, round.Source{Name: fmt.Sprintf("BLE hci%d", a.tuiBLEAdapter), Kind: scan.SourceBLE, Sweeper: l})
+		}
 		if len(room.Segments) == 0 {
-			return nil, nil
+			return srcs, nil
 		}
 		prof := ip.Safe
 		if cfg.Scan.Profile != "" {
@@ -108,7 +118,7 @@ func fieldSources(a *app, cfg config.Config) func(context.Context, store.Locatio
 		if err != nil {
 			return nil, fmt.Errorf("room %s: %w", room.Key, err)
 		}
-		return []round.Source{{Name: "IP " + strings.Join(names, ", "), Kind: scan.SourceIP, Sweeper: s}}, nil
+		return append(srcs, round.Source{Name: "IP " + strings.Join(names, ", "), Kind: scan.SourceIP, Sweeper: s}), nil
 	}
 }
 
