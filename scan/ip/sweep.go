@@ -62,6 +62,10 @@ type Config struct {
 type Sweeper struct {
 	cfg   Config
 	ports []int
+	total int
+	// done counts the addresses of the current sweep already dealt with
+	// (probed, excluded or skipped), for progress bars.
+	done atomic.Int64
 }
 
 var _ scan.Sweeper = (*Sweeper)(nil)
@@ -100,7 +104,16 @@ func New(cfg Config) (*Sweeper, error) {
 	if cfg.SNMPCommunity == "" {
 		cfg.SNMPCommunity = "public"
 	}
-	return &Sweeper{cfg: cfg, ports: slices.Clone(ports)}, nil
+	sw := &Sweeper{cfg: cfg, ports: slices.Clone(ports)}
+	sw.total = sw.Hosts()
+	return sw, nil
+}
+
+// Progress reports how many of the sweep's addresses have been dealt with
+// (probed, excluded or skipped) and how many there are. It is safe to call
+// while Sweep runs.
+func (s *Sweeper) Progress() (done, total int) {
+	return int(s.done.Load()), s.total
 }
 
 // Hosts returns the number of addresses the sweep will consider.
@@ -151,6 +164,7 @@ func (s *Sweeper) Sweep(ctx context.Context, out chan<- scan.Observation) error 
 	if !r.ping && !s.cfg.NoICMP {
 		r.warn("icmp", "ICMP echo unavailable (net.ipv4.ping_group_range does not include this group); discovery uses TCP only")
 	}
+	s.done.Store(0)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(p.Hosts)
 	for _, pfx := range s.cfg.Nets {
@@ -160,13 +174,16 @@ func (s *Sweeper) Sweep(ctx context.Context, out chan<- scan.Observation) error 
 			}
 			if reason, ok := s.cfg.Exclude.Addr(a); ok {
 				r.logf("skip %v: excluded (%s)", a, reason)
+				s.done.Add(1)
 				return true
 			}
 			if r.own[a] {
 				r.logf("skip %v: this machine's own address", a)
+				s.done.Add(1)
 				return true
 			}
 			g.Go(func() error {
+				defer s.done.Add(1)
 				ob, ok, err := r.host(gctx, a)
 				if err != nil || !ok {
 					return err

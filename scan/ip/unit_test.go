@@ -1,9 +1,12 @@
 package ip
 
 import (
+	"context"
 	"errors"
 	"net/netip"
 	"testing"
+
+	"github.com/biomed-rounds/rounds/scan"
 )
 
 func TestCheckScope(t *testing.T) {
@@ -168,5 +171,35 @@ func TestProfileNamed(t *testing.T) {
 	}
 	if Safe.PerHost != 1 || Safe.Gap <= 0 {
 		t.Error("the safe profile must open one connection per host at a time, spaced")
+	}
+}
+
+// TestProgress: every address of the sweep counts once, whether probed,
+// excluded or skipped. The whole segment is excluded here, so nothing is
+// sent anywhere.
+func TestProgress(t *testing.T) {
+	pfx := netip.MustParsePrefix("127.77.250.0/29")
+	var ex Exclusions
+	if err := ex.AddAll([]string{pfx.String()}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Config{Nets: []netip.Prefix{pfx}, Exclude: ex, NoICMP: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done, total := s.Progress(); done != 0 || total != s.Hosts() || total == 0 {
+		t.Fatalf("before: %d of %d, want 0 of %d", done, total, s.Hosts())
+	}
+	out := make(chan scan.Observation, 8)
+	for range 2 { // a second sweep starts again from zero
+		if err := s.Sweep(context.Background(), out); err != nil {
+			t.Fatal(err)
+		}
+		if done, total := s.Progress(); done != total {
+			t.Fatalf("after: %d of %d", done, total)
+		}
+	}
+	if len(out) != 0 {
+		t.Errorf("%d observations from an excluded segment", len(out))
 	}
 }
