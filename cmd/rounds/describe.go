@@ -15,7 +15,14 @@ func describeObservation(o scan.Observation) string {
 	switch o.Source {
 	case scan.SourceBLE:
 		if o.BLE != nil {
-			fmt.Fprintf(&b, "ble %s %-22s rssi %d", inert(o.BLE.Address), o.BLE.AddressType, o.BLE.RSSIMax)
+			fmt.Fprintf(&b, "ble %s %-22s rssi %d (median %d, %d heard)", inert(o.BLE.Address), o.BLE.AddressType,
+				o.BLE.RSSIMax, o.BLE.RSSIMedian, o.BLE.Count)
+			if o.BLE.Placement != "" {
+				fmt.Fprintf(&b, " %s", o.BLE.Placement)
+			}
+			if n := len(o.BLE.Addresses); n > 1 {
+				fmt.Fprintf(&b, " [%d rotating addresses]", n)
+			}
 		}
 	default:
 		fmt.Fprintf(&b, "ip  %-15s", o.IP)
