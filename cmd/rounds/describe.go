@@ -15,8 +15,10 @@ func describeObservation(o scan.Observation) string {
 	switch o.Source {
 	case scan.SourceBLE:
 		if o.BLE != nil {
-			fmt.Fprintf(&b, "ble %s %-22s rssi %d (median %d, %d heard)", inert(o.BLE.Address), o.BLE.AddressType,
-				o.BLE.RSSIMax, o.BLE.RSSIMedian, o.BLE.Count)
+			fmt.Fprintf(&b, "ble %s %-22s rssi %d", inert(o.BLE.Address), o.BLE.AddressType, o.BLE.RSSIMax)
+			if o.BLE.Count > 0 {
+				fmt.Fprintf(&b, " (median %d, %d heard)", o.BLE.RSSIMedian, o.BLE.Count)
+			}
 			if o.BLE.Placement != "" {
 				fmt.Fprintf(&b, " %s", o.BLE.Placement)
 			}
