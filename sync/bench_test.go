@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -64,14 +63,6 @@ func openStore(b *testing.B) *store.Store {
 	}
 	b.Cleanup(func() { st.Close() })
 	return st
-}
-
-// cpuTime is the process's user and system CPU time: the machine running
-// the benchmark may be shared, so wall time alone says little.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func report(b *testing.B, cl *transport.Client, before transport.Stats, changes int, wall, cpu time.Duration) {
