@@ -232,6 +232,15 @@ func text(raw json.RawMessage) string {
 	return ""
 }
 
+// rawText reads a string value as sent, entities and all.
+func rawText(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
 // sub reads a field of a nested object ({"id":..,"name":..}, {"datetime":..}).
 func sub(raw json.RawMessage, key string) string {
 	var o map[string]json.RawMessage
@@ -301,7 +310,7 @@ func (c *Connector) record(row map[string]json.RawMessage) sync.Record {
 		r.Fields[sync.FieldLastAudited] = ""
 	}
 	r.Fields[sync.FieldNextAuditDue] = sub(row["next_audit_date"], "date")
-	r.Fields[sync.FieldNotes] = text(row["notes"])
+	r.Fields[sync.FieldNotes] = notesOf(row["notes"])
 	var custom map[string]json.RawMessage
 	if json.Unmarshal(row["custom_fields"], &custom) == nil {
 		byCol := map[string]string{}
@@ -627,7 +636,7 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 	}
 	notesNow := op.Server[sync.FieldNotes]
 	if current != nil {
-		notesNow = text(current["notes"])
+		notesNow = notesOf(current["notes"])
 	}
 	if id == "" {
 		if !op.Create {
@@ -664,7 +673,7 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 			// may exist now. Look before anything else.
 			row, gerr := c.get(ctx, bytagPath(op.AssetTag))
 			if gerr == nil {
-				id, notesNow, res.Server = text(row["id"]), text(row["notes"]), nil
+				id, notesNow, res.Server = text(row["id"]), notesOf(row["notes"]), nil
 				break
 			}
 			if !errors.Is(gerr, errNotFound) {
