@@ -397,9 +397,11 @@ type plan struct {
 	firstOld map[string]string
 	lastSeq  map[string]int64
 	audit    *Audit
-	notes    []Note
-	resolve  []Conflict
-	retry    bool
+	// unread: the pre-push fetch could not read the device's server record.
+	unread  bool
+	notes   []Note
+	resolve []Conflict
+	retry   bool
 
 	// Decisions of the merge.
 	send      map[string]string
@@ -495,6 +497,17 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 	}
 	if err := e.refresh(ctx, plans); err != nil {
 		return rep, err
+	}
+	// A device whose server record could not be read is not merged blind:
+	// it stays pending, untouched, for the next push.
+	kept := plans[:0]
+	for _, p := range plans {
+		if !p.unread {
+			kept = append(kept, p)
+		}
+	}
+	if plans = kept; len(plans) == 0 {
+		return rep, nil
 	}
 	states, err := e.decide(ctx, plans)
 	if err != nil {
@@ -621,6 +634,16 @@ func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 		tags = append(tags, p.tag)
 	}
 	recs, err := f.Fetch(ctx, tags)
+	var partial *FetchError
+	if errors.As(err, &partial) {
+		e.logf("push: %v; those devices wait for the next push", err)
+		for _, p := range plans {
+			if _, bad := partial.Failed[p.tag]; bad {
+				p.unread = true
+			}
+		}
+		err = nil
+	}
 	if err != nil {
 		return fmt.Errorf("sync: read current server records: %w", err)
 	}
@@ -784,6 +807,14 @@ func (e *Engine) decide(ctx context.Context, plans []*plan) (map[string]*state, 
 }
 
 func (p *plan) op(st *state) Op {
+	if _, dated := p.send[FieldLastAudited]; dated {
+		if d, ok := p.agreed[FieldNextAuditDue]; ok {
+			// An audit date goes out as an audit, which resets the next
+			// audit date unless it carries one; a retry finds the next date
+			// already agreed, and must still send it with the audit.
+			p.send[FieldNextAuditDue] = d
+		}
+	}
 	op := Op{ID: p.id(), AssetTag: p.tag, RemoteID: st.RemoteID, Create: p.create,
 		Set: p.send, Audit: p.audit, Notes: p.notes, Server: st.Server, Retry: p.retry}
 	return op

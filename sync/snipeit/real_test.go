@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -208,19 +209,26 @@ func TestAuditRecheckReadErrorIsTransient(t *testing.T) {
 	e.sync()
 	e.edit("BME-1", store.OpAudit, func(d *store.Device) { d.LastAudited = e.clock.Now(); d.Serial = "NEW-SERIAL" })
 	e.edit("BME-2", store.OpUpdate, func(d *store.Device) { d.Serial = "OTHER" })
-	e.fake.InjectWrite(snipefake.DropAfterCommit) // BME-1's PATCH answer lost: the op is retried
+	phase := "audit-fails"
+	e.fake.FaultFunc = func(r *http.Request) snipefake.Fault {
+		switch {
+		case phase == "audit-fails" && strings.HasSuffix(r.URL.Path, "/audit"):
+			return snipefake.Unavailable // not acted on: the op is retried
+		case phase == "read-fails" && r.Method == http.MethodGet && regexp.MustCompile(`^/api/v1/hardware/\d+$`).MatchString(r.URL.Path):
+			return snipefake.InternalError // the re-check cannot read
+		}
+		return snipefake.NoFault
+	}
 	e.sync()
-	// The re-check read fails for a while (every request of the push).
-	e.fake.Inject(snipefake.InternalError, snipefake.InternalError, snipefake.InternalError, snipefake.InternalError,
-		snipefake.InternalError, snipefake.InternalError, snipefake.InternalError, snipefake.InternalError,
-		snipefake.InternalError, snipefake.InternalError)
-	e.eng.Sync(ctx, false, true)
+	phase = "read-fails"
+	e.sync()
+	phase = ""
 	if c := e.counts(); c[store.StateRejected] != 0 {
 		es, _ := e.st.Journal(ctx, store.JournalQuery{States: []store.EntryState{store.StateRejected}})
 		t.Fatalf("journal = %v: %+v", c, es)
 	}
 	e.sync()
-	if c := e.counts(); c[store.StateAcked] != 3 || c[store.StateRejected] != 0 {
+	if c := e.counts(); c[store.StateAcked] != 2 || c[store.StateRejected] != 0 {
 		t.Fatalf("journal = %v", c)
 	}
 	if a := e.byTag("BME-1")[0]; a.Audits != 1 || a.Serial != "NEW-SERIAL" {
@@ -238,7 +246,7 @@ func TestFetchReadErrorIsolatesDevice(t *testing.T) {
 	}
 	e.sync()
 	for i := 1; i <= 3; i++ {
-		e.edit(fmt.Sprintf("BME-%d", i), store.OpUpdate, func(d *store.Device) { d.Serial = "X" })
+		e.edit(fmt.Sprintf("BME-%d", i), store.OpUpdate, func(d *store.Device) { d.Serial = fmt.Sprint("X", i) })
 	}
 	n := 0
 	e.fake.FaultFunc = func(r *http.Request) snipefake.Fault {

@@ -70,6 +70,7 @@ type Connector struct {
 	cfg  Config
 	mu   gosync.Mutex
 	refs map[string]map[string]int // kind -> name -> id
+	caps *Capabilities
 }
 
 var _ sync.Connector = (*Connector)(nil)
@@ -422,7 +423,11 @@ func (c *Connector) get(ctx context.Context, path string) (map[string]json.RawMe
 		if err == nil {
 			return row, nil
 		}
-		if errors.Is(err, ErrAPI) && strings.Contains(strings.ToLower(err.Error()), "does not exist") {
+		if errors.Is(err, ErrAPI) && resp.Status == http.StatusOK {
+			// The show endpoints (AssetsController::show, showByTag) answer
+			// "status":"error" with HTTP 200 only when the asset does not
+			// exist; every other failure is an HTTP error. The text is
+			// localized (APP_LOCALE), so it is never read.
 			return nil, errNotFound
 		}
 		if attempt >= 2 || errors.Is(err, ErrAPI) {
@@ -440,14 +445,23 @@ func (c *Connector) Fetch(ctx context.Context, tags []string) ([]sync.Record, er
 	out := make([]*sync.Record, len(tags))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
+	var mu gosync.Mutex
+	failed := map[string]error{}
 	for i, t := range tags {
 		g.Go(func() error {
 			row, err := c.get(gctx, bytagPath(t))
 			if errors.Is(err, errNotFound) {
 				return nil
 			}
+			var te *transport.Error
+			if err != nil && (gctx.Err() != nil || errors.As(err, &te) && (te.Status == http.StatusUnauthorized || te.Status == http.StatusForbidden)) {
+				return err // the whole call, not this device
+			}
 			if err != nil {
-				return err
+				mu.Lock()
+				failed[t] = err
+				mu.Unlock()
+				return nil
 			}
 			r := c.record(row)
 			out[i] = &r
@@ -462,6 +476,9 @@ func (c *Connector) Fetch(ctx context.Context, tags []string) ([]sync.Record, er
 		if r != nil {
 			recs = append(recs, *r)
 		}
+	}
+	if len(failed) > 0 {
+		return recs, &sync.FetchError{Failed: failed}
 	}
 	return recs, nil
 }
@@ -604,6 +621,37 @@ func (c *Connector) patchBody(ctx context.Context, op sync.Op, create bool, look
 	return body, "", nil
 }
 
+// ignoredCustom checks a write's answer for custom fields the server
+// dropped: AssetsController::update writes only the columns of the model's
+// fieldset and ignores the others without a word, and answers with the
+// asset model itself, every column included. It says which were dropped.
+func ignoredCustom(sent map[string]any, answer []byte) string {
+	var env envelope
+	if json.Unmarshal(answer, &env) != nil {
+		return ""
+	}
+	var p map[string]json.RawMessage
+	if json.Unmarshal(env.Payload, &p) != nil || p == nil {
+		return "" // an answer without the model: nothing to compare
+	}
+	var dropped []string
+	for col, v := range sent {
+		if !strings.HasPrefix(col, "_snipeit_") {
+			continue
+		}
+		want, _ := v.(string)
+		if got, ok := p[col]; !ok || text(got) != want {
+			dropped = append(dropped, col)
+		}
+	}
+	if len(dropped) == 0 {
+		return ""
+	}
+	sort.Strings(dropped)
+	return fmt.Sprintf("Snipe-IT ignored custom field %s: not in the fieldset of the asset's model; add it to the fieldset or unmap it (field.NAME = \"-\")",
+		strings.Join(dropped, ", "))
+}
+
 // appendNotes adds undelivered notes to the server's notes.
 func appendNotes(current string, notes []sync.Note) (string, bool) {
 	log, appended := current, false
@@ -703,12 +751,16 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 		}
 		if len(body) > 0 {
 			b, _ := json.Marshal(body)
-			if _, err := c.do(ctx, transport.Request{Method: http.MethodPatch, Path: "/api/v1/hardware/" + url.PathEscape(id),
-				Body: b, Idempotent: true}); err != nil {
+			rb, err := c.do(ctx, transport.Request{Method: http.MethodPatch, Path: "/api/v1/hardware/" + url.PathEscape(id),
+				Body: b, Idempotent: true})
+			if err != nil {
 				if errors.Is(err, ErrAPI) {
 					return sync.Result{ID: op.ID, Outcome: sync.Rejected, RemoteID: id, Message: err.Error()}, nil
 				}
 				return res, err
+			}
+			if why := ignoredCustom(body, rb); why != "" {
+				return sync.Result{ID: op.ID, Outcome: sync.Rejected, RemoteID: id, Message: why}, nil
 			}
 		}
 	}
@@ -720,6 +772,10 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 	}
 	if audit != nil {
 		if err := c.audit(ctx, id, op, audit); err != nil {
+			var te transientError
+			if errors.As(err, &te) {
+				return sync.Result{ID: op.ID, Outcome: sync.Retry, RemoteID: id, Message: err.Error()}, nil
+			}
 			if errors.Is(err, ErrAPI) {
 				return sync.Result{ID: op.ID, Outcome: sync.Rejected, RemoteID: id, Message: err.Error()}, nil
 			}
@@ -728,6 +784,14 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 	}
 	return res, nil
 }
+
+// transientError marks an error that must not reject an op.
+type transientError struct{ err error }
+
+func (e transientError) Error() string { return e.err.Error() }
+func (e transientError) Unwrap() error { return e.err }
+
+func transient(err error) error { return transientError{err} }
 
 // audited reports whether the asset's last audit is at or after at.
 func (c *Connector) audited(ctx context.Context, id string, at time.Time) (bool, error) {
@@ -752,8 +816,12 @@ func (c *Connector) audited(ctx context.Context, id string, at time.Time) (bool,
 func (c *Connector) audit(ctx context.Context, id string, op sync.Op, a *sync.Audit) error {
 	if op.Retry {
 		done, err := c.audited(ctx, id, a.At)
-		if err != nil || done {
-			return err
+		if err != nil {
+			// Not knowing is not a refusal: try again later.
+			return transient(err)
+		}
+		if done {
+			return nil
 		}
 	}
 	body := map[string]any{"note": a.Note}
@@ -772,8 +840,15 @@ func (c *Connector) audit(ctx context.Context, id string, op sync.Op, a *sync.Au
 	if a.NextDue != "" {
 		body["next_audit_date"] = a.NextDue
 	}
+	path := "/api/v1/hardware/" + url.PathEscape(id) + "/audit"
+	if !c.Detect(ctx).AuditByID {
+		// Before v8.1.0 only the legacy route exists; it finds the asset
+		// by the asset_tag in the body.
+		path = "/api/v1/hardware/audit"
+		body["asset_tag"] = op.AssetTag
+	}
 	b, _ := json.Marshal(body)
-	_, err := c.do(ctx, transport.Request{Method: http.MethodPost, Path: "/api/v1/hardware/" + url.PathEscape(id) + "/audit", Body: b})
+	_, err := c.do(ctx, transport.Request{Method: http.MethodPost, Path: path, Body: b})
 	if err == nil || errors.Is(err, ErrAPI) || !errors.Is(err, transport.ErrUncertain) {
 		return err
 	}
