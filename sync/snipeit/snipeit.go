@@ -71,6 +71,9 @@ type Connector struct {
 	mu   gosync.Mutex
 	refs map[string]map[string]int // kind -> name -> id
 	caps *Capabilities
+	// zoneUnknown: no timezone option, so server datetimes (written in
+	// APP_TIMEZONE, without a zone) are read as UTC and compared loosely.
+	zoneUnknown bool
 }
 
 var _ sync.Connector = (*Connector)(nil)
@@ -88,7 +91,8 @@ func New(cfg Config) (*Connector, error) {
 	if cfg.Overlap == 0 {
 		cfg.Overlap = 2 * time.Minute
 	}
-	if cfg.Location == nil {
+	zoneUnknown := cfg.Location == nil
+	if zoneUnknown {
 		cfg.Location = time.UTC
 	}
 	if cfg.Fields == nil {
@@ -108,7 +112,7 @@ func New(cfg Config) (*Connector, error) {
 			return nil, fmt.Errorf("snipeit: field.%s = %q: custom field columns start with _snipeit_", f, col)
 		}
 	}
-	return &Connector{cfg: cfg, refs: map[string]map[string]int{}}, nil
+	return &Connector{cfg: cfg, refs: map[string]map[string]int{}, zoneUnknown: zoneUnknown}, nil
 }
 
 // MaxBatch is the number of ops one Push call takes.
@@ -349,6 +353,17 @@ func fingerprint(m map[string]string) string {
 // Pull lists hardware newest first and stops at the watermark less the
 // overlap. Pages are emitted as read; only the last carries the new mark,
 // so an interrupted pull starts over from the old one.
+//
+// Real servers make this harder than the API suggests:
+//   - the limit is cut to MAX_RESULTS, so a page shorter than asked is not
+//     the end; the total is;
+//   - rows with equal updated_at come back in any order, and a different
+//     one on each request, so each page starts again at the first row of
+//     the timestamp that ended the previous page (a tie group bigger than
+//     a page falls back to a full scan by id, which is stable);
+//   - archived assets are left out unless the server's
+//     show_archived_in_list is on, so they are listed in a second pass
+//     with status=Archived.
 func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.Context, sync.Page) error) error {
 	lower := ""
 	if from != "" {
@@ -359,44 +374,113 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 		lower = t.Add(-c.cfg.Overlap).Format(stamp)
 	}
 	newest := string(from)
+	seen := map[string]bool{}
+	take := func(row map[string]json.RawMessage) *sync.Record {
+		r := c.record(row)
+		if seen[r.RemoteID] {
+			return nil
+		}
+		seen[r.RemoteID] = true
+		return &r
+	}
+	for _, pass := range []url.Values{{}, {"status": {"Archived"}}} {
+		if err := c.pullPass(ctx, pass, lower, &newest, take, emit); err != nil {
+			return err
+		}
+	}
+	if newest != "" {
+		return emit(ctx, sync.Page{Mark: sync.Mark(newest)})
+	}
+	return nil
+}
+
+func updatedAt(row map[string]json.RawMessage) string { return sub(row["updated_at"], "datetime") }
+
+// pullPass reads one listing (all, or the archived) down to lower.
+func (c *Connector) pullPass(ctx context.Context, extra url.Values, lower string, newest *string,
+	take func(map[string]json.RawMessage) *sync.Record, emit func(context.Context, sync.Page) error) error {
+	emitRows := func(rows []map[string]json.RawMessage) error {
+		var recs []sync.Record
+		for _, row := range rows {
+			if r := take(row); r != nil {
+				recs = append(recs, *r)
+			}
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		return emit(ctx, sync.Page{Records: recs})
+	}
 	for offset := 0; ; {
-		l, err := c.list(ctx, offset)
+		l, err := c.list(ctx, offset, "updated_at", "desc", extra)
 		if err != nil {
 			return err
 		}
-		var recs []sync.Record
+		rows := l.Rows
+		if len(rows) == 0 {
+			return nil
+		}
 		stop := false
-		for _, row := range l.Rows {
-			ua := sub(row["updated_at"], "datetime")
-			if ua > newest {
-				newest = ua
+		var keep []map[string]json.RawMessage
+		for _, row := range rows {
+			ua := updatedAt(row)
+			if ua > *newest {
+				*newest = ua
 			}
 			if lower != "" && ua < lower {
 				stop = true
 				continue
 			}
-			recs = append(recs, c.record(row))
+			keep = append(keep, row)
 		}
-		offset += len(l.Rows)
-		done := stop || len(l.Rows) < c.cfg.PageSize || offset >= l.Total
-		p := sync.Page{Records: recs}
-		if done && newest != "" {
-			p.Mark = sync.Mark(newest)
+		if err := emitRows(keep); err != nil {
+			return err
 		}
-		if len(recs) > 0 || p.Mark != "" {
-			if err := emit(ctx, p); err != nil {
-				return err
+		if stop || offset+len(rows) >= l.Total {
+			return nil
+		}
+		// Start the next page at the first row of the last timestamp.
+		k := len(rows) - 1
+		for k > 0 && updatedAt(rows[k-1]) == updatedAt(rows[len(rows)-1]) {
+			k--
+		}
+		if k == 0 {
+			// One timestamp fills the page: no offset can split it safely.
+			return c.scanByID(ctx, extra, newest, emitRows)
+		}
+		offset += k
+	}
+}
+
+// scanByID lists everything in id order, which is stable.
+func (c *Connector) scanByID(ctx context.Context, extra url.Values, newest *string,
+	emitRows func([]map[string]json.RawMessage) error) error {
+	for offset := 0; ; {
+		l, err := c.list(ctx, offset, "id", "asc", extra)
+		if err != nil {
+			return err
+		}
+		for _, row := range l.Rows {
+			if ua := updatedAt(row); ua > *newest {
+				*newest = ua
 			}
 		}
-		if done {
+		if err := emitRows(l.Rows); err != nil {
+			return err
+		}
+		offset += len(l.Rows)
+		if len(l.Rows) == 0 || offset >= l.Total {
 			return nil
 		}
 	}
 }
 
-func (c *Connector) list(ctx context.Context, offset int) (*List, error) {
-	q := url.Values{"sort": {"updated_at"}, "order": {"desc"}, "limit": {strconv.Itoa(c.cfg.PageSize)},
+func (c *Connector) list(ctx context.Context, offset int, sortBy, order string, extra url.Values) (*List, error) {
+	q := url.Values{"sort": {sortBy}, "order": {order}, "limit": {strconv.Itoa(c.cfg.PageSize)},
 		"offset": {strconv.Itoa(offset)}}
+	for k, v := range extra {
+		q[k] = v
+	}
 	for attempt := 0; ; attempt++ {
 		resp, err := c.cfg.Client.Do(ctx, transport.Request{Method: http.MethodGet, Path: "/api/v1/hardware", Query: q, Idempotent: true})
 		if err != nil {
@@ -806,6 +890,13 @@ func (c *Connector) audited(ctx context.Context, id string, at time.Time) (bool,
 	t, err := time.ParseInLocation(stamp, d, c.cfg.Location)
 	if err != nil {
 		return false, nil
+	}
+	if c.zoneUnknown {
+		// The server's zone is anything from UTC-12 to UTC+14: an audit
+		// that may be ours counts as ours. Posting twice is the worse
+		// error (each post is an audit in the asset's history); set the
+		// target's timezone option for an exact check.
+		t = t.Add(12 * time.Hour)
 	}
 	return !t.Before(at.Add(-c.cfg.ClockSkew)), nil
 }
