@@ -143,7 +143,7 @@ func runSim(t *testing.T, seed uint64, rounds int) map[string]int {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	defer tr.CloseIdleConnections()
 	var err error
-	s.client, err = transport.New(transport.Config{BaseURL: srv.URL, Auth: transport.Basic(laptop, secret.New(s.fake.Password)),
+	s.client, err = transport.New(transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic(laptop, secret.New(s.fake.Password)),
 		RoundTripper: tr, MaxAttempts: 3, Timeout: 40 * time.Millisecond,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }})
 	if err != nil {
