@@ -3,8 +3,8 @@ package sync
 import (
 	"context"
 	"fmt"
-	"sort"
 	"io"
+	"sort"
 	"time"
 )
 
