@@ -94,6 +94,8 @@ type Server struct {
 	// RefuseSerial, when set, makes the IRE answer 400 for a whole payload
 	// holding an item with that serial_number: a payload-level refusal.
 	RefuseSerial string
+	// NoIRE makes the instance lack the IRE REST API.
+	NoIRE bool
 	// Required lists CI attributes the instance's data policy requires:
 	// an IRE item that leaves one empty on insert fails with
 	// REQUIRED_ATTRIBUTE_EMPTY and is ABANDONED (nothing written). It is
@@ -498,8 +500,16 @@ func (s *Server) route(w http.ResponseWriter, method string, u *url.URL, body []
 	p := strings.TrimPrefix(u.Path, "/api/now")
 	p = strings.TrimPrefix(p, "/v1")
 	switch {
+	case (p == "/identifyreconcile" || p == "/identifyreconcile/query") && s.NoIRE:
+		// An instance without the IRE REST API (plugin inactive, or the
+		// user lacks the role) answers 400 "Requested URI does not
+		// represent any resource", like any unknown path.
+		writeError(w, http.StatusBadRequest, "Requested URI does not represent any resource", u.Path)
 	case p == "/identifyreconcile" && method == http.MethodPost:
 		s.ire(w, body, user, f)
+	case p == "/identifyreconcile/query" && method == http.MethodPost:
+		// Identification only: what the IRE would do, nothing committed.
+		s.ireQuery(w, body)
 	case strings.HasPrefix(p, "/table/") && method == http.MethodGet:
 		rest := strings.TrimPrefix(p, "/table/")
 		name, id, _ := strings.Cut(rest, "/")
@@ -626,6 +636,30 @@ type ireResult struct {
 	MergedPayloadIDs       []any      `json:"mergedPayloadIds"`
 	ErrorCount             int        `json:"errorCount"`
 	Errors                 []ireError `json:"errors,omitempty"`
+}
+
+func (s *Server) ireQuery(w http.ResponseWriter, body []byte) {
+	var req struct {
+		Items []ireItem `json:"items"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.Items == nil {
+		writeError(w, http.StatusBadRequest, "Invalid payload", "items is required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []ireResult{}
+	for i, it := range req.Items {
+		res := ireResult{ClassName: it.ClassName, Operation: "INSERT", SysID: "Unknown", InputIndices: []int{i},
+			IdentificationAttempts: []any{}, Markers: []any{}, MergedPayloadIDs: []any{}}
+		if id, code, msg := s.identify(it); code != "" {
+			res.ErrorCount, res.Errors = 1, []ireError{{code, msg}}
+		} else if id != "" {
+			res.Operation, res.SysID = "UPDATE", id
+		}
+		out = append(out, res)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"result": map[string]any{"items": out, "relations": []any{}}})
 }
 
 // ire serves POST /api/now/identifyreconcile.
