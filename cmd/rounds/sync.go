@@ -29,8 +29,8 @@ func init() { extraCommands = append(extraCommands, newSyncCmd) }
 
 type syncOptions struct {
 	push, pull, dryRun, conflicts, all, status, jsonOut, check bool
-	target                                              string
-	resolve                                             []string
+	target                                                     string
+	resolve                                                    []string
 }
 
 func newSyncCmd(a *app) *cobra.Command {
