@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -229,6 +230,11 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 		rep.Issues++
 		return addIssue(ctx, tx, e.Target, tag, field, msg, now)
 	}
+	r, problems, ok := cleanRecord(r)
+	if !ok {
+		return issue(inert.String(clip(r.AssetTag)), "asset_tag", fmt.Sprintf("server record %s cannot be stored: %s",
+			inert.String(clip(r.RemoteID)), problemText(problems)))
+	}
 	tag := r.AssetTag
 	if tag == "" {
 		return issue("", "asset_tag", fmt.Sprintf("server record %s has no asset tag; not stored", clip(r.RemoteID)))
@@ -252,6 +258,11 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 	if st.stored && r.Version != "" && st.Version == r.Version {
 		rep.Skipped++
 		return nil
+	}
+	for _, f := range sortedKeys(problems) {
+		if err := issue(tag, f, "server value "+problems[f]); err != nil {
+			return err
+		}
 	}
 	old, err := w.Device(tag)
 	exists := err == nil
@@ -651,9 +662,16 @@ func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 		return nil
 	}
 	var found []string
+	clean := recs[:0]
 	for _, r := range recs {
-		found = append(found, r.AssetTag)
+		if r, _, ok := cleanRecord(r); ok {
+			// Problems are recorded by the pull; a refused value simply
+			// does not reach the server values here.
+			clean = append(clean, r)
+			found = append(found, r.AssetTag)
+		}
 	}
+	recs = clean
 	return e.Store.Tx(ctx, func(tx *sql.Tx) error {
 		states, err := loadStates(ctx, tx, e.Target, found)
 		if err != nil {
