@@ -418,7 +418,14 @@ func (c *Connector) record(row map[string]string) sync.Record {
 		case sync.FieldStatus:
 			s, ok := c.pullStat[v]
 			if !ok {
-				continue
+				// A display value ("In Stock") or a code outside the base
+				// choice list: mapped if rounds knows it, else passed on so
+				// that the pull records an issue instead of dropping it.
+				if st, err := sync.ParseStatus(v, ""); err == nil {
+					s = string(st)
+				} else {
+					s = v
+				}
 			}
 			v = s
 		case sync.FieldLastSeen:

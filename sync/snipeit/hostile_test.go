@@ -2,6 +2,7 @@ package snipeit_test
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -59,3 +60,24 @@ func TestPulledHostileValuesRefused(t *testing.T) {
 	}
 	_ = snipefake.NoFault
 }
+
+// Item 18 (Snipe-IT side): a site's own status labels are read through
+// their meta type.
+func TestSiteStatusLabelsByMeta(t *testing.T) {
+	e := newEnv(t)
+	avail := e.fake.AddStatusLabel("Available", "deployable")
+	store2 := e.fake.AddStatusLabel("Long-term Storage", "archived")
+	a := e.asset("BME-1", "MAIN/3/3W-12")
+	b := e.asset("BME-2", "MAIN/3/3W-12")
+	e.fake.Edit(a, map[string]string{"status_id": itoa(avail)})
+	e.fake.Edit(b, map[string]string{"status_id": itoa(store2)})
+	e.sync()
+	if s := e.device("BME-1").Status; s != store.StatusInService {
+		t.Errorf("Available (deployable) = %q", s)
+	}
+	if s := e.device("BME-2").Status; s != store.StatusRetired {
+		t.Errorf("Long-term Storage (archived) = %q", s)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

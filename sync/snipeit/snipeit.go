@@ -303,7 +303,14 @@ func (c *Connector) record(row map[string]json.RawMessage) sync.Record {
 			}
 		}
 		if _, ok := r.Fields[sync.FieldStatus]; !ok {
-			r.Fields[sync.FieldStatus] = name // the engine parses common spellings
+			// A site's own label: its meta type (deployable, pending,
+			// archived) says what it means; an undeployable label rounds
+			// cannot place is passed on and refused with an issue.
+			if st, err := sync.ParseStatus(name, sub(raw, "status_meta")); err == nil {
+				r.Fields[sync.FieldStatus] = string(st)
+			} else {
+				r.Fields[sync.FieldStatus] = name
+			}
 		}
 	}
 	if d := sub(row["last_audit_date"], "datetime"); d != "" {

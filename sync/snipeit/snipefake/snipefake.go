@@ -218,6 +218,16 @@ func (s *Server) AddModel(manufacturer, name string) int {
 	return s.nextID
 }
 
+// AddStatusLabel creates a status label of a meta type (deployable,
+// pending, undeployable, archived) and returns its id.
+func (s *Server) AddStatusLabel(name, typ string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	s.statuses[s.nextID] = &named{ID: s.nextID, Name: name, Type: typ}
+	return s.nextID
+}
+
 // StatusID returns the id of a status label by name.
 func (s *Server) StatusID(name string) int {
 	s.mu.Lock()
