@@ -77,7 +77,14 @@ are never stored in the database or printed. See docs/sync.md.`,
 	return cmd
 }
 
-func runSync(ctx context.Context, a *app, o syncOptions) error {
+func runSync(ctx context.Context, a *app, o syncOptions) (err error) {
+	// Errors carry server text (messages, echoed values): print them
+	// inert, keeping the chain for the exit code.
+	defer func() {
+		if err != nil {
+			err = inertError{err}
+		}
+	}()
 	modes := 0
 	for _, b := range []bool{o.dryRun, o.conflicts || len(o.resolve) > 0, o.status, o.check} {
 		if b {
@@ -128,7 +135,7 @@ func runSync(ctx context.Context, a *app, o syncOptions) error {
 	}
 	pull, push := o.pull || !o.push, o.push || !o.pull
 	if !o.jsonOut {
-		eng.Log = func(format string, args ...any) { fmt.Fprintf(a.stderr, format+"\n", args...) }
+		eng.Log = func(format string, args ...any) { fmt.Fprintln(a.stderr, inert(fmt.Sprintf(format, args...))) }
 	}
 	pr, ps, err := eng.Sync(ctx, pull, push)
 	if o.jsonOut {
@@ -461,3 +468,10 @@ func syncCheck(ctx context.Context, a *app, t config.Target, o syncOptions) erro
 	}
 	return nil
 }
+
+// inertError prints its cause with escape sequences and control
+// characters neutralised.
+type inertError struct{ err error }
+
+func (e inertError) Error() string { return inert(e.err.Error()) }
+func (e inertError) Unwrap() error { return e.err }
