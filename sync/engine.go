@@ -2,7 +2,6 @@ package sync
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -78,7 +77,8 @@ type PullReport struct {
 // overlaps with storing the current one.
 func (e *Engine) Pull(ctx context.Context) (rep PullReport, err error) {
 	defer func() { e.recordRun(ctx, "pull", err) }()
-	mark, err := loadMark(ctx, e.Store.DB(), e.Target)
+	m, err := e.Store.SyncMark(ctx, e.Target)
+	mark := Mark(m)
 	if err != nil {
 		return rep, fmt.Errorf("sync: read watermark: %w", err)
 	}
@@ -128,7 +128,11 @@ func (e *Engine) Pull(ctx context.Context) (rep PullReport, err error) {
 }
 
 func (e *Engine) recordRun(ctx context.Context, kind string, err error) {
-	_ = recordRun(context.WithoutCancel(ctx), e.Store.DB(), e.Target, kind, e.now(), err)
+	msg := ""
+	if err != nil {
+		msg = err.Error()
+	}
+	_ = e.Store.RecordSyncRun(context.WithoutCancel(ctx), e.Target, kind, e.now(), msg)
 }
 
 // storePage merges one page in one transaction. It first tries without a
@@ -156,7 +160,6 @@ func (e *Engine) storePageMode(ctx context.Context, p Page, rep *PullReport, car
 	}
 	return write(ctx, e.Actor, func(w *store.Writer) error {
 		w.NoJournal = true
-		tx := w.Tx()
 		var tags, ids []string
 		for _, r := range p.Records {
 			if r.AssetTag != "" {
@@ -166,19 +169,19 @@ func (e *Engine) storePageMode(ctx context.Context, p Page, rep *PullReport, car
 				ids = append(ids, r.RemoteID)
 			}
 		}
-		states, err := loadStates(ctx, tx, e.Target, tags)
+		states, err := w.SyncRecords(e.Target, tags)
 		if err != nil {
 			return err
 		}
-		byRemote, err := tagsByRemote(ctx, tx, e.Target, ids)
+		byRemote, err := w.SyncTagsByRemote(e.Target, ids)
 		if err != nil {
 			return err
 		}
-		frozen, err := undelivered(ctx, tx, tags)
+		frozen, err := w.UndeliveredFields(tags, Fields)
 		if err != nil {
 			return err
 		}
-		held, err := heldConflicts(ctx, tx, e.Target, tags)
+		held, err := w.HeldSyncConflicts(e.Target, tags)
 		if err != nil {
 			return err
 		}
@@ -189,33 +192,10 @@ func (e *Engine) storePageMode(ctx context.Context, p Page, rep *PullReport, car
 			}
 		}
 		if p.Mark != "" {
-			return saveMark(ctx, tx, e.Target, p.Mark, now)
+			return w.SaveSyncMark(e.Target, string(p.Mark), now)
 		}
 		return nil
 	})
-}
-
-// heldConflicts returns the conflicts that freeze a field against pulls:
-// open ones, and a person's "keep local" not yet delivered.
-func heldConflicts(ctx context.Context, q queryer, target string, tags []string) (map[string]map[string]Conflict, error) {
-	out := map[string]map[string]Conflict{}
-	err := chunks(tags, 500, func(part []string) error {
-		// Two index searches rather than an OR that would scan every
-		// conflict of the target.
-		in := "asset_tag IN (" + placeholders(len(part)) + ")"
-		a := args([]any{target}, part)
-		cs, err := queryConflicts(ctx, q, "id IN (SELECT id FROM sync_conflicts WHERE target = ? AND resolution = 'open' AND "+in+
-			" UNION ALL SELECT id FROM sync_conflicts WHERE target = ? AND resolution = 'local' AND delivered = 0 AND "+in+")",
-			append(a, a...)...)
-		for _, c := range cs {
-			if out[c.AssetTag] == nil {
-				out[c.AssetTag] = map[string]Conflict{}
-			}
-			out[c.AssetTag][c.Field] = c
-		}
-		return err
-	})
-	return out, err
 }
 
 // identityFields are the device fields the store indexes as unique or
@@ -225,10 +205,9 @@ var identityFields = []string{FieldSerial, FieldMAC, FieldBLEAddress, FieldIP, F
 func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, states map[string]*state,
 	byRemote map[string]string, frozen map[string]map[string]bool, held map[string]map[string]Conflict,
 	now time.Time, rep *PullReport, careful bool) error {
-	tx := w.Tx()
 	issue := func(tag, field, msg string) error {
 		rep.Issues++
-		return addIssue(ctx, tx, e.Target, tag, field, msg, now)
+		return w.AddSyncIssue(e.Target, tag, field, msg, now)
 	}
 	r, problems, ok := cleanRecord(r)
 	if !ok {
@@ -255,7 +234,7 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 		}
 		byRemote[r.RemoteID] = tag
 	}
-	if st.stored && r.Version != "" && st.Version == r.Version {
+	if st.Stored && r.Version != "" && st.Version == r.Version {
 		rep.Skipped++
 		return nil
 	}
@@ -289,7 +268,7 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 		if c, ok := hc[f]; ok {
 			rep.Held++
 			if c.Resolution == Open && c.Server != v {
-				if _, err := tx.ExecContext(ctx, "UPDATE sync_conflicts SET server = ? WHERE id = ?", v, c.ID); err != nil {
+				if err := w.SetSyncConflictServer(c.ID, v); err != nil {
 					return err
 				}
 			}
@@ -337,7 +316,7 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 			} else {
 				rep.Created++
 			}
-			return saveState(ctx, tx, e.Target, st)
+			return w.SaveSyncRecord(e.Target, st)
 		}
 		err := w.Savepoint(func() error { _, err := w.PutDevice(d); return err })
 		if err != nil && errors.Is(err, store.ErrConflict) {
@@ -364,7 +343,7 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 	} else {
 		rep.Skipped++
 	}
-	return saveState(ctx, tx, e.Target, st)
+	return w.SaveSyncRecord(e.Target, st)
 }
 
 func keepIdentity(d *store.Device, old store.Device, exists bool) {
@@ -482,7 +461,7 @@ func (e *Engine) buildPlans(ctx context.Context) ([]*plan, error) {
 			p.lastSeq[c.Field] = en.Seq
 		}
 	}
-	cs, err := queryConflicts(ctx, e.Store.DB(), "target = ? AND resolution = 'local' AND delivered = 0", e.Target)
+	cs, err := e.Store.SyncConflicts(ctx, e.Target, store.ConflictsUndelivered)
 	if err != nil {
 		return nil, fmt.Errorf("sync: read resolutions: %w", err)
 	}
@@ -555,13 +534,14 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 			inflight = append(inflight, store.Transition{Seq: en.Seq, State: store.StateInFlight, Error: en.LastError})
 		}
 	}
-	err = e.Store.Tx(ctx, func(tx *sql.Tx) error {
-		if err := store.SetStatesTx(ctx, tx, inflight); err != nil {
+	err = e.Store.Write(ctx, e.Actor, func(w *store.Writer) error {
+		w.NoJournal = true
+		if err := w.SetJournalStates(inflight); err != nil {
 			return err
 		}
 		for _, p := range remote {
 			for _, c := range p.raised {
-				if err := recordConflict(ctx, tx, c); err != nil {
+				if err := w.RecordSyncConflict(c); err != nil {
 					return err
 				}
 			}
@@ -672,8 +652,9 @@ func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 		}
 	}
 	recs = clean
-	return e.Store.Tx(ctx, func(tx *sql.Tx) error {
-		states, err := loadStates(ctx, tx, e.Target, found)
+	return e.Store.Write(ctx, e.Actor, func(w *store.Writer) error {
+		w.NoJournal = true
+		states, err := w.SyncRecords(e.Target, found)
 		if err != nil {
 			return err
 		}
@@ -697,7 +678,7 @@ func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 					st.Server[f] = Normalize(f, v)
 				}
 			}
-			if err := saveState(ctx, tx, e.Target, st); err != nil {
+			if err := w.SaveSyncRecord(e.Target, st); err != nil {
 				return err
 			}
 		}
@@ -713,12 +694,11 @@ func (e *Engine) decide(ctx context.Context, plans []*plan) (map[string]*state, 
 	for _, p := range plans {
 		tags = append(tags, p.tag)
 	}
-	db := e.Store.DB()
-	states, err := loadStates(ctx, db, e.Target, tags)
+	states, err := e.Store.SyncRecords(ctx, e.Target, tags)
 	if err != nil {
 		return nil, err
 	}
-	open, err := openConflicts(ctx, db, e.Target, tags)
+	open, err := e.Store.OpenSyncConflicts(ctx, e.Target, tags)
 	if err != nil {
 		return nil, err
 	}
@@ -732,7 +712,7 @@ func (e *Engine) decide(ctx context.Context, plans []*plan) (map[string]*state, 
 		}
 		if st.RemoteID != "" {
 			p.create = false
-		} else if _, fetches := e.Conn.(Fetcher); fetches && !st.stored {
+		} else if _, fetches := e.Conn.(Fetcher); fetches && !st.Stored {
 			// Neither pulled nor found by the fetch: the server does not
 			// have the device (never created, refused, or deleted there),
 			// so any change to it creates it whole.
@@ -846,7 +826,6 @@ func (e *Engine) settle(ctx context.Context, batch []*plan, res []Result, states
 	}
 	return e.Store.Write(ctx, e.Actor, func(w *store.Writer) error {
 		w.NoJournal = true
-		tx := w.Tx()
 		var ts []store.Transition
 		for _, p := range batch {
 			r, ok := byID[p.id()]
@@ -867,8 +846,7 @@ func (e *Engine) settle(ctx context.Context, batch []*plan, res []Result, states
 					ts = append(ts, store.Transition{Seq: en.Seq, State: store.StateRejected, Error: r.Message})
 				}
 				for _, id := range p.delivered {
-					if _, err := tx.ExecContext(ctx, `UPDATE sync_conflicts SET resolution = 'open', resolved_at = '',
-						resolved_by = '' WHERE id = ?`, id); err != nil {
+					if err := w.UndoSyncResolution(id); err != nil {
 						return err
 					}
 				}
@@ -900,19 +878,17 @@ func (e *Engine) settle(ctx context.Context, batch []*plan, res []Result, states
 				if p.recorded {
 					continue
 				}
-				if err := recordConflict(ctx, tx, c); err != nil {
+				if err := w.RecordSyncConflict(c); err != nil {
 					return err
 				}
 			}
 			for _, c := range p.reopen {
-				if _, err := tx.ExecContext(ctx, `UPDATE sync_conflicts SET local = ?, server = ?, resolution = ?,
-					resolved_at = CASE WHEN ? = 'open' THEN '' ELSE resolved_at END WHERE id = ?`,
-					c.Local, c.Server, string(c.Resolution), string(c.Resolution), c.ID); err != nil {
+				if err := w.ReviseSyncConflict(c); err != nil {
 					return err
 				}
 			}
 			for _, id := range p.delivered {
-				if _, err := tx.ExecContext(ctx, "UPDATE sync_conflicts SET delivered = 1 WHERE id = ?", id); err != nil {
+				if err := w.MarkSyncConflictDelivered(id); err != nil {
 					return err
 				}
 			}
@@ -922,7 +898,7 @@ func (e *Engine) settle(ctx context.Context, batch []*plan, res []Result, states
 				}
 			}
 			if st.AssetTag != "" {
-				if err := saveState(ctx, tx, e.Target, st); err != nil {
+				if err := w.SaveSyncRecord(e.Target, st); err != nil {
 					return err
 				}
 			}
@@ -937,7 +913,7 @@ func (e *Engine) settle(ctx context.Context, batch []*plan, res []Result, states
 				ts = append(ts, store.Transition{Seq: en.Seq, State: final, RemoteRef: r.RemoteID})
 			}
 		}
-		return store.SetStatesTx(ctx, tx, ts)
+		return w.SetJournalStates(ts)
 	})
 }
 
