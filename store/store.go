@@ -43,6 +43,14 @@ var (
 // busyTimeout is how long a writer waits for a lock before ErrBusy.
 const busyTimeout = 5000 // ms
 
+// synchronous is the SQLite synchronous level of every connection. In WAL
+// mode NORMAL syncs only at checkpoints, so a commit the user saw as
+// "saved" can roll back after a power cut (a battery dying in a corridor);
+// FULL syncs the WAL at every commit, which is what makes an acknowledged
+// action durable. Tests in this package lower it only to show that the
+// fsync test detects the difference and to measure what FULL costs.
+var synchronous = "FULL"
+
 // Store is the offline inventory database. It is safe for concurrent use.
 type Store struct {
 	db   *sql.DB
@@ -76,7 +84,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)"
+		"&_pragma=synchronous(" + synchronous + ")"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
