@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/biomed-rounds/rounds/inert"
 )
 
 // deviceColumns selects a device with its model and location joined; scan
@@ -873,9 +875,11 @@ type IdentConflictError struct {
 func (e *IdentConflictError) Error() string {
 	owner := "another device"
 	if e.Owner != "" {
-		owner = "device " + e.Owner
+		owner = "device " + inert.String(e.Owner)
 	}
-	return fmt.Sprintf("%v: %s %s already belongs to %s", ErrConflict, e.Kind, e.Value, owner)
+	// The value came from outside (a scan, a CMDB, a file): the message
+	// reaches the terminal and logs, so it is made inert here.
+	return fmt.Sprintf("%v: %s %s already belongs to %s", ErrConflict, inert.String(string(e.Kind)), inert.String(e.Value), owner)
 }
 
 // Is makes errors.Is(err, ErrConflict) hold.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -243,5 +244,19 @@ func TestOpenTightensPermissions(t *testing.T) {
 	defer s3.Close()
 	if len(s3.Warnings()) != 0 {
 		t.Errorf("warned again after tightening: %v", s3.Warnings())
+	}
+}
+
+// TestIdentConflictErrorIsInert: an identifier value from outside (a BLE
+// name, a CMDB field) with escape sequences or bidi controls does not
+// reach the terminal raw through the conflict message.
+func TestIdentConflictErrorIsInert(t *testing.T) {
+	e := &IdentConflictError{Kind: IdentSerial, Value: "SN\x1b]0;pwned\x07\u202e1", Owner: "A\x1b[2J1"}
+	msg := e.Error()
+	if strings.ContainsAny(msg, "\x1b\x07\u202e") {
+		t.Errorf("message carries raw controls: %q", msg)
+	}
+	if !errors.Is(e, ErrConflict) {
+		t.Error("not ErrConflict")
 	}
 }

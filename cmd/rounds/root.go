@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/biomed-rounds/rounds/config"
+	inertpkg "github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -108,8 +109,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	code := exitCode(err)
 	if err != nil {
 		// Errors quote outside bytes (file contents, CMDB answers,
-		// advertised names): they reach the terminal inertly.
-		fmt.Fprintf(stderr, "rounds: %s\n", inert(err.Error()))
+		// advertised names): they reach the terminal inertly, keeping
+		// only the line breaks of errors that list one problem a line.
+		fmt.Fprintf(stderr, "rounds: %s\n", inertpkg.Lines(err.Error()))
 		var u usageError
 		if errors.As(err, &u) {
 			fmt.Fprintln(stderr, "Run 'rounds --help' for usage.")

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -41,6 +42,12 @@ func clean(f field, s string) (string, *fieldError) {
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return "", bad(f, "control character %U in %q", r, s)
+		}
+		if inert.Unsafe(r) {
+			// Bidirectional and invisible characters make two tags look
+			// alike and reorder what is shown; stored values hold none, so
+			// that every stored value exports and imports back intact.
+			return "", bad(f, "invisible or bidirectional control character %U in %q", r, s)
 		}
 	}
 	return strings.TrimSpace(s), nil

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/biomed-rounds/rounds/inert"
 )
 
 // source yields the records of a file, kind by kind.
@@ -122,7 +124,9 @@ func (s *csvSource) next(rec *record) (Kind, int, error) {
 			if f == fIgnore {
 				continue
 			}
-			rec.v[f] = row[i]
+			// Undo the formula guard export adds (inert.CSVCell), so
+			// that an exported file imports back to the same values.
+			rec.v[f] = inert.ParseCSVCell(row[i])
 			if row[i] != "" {
 				blank = false
 			}
