@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // bulkChunk is the number of rows one multi-row statement of the bulk
@@ -82,7 +84,7 @@ func (w *Writer) CreateDevices(ds []Device) error {
 			return fmt.Errorf("%w: device %s: manufacturer and model go together", ErrConstraint, d.AssetTag)
 		}
 		if d.LocationKey != "" {
-			if p := strings.SplitN(d.LocationKey, "/", 3); len(p) != 3 || p[0] == "" || p[1] == "" || p[2] == "" {
+			if k, err := inventory.CanonicalLocationKey(d.LocationKey); err != nil || k != d.LocationKey {
 				return fmt.Errorf("%w: location %q is not BUILDING/FLOOR/ROOM", ErrConstraint, d.LocationKey)
 			}
 		}

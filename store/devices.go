@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -14,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // deviceColumns selects a device with its model and location joined; scan
@@ -48,23 +48,6 @@ func scanDevice(r rowScanner) (Device, error) {
 	d.LastPM = parseDate(lastPM)
 	d.NextPMDue = parseDate(nextPM)
 	return d, nil
-}
-
-// FormatDate renders a calendar date in stored form, "" for zero.
-func FormatDate(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format(DateLayout)
-}
-
-// FormatInstant renders an instant in stored form (RFC 3339 UTC), "" for
-// zero.
-func FormatInstant(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 func parseDate(s string) time.Time {
@@ -201,84 +184,17 @@ func (s *Store) CountDevices(ctx context.Context) (int, error) {
 	return n, translate(err)
 }
 
-// NormalizeIdent returns the stored form of an identifier value: MACs lower
-// case with colons, BLE addresses upper case with colons, serials and UDIs
-// trimmed, hostnames lower case.
-func NormalizeIdent(kind IdentKind, v string) string {
-	v = strings.TrimSpace(v)
-	switch kind {
-	case IdentMAC:
-		if n := normalizeMAC(v); n != "" {
-			return n
-		}
-		return strings.ToLower(v)
-	case IdentBLEAddress:
-		if n := normalizeMAC(v); n != "" {
-			return strings.ToUpper(n)
-		}
-		return strings.ToUpper(v)
-	case IdentHostname:
-		return strings.ToLower(strings.TrimSuffix(v, "."))
-	case IdentIP:
-		if a, err := netip.ParseAddr(v); err == nil {
-			return a.String()
-		}
-	}
-	return v
-}
-
-// normalizeMAC mirrors scan.NormalizeMAC; store must not import scan.
-func normalizeMAC(mac string) string {
-	var hex []byte
-	for i := 0; i < len(mac); i++ {
-		c := mac[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
-			hex = append(hex, c)
-		case c >= 'A' && c <= 'F':
-			hex = append(hex, c+'a'-'A')
-		case c == ':' || c == '-' || c == '.':
-		default:
-			return ""
-		}
-	}
-	if len(hex) != 12 {
-		return ""
-	}
-	out := make([]byte, 0, 17)
-	for i := 0; i < 12; i += 2 {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, hex[i], hex[i+1])
-	}
-	return string(out)
-}
-
-// journalFields lists, in a fixed order, the device fields a change can
-// touch and their stored string form.
+// journalFields lists, in journal order, the device fields a change can
+// touch and their stored string form: the journalled rows of the device
+// field table (inventory.Fields).
 func journalFields(d Device) [][2]string {
-	return [][2]string{
-		{"serial", d.Serial},
-		{"manufacturer", d.Manufacturer},
-		{"model", d.Model},
-		{"location", d.LocationKey},
-		{"status", string(d.Status)},
-		{"firmware_version", d.FirmwareVersion},
-		{"os", d.OS},
-		{"os_version", d.OSVersion},
-		{"hostname", d.Hostname},
-		{"ip", d.IP},
-		{"mac", d.MAC},
-		{"ble_address", d.BLEAddress},
-		{"last_seen", FormatInstant(d.LastSeen)},
-		{"last_audited", FormatDate(d.LastAudited)},
-		{"next_audit_due", FormatDate(d.NextAuditDue)},
-		{"last_pm", FormatDate(d.LastPM)},
-		{"next_pm_due", FormatDate(d.NextPMDue)},
-		{"owner", d.Owner},
-		{"cmdb_id", d.CMDBID},
+	out := make([][2]string, 0, len(inventory.Fields))
+	for _, f := range inventory.Fields {
+		if f.Journalled {
+			out = append(out, [2]string{f.Name, f.Get(&d)})
+		}
 	}
+	return out
 }
 
 // Diff returns the field changes from old to new, in journal field order.
@@ -469,11 +385,11 @@ func (w *Writer) ensureLocation(key string) (int64, error) {
 	if !errors.Is(err, ErrNotFound) {
 		return id, err
 	}
-	parts := strings.SplitN(key, "/", 3)
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+	b, f, r, err := inventory.ParseLocationKey(key)
+	if err != nil || inventory.LocationKey(b, f, r) != key {
 		return 0, fmt.Errorf("%w: location %q is not BUILDING/FLOOR/ROOM", ErrConstraint, key)
 	}
-	if _, err := w.PutLocation(Location{Key: key, Building: parts[0], Floor: parts[1], Room: parts[2]}); err != nil {
+	if _, err := w.PutLocation(Location{Key: key, Building: b, Floor: f, Room: r}); err != nil {
 		return 0, err
 	}
 	return w.locationID(key)

@@ -171,11 +171,32 @@ func openDB(ctx context.Context, path string, readOnly bool) (*Store, error) {
 	if path == ":memory:" {
 		db.SetMaxOpenConns(1)
 	}
-	if err := db.PingContext(ctx); err != nil {
+	if err := ping(ctx, db); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, translate(err))
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return &Store{db: db, path: path, readOnly: readOnly}, nil
+}
+
+// ping opens the first connection, which runs the DSN's pragmas. On a
+// fresh file, switching to WAL needs an exclusive lock, and SQLite answers
+// SQLITE_BUSY at once, without its busy handler, when another process is
+// switching or migrating the same new file (waiting could deadlock). So
+// the open is retried for up to the busy timeout; once the file is in WAL
+// mode the pragma takes no lock and this never loops.
+func ping(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout * time.Millisecond)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := translate(db.PingContext(ctx))
+		if !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // tighten makes the database file and its -wal and -shm files private
