@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/biomed-rounds/rounds/inert"
-	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // CSVHeader is the header row of WriteCSV.
@@ -40,7 +40,7 @@ func WriteCSV(w io.Writer, r Report) error {
 			}
 			row := []string{r.Round.Name, rm.Key, rm.Name, rm.Status, string(f.Kind), tag, manu, model, serial,
 				observed, Seen(f.Finding), strings.Join(flags, ";"), strings.Join(docs, ";"), f.Reason, f.Action,
-				store.FormatInstant(f.ActedAt)}
+				inventory.FormatInstant(f.ActedAt)}
 			for i := range row {
 				row[i] = inert.CSVCell(row[i])
 			}
