@@ -80,6 +80,9 @@ func (w *Writer) CreateDevices(ds []Device) error {
 		if d.AssetTag == "" {
 			return fmt.Errorf("%w: a device needs an asset tag", ErrConstraint)
 		}
+		if err := inventory.CheckDevice(d); err != nil {
+			return fmt.Errorf("%w: device %s: %v", ErrConstraint, truncate(d.AssetTag), err)
+		}
 		if (d.Manufacturer == "") != (d.Model == "") {
 			return fmt.Errorf("%w: device %s: manufacturer and model go together", ErrConstraint, d.AssetTag)
 		}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -595,6 +596,9 @@ func (w *Writer) UpdateDevice(assetTag string, op Op, fn func(*Device) error) ([
 }
 
 func (w *Writer) write(old, d Device, exists bool, op Op, changes []Change) error {
+	if err := inventory.CheckDevice(&d); err != nil {
+		return fmt.Errorf("%w: device %s: %v", ErrConstraint, inert.String(truncate(d.AssetTag)), err)
+	}
 	var modelID, locID any
 	if d.Manufacturer != "" && d.Model != "" {
 		id, err := w.ensureModel(d.Manufacturer, d.Model, d.DeviceClass)
@@ -837,6 +841,9 @@ func (w *Writer) appendJournal(deviceID int64, assetTag string, op Op, changes [
 
 // AddNote attaches a note to a device and journals it.
 func (w *Writer) AddNote(assetTag, text string) error {
+	if err := inventory.CheckLen("note", text, inventory.MaxNote); err != nil {
+		return fmt.Errorf("%w: device %s: %v", ErrConstraint, inert.String(truncate(assetTag)), err)
+	}
 	d, err := w.Device(assetTag)
 	if err != nil {
 		return fmt.Errorf("device %s: %w", assetTag, err)
@@ -878,4 +885,18 @@ func (s *Store) Notes(ctx context.Context, assetTag string) ([]Note, error) {
 		out = append(out, n)
 	}
 	return out, translate(rows.Err())
+}
+
+// truncate shortens a value quoted in an error message: a refused value
+// may be megabytes long.
+func truncate(s string) string {
+	const max = inventory.MaxAssetTag
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

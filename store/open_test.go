@@ -260,3 +260,35 @@ func TestIdentConflictErrorIsInert(t *testing.T) {
 		t.Error("not ErrConflict")
 	}
 }
+
+// TestWriterEnforcesLimits: the store refuses values over the field
+// table's limits whatever the caller (TUI, sync pull, import), and a note
+// over 64 KiB, writing nothing.
+func TestWriterEnforcesLimits(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for _, d := range []Device{
+		{AssetTag: strings.Repeat("A", 65)},
+		{AssetTag: "T1", Owner: strings.Repeat("o", 257)},
+		{AssetTag: "T1", Identifiers: []Identifier{{Kind: IdentUDI, Value: strings.Repeat("u", 300)}}},
+	} {
+		err := s.Write(ctx, "t", func(w *Writer) error { _, err := w.PutDevice(d); return err })
+		if !errors.Is(err, ErrConstraint) || len(err.Error()) > 400 {
+			t.Errorf("PutDevice over a limit: %v", err)
+		}
+		err = s.BulkWrite(ctx, "t", func(w *Writer) error { return w.CreateDevices([]Device{d}) })
+		if !errors.Is(err, ErrConstraint) {
+			t.Errorf("CreateDevices over a limit: %v", err)
+		}
+	}
+	if err := s.Write(ctx, "t", func(w *Writer) error { _, err := w.PutDevice(Device{AssetTag: "T1"}); return err }); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Write(ctx, "t", func(w *Writer) error { return w.AddNote("T1", strings.Repeat("n", 64<<10+1)) })
+	if !errors.Is(err, ErrConstraint) {
+		t.Errorf("note over 64 KiB: %v", err)
+	}
+	if n, _ := s.CountDevices(ctx); n != 1 {
+		t.Errorf("%d devices, want 1", n)
+	}
+}
