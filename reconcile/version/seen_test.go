@@ -53,3 +53,39 @@ func TestRangeSeenInCISA(t *testing.T) {
 		})
 	}
 }
+
+func TestRangeMoreCISAForms(t *testing.T) {
+	tests := []struct {
+		expr    string
+		in, out []string
+	}{
+		{"Rev J-M", []string{"J.10.50", "M.00.03"}, []string{"H.1", "N.00.05"}},
+		{"4.20 | 4.20 SR1 | 4.30", []string{"4.20", "4.20 SR1", "4.30"}, []string{"4.21"}},
+		{"LPI 3.5.12.P30", []string{"LPI 3.5.12.P30"}, []string{"LPI 3.5.12.P31"}},
+		{"<= 3.0 D15", []string{"3.0 D15", "3.0 D14", "2.9"}, []string{"3.0 D16", "3.1"}},
+	}
+	for _, tt := range tests {
+		r, err := ParseRange(tt.expr)
+		if err != nil {
+			t.Errorf("ParseRange(%q): %v", tt.expr, err)
+			continue
+		}
+		for _, v := range tt.in {
+			if in, ok := r.ContainsString(v); !ok || !in {
+				t.Errorf("%q (%s) does not contain %q", tt.expr, r, v)
+			}
+		}
+		for _, v := range tt.out {
+			if in, _ := r.ContainsString(v); in {
+				t.Errorf("%q (%s) contains %q", tt.expr, r, v)
+			}
+		}
+	}
+	// Dates are not versions: "< May 2018" must not read as a release
+	// stream "may".
+	for _, expr := range []string{"<May 2018", "< august 28", "distributed  < april 1, 2018"} {
+		if r, err := ParseRange(expr); err == nil {
+			t.Errorf("ParseRange(%q) = %s, want not understood", expr, r)
+		}
+	}
+}

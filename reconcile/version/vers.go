@@ -24,7 +24,7 @@ var opRe = regexp.MustCompile(`(>=|=>|<=|=<|!=|==|>|<|=)`)
 // tokRe is one version token as CISA writes it in a constraint list:
 // "1.3.2", "v20D29", "B.12", "BT03", "SE2020MP13", "12.2.x.x", "C.0x",
 // "N", "HD 16", "4.3 SP1", "1.1.3 Build 11".
-var tokRe = regexp.MustCompile(`^(?:v\s?)?(?:[a-z]{2,3} \d+|[a-z0-9][a-z0-9._\-]*)(?: (?:sp|service pack|build|patch|update|hf|mr build) ?\d+)?$`)
+var tokRe = regexp.MustCompile(`^(?:v\s?)?(?:[a-z]{2,3} \d+[a-z0-9._\-]*|[a-z0-9][a-z0-9._\-]*)(?: (?:sp|sr|service pack|build|patch|update|hf|mr build|d) ?\d+)?$`)
 
 // leadFiller is what may stand before a constraint: "All Versions < X",
 // "versions <= 2.1".
@@ -33,6 +33,9 @@ var leadFiller = []string{"all versions", "all version", "versions", "version", 
 // twoSidedRe is "A10 < A11" or "A.01 <= C.0x": a lower bound, then the
 // comparator and the upper bound.
 var twoSidedRe = regexp.MustCompile(`^(\S+)\s*(<=|<)\s*(\S+)$`)
+
+// letterSpanRe is Philips' "Rev J-M": revisions J to M, each whole.
+var letterSpanRe = regexp.MustCompile(`^(?:rev(?:ision)?\.?\s*)?([a-z])\s*-\s*([a-z])$`)
 
 // parseConstraints reads an expression made only of comparators and
 // versions joined by "|" (the vers spec's form, and CISA's in product
@@ -53,6 +56,13 @@ func parseConstraints(s string) ([]constraint, bool) {
 				}
 				break
 			}
+		}
+		if m := letterSpanRe.FindStringSubmatch(part); m != nil {
+			lo, _ := parseBound(m[1])
+			hi, _ := parseBound(m[2])
+			lo.incl, hi.incl = true, true
+			out = append(out, constraint{op: "range", b: lo, iv: &interval{lo: lo, hi: hi}})
+			continue
 		}
 		if m := twoSidedRe.FindStringSubmatch(part); m != nil && strings.IndexAny(part, "<>=!") > 0 {
 			lo, ok1 := parseBound(m[1])

@@ -53,6 +53,10 @@ var prefixWords = map[string]bool{
 	"r": true, "rev": true, "revision": true,
 }
 
+// months are not release streams: "May 2018" is a date.
+var months = map[string]bool{"jan": true, "feb": true, "mar": true, "apr": true, "may": true, "jun": true,
+	"jul": true, "aug": true, "sep": true, "oct": true, "nov": true, "dec": true}
+
 // preWords rank the pre-release qualifiers.
 var preWords = map[string]int{
 	"dev": 0, "snapshot": 0, "alpha": 1, "beta": 2, "pre": 3, "preview": 3, "eval": 3, "rc": 4,
@@ -121,7 +125,7 @@ func Parse(s string) (Version, bool) {
 		i += 2
 	}
 	// Stream prefix: "BT03", "SE2020MP13", "HD 16", "L81".
-	if len(v.main) == 0 && i+1 < len(toks) && toks[i].kind == 'w' && len(toks[i].s) <= 3 {
+	if len(v.main) == 0 && i+1 < len(toks) && toks[i].kind == 'w' && len(toks[i].s) <= 3 && !months[toks[i].s] {
 		switch {
 		case toks[i+1].kind == 'n':
 			v.stream = toks[i].s
