@@ -394,8 +394,14 @@ func walk(b *csafBranch, c branchCtx, depth int, add func(Product)) error {
 		c.version = strings.TrimSpace(b.Name)
 	}
 	if b.Product != nil {
-		p := Product{ID: b.Product.ProductID, Vendor: c.vendor, Name: strings.Join(c.names, " "), Version: c.version,
-			Family: strings.Join(c.family, " ")}
+		// The deepest product name is the product; names above it are
+		// its family ("Alaris Gateway Workstation" above "Alaris GS").
+		fam, name := c.family, ""
+		if n := len(c.names); n > 0 {
+			fam, name = append(append([]string(nil), fam...), c.names[:n-1]...), c.names[n-1]
+		}
+		p := Product{ID: b.Product.ProductID, Vendor: c.vendor, Name: name, Version: c.version,
+			Family: strings.Join(fam, " ")}
 		if p.Name == "" {
 			// A family with no product name under it: the family is the
 			// product ("Alaris Gateway Workstation" alone).

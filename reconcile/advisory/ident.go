@@ -25,7 +25,7 @@ const (
 // software" is a server, not an Alaris pump; "CARESCAPE Central Station"
 // is not "CARESCAPE Telemetry Server").
 var typeWords = map[string]bool{
-	"software": true, "server": true, "workstation": true, "gateway": true, "central": true, "station": true,
+	"server": true, "workstation": true, "gateway": true, "central": true, "station": true,
 	"manager": true, "viewer": true, "app": true, "application": true, "portal": true, "client": true,
 	"controller": true, "remote": true, "cloud": true, "console": true, "database": true, "web": true,
 	"interface": true, "engine": true, "suite": true, "telemetry": true, "module": true, "wifi": true,
@@ -58,6 +58,17 @@ var (
 	// "35700BAX3", "MMT-1715", "FM20/FM30").
 	codeRe = regexp.MustCompile(`(?i)[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]*\d[a-z0-9]*|-[a-z]+\b)*`)
 )
+
+var parenNote = regexp.MustCompile(`\([^()0-9]*\)`)
+
+func allIn(ws []string, set map[string]bool) bool {
+	for _, w := range ws {
+		if !set[w] && !fillerWords[w] {
+			return false
+		}
+	}
+	return true
+}
 
 // modelRange is a run of model numbers sharing a letter prefix.
 type modelRange struct {
@@ -98,7 +109,15 @@ func newIdent(s string, vendorWords map[string]bool) ident {
 		}
 		id.ranges = append(id.ranges, modelRange{prefix: strings.ToLower(m[1]), lo: lo, hi: hi})
 	}
+	// A parenthesis without a digit is an abbreviation or a remark:
+	// "(CSCS)", "(PICiX)", "(WLAN only)"; one with a digit is a model
+	// number ("(VLFT10GEN)", "(718095)") and stays.
+	s = parenNote.ReplaceAllString(s, " ")
 	ws := words(s)
+	if allIn(ws, vendorWords) {
+		// The product is named after its vendor ("OpenClinic GA").
+		vendorWords = nil
+	}
 	for i, w := range ws {
 		switch {
 		case vendorWords[w] || fillerWords[w]:
@@ -120,7 +139,7 @@ func newIdent(s string, vendorWords map[string]bool) ident {
 		id.codes[c] = true
 	}
 	for i, w := range ws {
-		if isNumber(w) && len(w) < 3 {
+		if isNumber(w) && len(w) < 4 {
 			delete(id.codes, w)
 			if i > 0 && !isNumber(ws[i-1]) && !fillerWords[ws[i-1]] {
 				id.codes[ws[i-1]+w] = true
@@ -231,6 +250,12 @@ func (p *ident) coversPlain(d *ident) (Level, string) {
 			}
 		}
 	}
+	// The device's name begins the product's, and the product only adds
+	// descriptive words without a model code: "Q-Stress" and "Q-Stress
+	// Cardiac Stress Testing System".
+	if len(d.words) >= 2 && len(p.words) > len(d.words) && prefixOf(d.words, p.words) && len(d.codes) == 0 && len(p.codes) == 0 {
+		return Certain, "model " + quote(d.text) + " begins product " + quote(p.text)
+	}
 	shared := 0
 	for _, w := range d.words {
 		if !typeWords[w] && len(w) >= 3 && !isNumber(w) && containsWord(p.words, w) {
@@ -273,6 +298,13 @@ func vendorWordSet(vendor string) map[string]bool {
 		for m := range g.members {
 			if ws := strings.Fields(m); len(ws) > 1 {
 				for _, w := range ws {
+					// "alaris" of "alaris medical systems" is a brand
+					// (a member alone): it names products, keep it.
+					if g.members[w] == "" {
+						if _, brand := g.members[w]; brand {
+							continue
+						}
+					}
 					set[w] = true
 				}
 			}

@@ -253,6 +253,10 @@ func productLevel(p *Product, dev *ident, vw map[string]bool) (Level, string) {
 		if best == Certain {
 			break
 		}
+		// A bare number ("100" under "GE Aespire") means nothing alone.
+		if isNumber(strings.Join(words(alt), "")) {
+			alt = p.Name + " " + alt
+		}
 		id := newIdent(alt, vw)
 		// A variant or model number inherits the product's type words:
 		// "MMT-1715" under "MiniMed 630G" is the pump.

@@ -111,19 +111,23 @@ func Run(m *advisory.Matcher, rows []Row, set string) Result {
 	type dev struct{ vendor, model, fw string }
 	truth := map[dev]map[string]Row{}
 	var order []dev
+	inSet := map[dev]bool{}
 	for _, r := range rows {
-		if set != "" && r.Set != set {
-			continue
-		}
 		d := dev{r.Vendor, r.Model, r.Firmware}
 		if truth[d] == nil {
 			truth[d] = map[string]Row{}
 			order = append(order, d)
 		}
 		truth[d][r.Advisory] = r
+		if set == "" || r.Set == set {
+			inSet[d] = true
+		}
 	}
 	var res Result
 	for _, d := range order {
+		if !inSet[d] {
+			continue
+		}
 		hits := map[string]advisory.Hit{}
 		for _, h := range m.Match(advisory.Target{Vendor: d.vendor, Model: d.model, Firmware: d.fw}) {
 			if h.Kind == advisory.KindCSAF {
@@ -143,6 +147,9 @@ func Run(m *advisory.Matcher, rows []Row, set string) Result {
 		sort.Strings(ids)
 		for _, id := range ids {
 			r, listed := truth[d][id]
+			if listed && set != "" && r.Set != set {
+				continue // scored with its own set
+			}
 			h, hit := hits[id]
 			yes := listed && r.Affected
 			switch {
