@@ -110,7 +110,7 @@ func readRefFile(name string) ([]store.RefDoc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return advisory.RefDocs(doc, filepath.Base(name))
+	return refDocs(doc, filepath.Base(name))
 }
 
 func newAdvisoriesListCmd(a *app) *cobra.Command {

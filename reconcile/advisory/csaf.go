@@ -90,7 +90,10 @@ var (
 	// trailingNote is a parenthesis or clause after the version: "<= 1.54
 	// (integrated into GE MobileLink)", "<= 11.2 on Windows 8.1".
 	trailingNote = regexp.MustCompile(`(?i)^(.*?\S)\s*(\([^()]*\)|\s(?:on|running on|running|with)\s.*)$`)
-	dateWords    = regexp.MustCompile(`(?i)\b(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|shipped|distributed|manufactured|windows|option)\b`)
+	// proseWords mark a sentence, not model names: "see vendor notice for
+	// affected builds" stays a version expression not understood.
+	proseWords = regexp.MustCompile(`(?i)\b(see|refer|contact|notice|affected|vendor|builds?|versions?|releases?|prior|before|after|later|earlier|all|any|unknown|latest|current|supported|only|from|until|since)\b`)
+	dateWords  = regexp.MustCompile(`(?i)\b(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|shipped|distributed|manufactured|windows|option)\b`)
 )
 
 // splitVersion separates what CISA puts in a version branch besides the
@@ -122,7 +125,7 @@ func (p *Product) splitVersion() {
 				vs = append(vs, part)
 			}
 		}
-		if len(vs) > 0 {
+		if len(vs) > 0 && !proseWords.MatchString(v) {
 			p.Variants, v = vs, ""
 		}
 	}

@@ -83,7 +83,7 @@ var aliasGroups = []aliasGroup{
 	{"Alcon", map[string]string{
 		"alcon": "", "alcon laboratories": "Alcon Laboratories, Inc. is the US operating company of Alcon",
 		"alcon research": "Alcon Research, LLC (formerly Alcon Research, Ltd.) is Alcon's US R&D and manufacturing company, which files FDA recalls",
-		"alcon vision": "Alcon Vision, LLC is Alcon's US company (renamed from Alcon Laboratories in 2019)",
+		"alcon vision":   "Alcon Vision, LLC is Alcon's US company (renamed from Alcon Laboratories in 2019)",
 	}},
 	{"Getinge", map[string]string{"getinge": "", "maquet": "Maquet is part of the Getinge group"}},
 	{"Mindray", map[string]string{"mindray": "", "shenzhen mindray bio medical electronics": "", "mindray ds": "", "mindray north america": ""}},
