@@ -17,6 +17,9 @@ type Document struct {
 	Kind     Kind
 	Advisory *Advisory
 	Recalls  []Recall
+	// Skipped says which records of a recall file were skipped and why;
+	// the others were read.
+	Skipped []string
 }
 
 // Parse detects the kind of data and parses it; name labels errors.
@@ -38,8 +41,8 @@ func Parse(name string, data []byte) (Document, error) {
 		a, err := ParseCSAF(name, data)
 		return Document{Kind: k, Advisory: a}, err
 	default:
-		rs, err := ParseRecalls(name, data)
-		return Document{Kind: k, Recalls: rs}, err
+		rs, skipped, err := ParseRecallsReport(name, data)
+		return Document{Kind: k, Recalls: rs, Skipped: skipped}, err
 	}
 }
 
@@ -67,6 +70,11 @@ type Hit struct {
 	// Certain is false for a possible match: the device's firmware is
 	// unknown, or the document's version expression was not understood.
 	Certain bool `json:"certain"`
+	// Severity grades the hit: a recall by its FDA class ("critical" for
+	// Class I, "warning" for II, "notice" for III); an advisory by its
+	// highest CVSS base score ("critical" from 9.0, "high" from 7.0,
+	// "medium" from 4.0, else "low").
+	Severity string `json:"severity,omitempty"`
 	// Reason says why the document applies: vendor, model and version.
 	Reason string `json:"reason"`
 	// Remediation is the whole of the vendor's fixes and mitigations for
@@ -397,6 +405,12 @@ func (m *Matcher) checkProduct(ref *prodRef, c cand, t Target, fw version.Versio
 		}
 	}
 	h.Remediation = strings.Join(rem, "\n")
+	if strings.HasSuffix(h.Remediation, ":") && h.URL != "" {
+		// CISA's CSAF extraction sometimes keeps a lead-in and drops the
+		// list after it: say where the list is rather than end mid-sentence.
+		h.Remediation += " (the list is on the advisory's page: " + h.URL + ")"
+	}
+	h.Severity = cvssSeverity(h.CVSS)
 	if len(h.CVEs) == 0 && len(ref.vulns) > 0 && fwOK {
 		// Every vulnerability lists this device's version as fixed.
 		all := true
@@ -417,6 +431,21 @@ func (m *Matcher) checkProduct(ref *prodRef, c cand, t Target, fw version.Versio
 		h.Reason += " (" + p.Note + ")"
 	}
 	return h, true
+}
+
+// cvssSeverity is the CVSS v3 qualitative rating of a base score.
+func cvssSeverity(score float64) string {
+	switch {
+	case score >= 9:
+		return "critical"
+	case score >= 7:
+		return "high"
+	case score >= 4:
+		return "medium"
+	case score > 0:
+		return "low"
+	}
+	return ""
 }
 
 func appliesTo(ids []string, id string) bool {
@@ -517,7 +546,7 @@ func (m *Matcher) matchRecalls(t Target) []Hit {
 		if !containsAll(ref.desc, mt) {
 			continue
 		}
-		h := Hit{Kind: KindRecall, Document: ref.r.ID, Title: ref.r.Reason, URL: ref.r.URL, Product: ref.r.Firm + ": " + clip(ref.r.Product), Certain: true}
+		h := Hit{Kind: KindRecall, Document: ref.r.ID, Title: ref.r.Reason, URL: ref.r.URL, Product: ref.r.Firm + ": " + clip(ref.r.Product), Certain: true, Severity: ref.r.Severity()}
 		why := vh.rreason[k] + "; model " + quote(t.Model) + " words all in the product description"
 		codesNameSerials := strings.Contains(strings.ToLower(ref.r.Codes), "serial") || strings.Contains(strings.ToLower(ref.r.Codes), "s/n")
 		switch {
