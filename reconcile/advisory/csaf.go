@@ -403,6 +403,9 @@ func walk(b *csafBranch, c branchCtx, depth int, add func(Product)) error {
 		if n := len(c.names); n > 0 {
 			fam, name = append(append([]string(nil), fam...), c.names[:n-1]...), c.names[n-1]
 		}
+		if f, n := splitJoined(name); f != "" {
+			fam, name = append(fam, f), n
+		}
 		p := Product{ID: b.Product.ProductID, Vendor: c.vendor, Name: name, Version: c.version,
 			Family: strings.Join(fam, " ")}
 		if p.Name == "" {
@@ -424,6 +427,23 @@ func walk(b *csafBranch, c branchCtx, depth int, add func(Product)) error {
 		}
 	}
 	return nil
+}
+
+// splitJoined splits a product name in which CISA joined a family and a
+// product ("Alaris Gateway Workstation Alaris GS": the brand word comes
+// back): the family, then the product. It returns "" when the name is
+// not joined.
+func splitJoined(name string) (family, product string) {
+	f := strings.Fields(name)
+	if len(f) < 3 {
+		return "", name
+	}
+	for k := 2; k < len(f); k++ {
+		if strings.EqualFold(f[k], f[0]) && len(f[0]) >= 3 {
+			return strings.Join(f[:k], " "), strings.Join(f[k:], " ")
+		}
+	}
+	return "", name
 }
 
 // versionMarkers start the version part of a product name written in

@@ -253,7 +253,8 @@ func (p *ident) coversPlain(d *ident) (Level, string) {
 	// The device's name begins the product's, and the product only adds
 	// descriptive words without a model code: "Q-Stress" and "Q-Stress
 	// Cardiac Stress Testing System".
-	if len(d.words) >= 2 && len(p.words) > len(d.words) && prefixOf(d.words, p.words) && len(d.codes) == 0 && len(p.codes) == 0 {
+	if len(d.words) >= 2 && len(p.words) > len(d.words) && prefixOf(d.words, p.words) && len(d.codes) == 0 && len(p.codes) == 0 &&
+		!repeats(p.words[len(d.words):], d.words) {
 		return Certain, "model " + quote(d.text) + " begins product " + quote(p.text)
 	}
 	shared := 0
@@ -275,6 +276,12 @@ func (p *ident) coversPlain(d *ident) (Level, string) {
 		return Certain, "product line " + quote(p.text) + " covers model " + quote(d.text)
 	}
 	return Possible, "model " + quote(d.text) + " shares the brand of product " + quote(p.text) + ", not its model"
+}
+
+// repeats reports whether added brings back base's first (brand) word:
+// a second product name joined on, not a description.
+func repeats(added, base []string) bool {
+	return len(base) > 0 && containsWord(added, base[0])
 }
 
 func containsWord(ws []string, w string) bool {

@@ -83,7 +83,8 @@ func TestSeenInRealAdvisories(t *testing.T) {
 		{"2 server vs pump", Target{"BD", "Alaris 8015 PC Unit", "1.2", ""}, "ICSMA-23-047-01", "none"},
 		{"2 central station vs telemetry server", Target{"GE Healthcare", "CARESCAPE Central Station", "4.2", ""}, "ICSMA-20-023-01", "none"},
 		// 3. The workstation is not the pump listed under its family.
-		{"3 family joined", Target{"BD", "Alaris Gateway Workstation", "2.3.6", ""}, "ICSMA-18-235-01", "none"},
+		{"3 family joined", Target{"BD", "Alaris Gateway Workstation", "2.3.6", ""}, "ICSMA-19-164-01", "none"},
+		{"3 workstation own versions", Target{"BD", "Alaris Gateway Workstation", "1.1.6", ""}, "ICSMA-19-164-01", "certain"},
 		// 4. Exclusions are honoured; the product lines are matched.
 		{"4 excluded LOGIQ", Target{"GE Healthcare", "LOGIQ 100 Pro", "", ""}, "ICSMA-20-049-02", "none"},
 		{"4 LOGIQ E10", Target{"GE Healthcare", "LOGIQ E10", "", ""}, "ICSMA-20-049-02", "certain"},
