@@ -89,7 +89,7 @@ var (
 	modelInVersion = regexp.MustCompile(`(?i)^(.*\S)\s+models?\s+([A-Za-z0-9][A-Za-z0-9\-]*)$`)
 	// trailingNote is a parenthesis or clause after the version: "<= 1.54
 	// (integrated into GE MobileLink)", "<= 11.2 on Windows 8.1".
-	trailingNote = regexp.MustCompile(`(?i)^(.*?\S)\s*(\([^()]*\)|\s(?:on|running on|running|with)\s.*)$`)
+	trailingNote = regexp.MustCompile(`(?i)^(.*?\S)\s*(\(.*|\s(?:on|running on|running|with)\s.*)$`)
 	// proseWords mark a sentence, not model names: "see vendor notice for
 	// affected builds" stays a version expression not understood.
 	proseWords = regexp.MustCompile(`(?i)\b(see|refer|contact|notice|affected|vendor|builds?|versions?|releases?|prior|before|after|later|earlier|all|any|unknown|latest|current|supported|only|from|until|since)\b`)

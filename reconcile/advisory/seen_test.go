@@ -101,9 +101,7 @@ func TestSeenInRealAdvisories(t *testing.T) {
 		{"6 < 3.x outside", Target{"Baxter", "PrisMax", "3.0", ""}, "ICSMA-20-170-02", "none"},
 		{"6 <= 11.x", Target{"Change Healthcare", "Horizon Cardiology", "11.4", ""}, "ICSMA-19-241-01", "certain"},
 		{"6 model in version", Target{"Baxter", "Sigma Spectrum 35700BAX", "6.05", ""}, "ICSMA-22-251-01", "certain"},
-		// 7.0 is outside "6.x model 35700BAX"; the LVP line's expression is
-		// not understood, so the brand overlap stays possible, never certain.
-		{"6 model in version, other version", Target{"Baxter", "Sigma Spectrum 35700BAX", "7.0", ""}, "ICSMA-22-251-01", "possible"},
+		{"6 model in version, other version", Target{"Baxter", "Sigma Spectrum 35700BAX", "7.0", ""}, "ICSMA-22-251-01", "none"},
 		// 7. Model ranges, vendor names inside product names, model
 		// numbers against marketing names, CISA's "Phillips".
 		{"7 model range", Target{"Philips", "IntelliVue MX450", "M.00.03", ""}, "ICSMA-20-254-01", "certain"},
