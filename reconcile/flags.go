@@ -191,14 +191,28 @@ func hitFlag(h advisory.Hit, fw string) Flag {
 	if h.Remediation != "" {
 		fl.Evidence["remediation"] = h.Remediation
 	}
+	if h.Range != "" {
+		fl.Evidence["affected_range"] = h.Range
+	}
+	if h.Fixed != "" {
+		fl.Evidence["fixed_version"] = h.Fixed
+	}
 	if h.Title != "" {
 		fl.Evidence["title"] = h.Title
 	}
 	switch h.Kind {
 	case advisory.KindRecall:
-		fl.Kind, fl.Rule, fl.Severity = RecallMatch, "recall names this model", Critical
+		// Severity by FDA class: I critical, II warning, III notice.
+		sev := Critical
+		switch h.Severity {
+		case "warning":
+			sev = Warning
+		case "notice":
+			sev = Info
+		}
+		fl.Kind, fl.Rule, fl.Severity = RecallMatch, "recall names this model", sev
 		if !h.Certain {
-			fl.Rule, fl.Severity = "possible recall: check the serial against the recall", Warning
+			fl.Rule, fl.Severity = "possible recall: check the serial against the recall", min(sev, Warning)
 		}
 	default:
 		fl.Kind, fl.Rule, fl.Severity = AdvisoryMatch, "advisory names this model and firmware", Warning
