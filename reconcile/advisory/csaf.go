@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/reconcile/version"
 )
 
@@ -259,7 +260,7 @@ func isRawJSON(u string) bool { return strings.HasSuffix(strings.ToLower(u), ".j
 // name the field.
 func ParseCSAF(name string, data []byte) (*Advisory, error) {
 	if len(data) > MaxDocument {
-		return nil, fmt.Errorf("%s: %w (%d bytes, limit %d)", name, ErrTooLarge, len(data), MaxDocument)
+		return nil, fmt.Errorf("%s: %w: over the limit of %s", name, ErrTooLarge, inventory.FormatSize(MaxDocument))
 	}
 	var d csafDoc
 	if err := json.Unmarshal(data, &d); err != nil {

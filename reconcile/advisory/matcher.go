@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/reconcile/version"
 )
 
@@ -25,7 +26,7 @@ type Document struct {
 // Parse detects the kind of data and parses it; name labels errors.
 func Parse(name string, data []byte) (Document, error) {
 	if len(data) > MaxDocument {
-		return Document{}, fmt.Errorf("%s: %w (%d bytes, limit %d)", name, ErrTooLarge, len(data), MaxDocument)
+		return Document{}, fmt.Errorf("%s: %w: over the limit of %s", name, ErrTooLarge, inventory.FormatSize(MaxDocument))
 	}
 	k, err := Detect(data)
 	if err != nil {
