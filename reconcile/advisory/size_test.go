@@ -19,3 +19,17 @@ func TestTooLargeMessage(t *testing.T) {
 		t.Errorf("message %q: want the limit in readable units and no read length", msg)
 	}
 }
+
+// TestTypeErrorsSpeakJSON: a field of the wrong JSON type is reported by
+// its path and the JSON expected, without Go type names.
+func TestTypeErrorsSpeakJSON(t *testing.T) {
+	doc := "{\n\"document\": {\"category\": \"csaf_security_advisory\",\n \"tracking\": \"oops\"}}"
+	_, err := ParseCSAF("bad.json", []byte(doc))
+	if err == nil {
+		t.Fatal("accepted a string tracking")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "advisory.") || strings.Contains(msg, "struct") || !strings.Contains(msg, "an object") || !strings.HasPrefix(msg, "bad.json:3:") {
+		t.Errorf("message %q: want bad.json:3:..., the field and \"an object\", no Go types", msg)
+	}
+}
