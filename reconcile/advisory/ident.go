@@ -309,10 +309,8 @@ func vendorWordSet(vendor string) map[string]bool {
 				for _, w := range ws {
 					// "alaris" of "alaris medical systems" is a brand
 					// (a member alone): it names products, keep it.
-					if g.members[w] == "" {
-						if _, brand := g.members[w]; brand {
-							continue
-						}
+					if _, brand := g.members[w]; brand {
+						continue
 					}
 					set[w] = true
 				}
