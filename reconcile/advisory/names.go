@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // legalSuffixes are words that name a company's legal form, dropped from
@@ -215,7 +216,19 @@ func prefixOf(a, b []string) bool {
 	return true
 }
 
-func quote(s string) string { return "“" + s + "”" }
+// quote writes an outside name into a reason, bounded: a product name
+// in a CSAF file can be any length.
+func quote(s string) string {
+	const max = 160
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return "“" + s + "”"
+}
 
 // modelTokens splits a model or product name into comparable tokens:
 // folded, punctuation removed, and letters split from digits so that
