@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -32,8 +33,10 @@ type client struct {
 	retries  int
 	backoff  time.Duration
 	requests atomic.Int64
-	// header adds fixed headers (User-Agent).
-	agent string
+	agent    string
+	// redact is a credential sent in URLs (openFDA's api_key), replaced
+	// in every error.
+	redact string
 }
 
 func newClient(hc *http.Client, limit rate.Limit, burst int, backoff time.Duration) *client {
@@ -50,6 +53,28 @@ func newClient(hc *http.Client, limit rate.Limit, burst int, backoff time.Durati
 // 404 and 410 are ErrNotFound and not retried. A server that cannot be
 // reached at all after the retries is ErrOffline.
 func (c *client) get(ctx context.Context, u string, max int64) ([]byte, error) {
+	b, err := c.fetch(ctx, u, max)
+	if err != nil && c.redact != "" {
+		err = redacted{err, c.redact}
+	}
+	return b, err
+}
+
+// redacted hides a credential in an error's text; Unwrap keeps the
+// sentinel errors visible to errors.Is.
+type redacted struct {
+	err    error
+	secret string
+}
+
+func (r redacted) Error() string {
+	s := strings.ReplaceAll(r.err.Error(), r.secret, "[redacted]")
+	return strings.ReplaceAll(s, url.QueryEscape(r.secret), "[redacted]")
+}
+
+func (r redacted) Unwrap() error { return r.err }
+
+func (c *client) fetch(ctx context.Context, u string, max int64) ([]byte, error) {
 	var lastErr error
 	for attempt := 0; attempt <= c.retries; attempt++ {
 		if attempt > 0 {
