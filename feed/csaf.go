@@ -180,8 +180,8 @@ func catalogVendors(ctx context.Context, st *store.Store) ([]string, error) {
 	return out, nil
 }
 
-func updateProvider(ctx context.Context, st *store.Store, provider string, vendors []string, opts AdvisoryOptions) (ProviderReport, error) {
-	rep := ProviderReport{Provider: provider}
+func updateProvider(ctx context.Context, st *store.Store, provider string, vendors []string, opts AdvisoryOptions) (rep ProviderReport, err error) {
+	rep.Provider = provider
 	lim := opts.Rate
 	if lim == 0 {
 		lim = 10

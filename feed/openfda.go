@@ -120,8 +120,8 @@ type fdaMeta struct {
 
 // UpdateRecalls reads the device recalls and enforcement reports of the
 // catalog's manufacturers published since the last update.
-func UpdateRecalls(ctx context.Context, st *store.Store, opts RecallOptions) (RecallReport, error) {
-	rep := RecallReport{Records: map[store.RefOutcome]int{}}
+func UpdateRecalls(ctx context.Context, st *store.Store, opts RecallOptions) (rep RecallReport, err error) {
+	rep.Records = map[store.RefOutcome]int{}
 	base := opts.BaseURL
 	if base == "" {
 		base = DefaultOpenFDA

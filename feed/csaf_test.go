@@ -1,0 +1,259 @@
+package feed
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// catalog is the test hospital's catalog: medical manufacturers and
+// Siemens Healthineers, which makes Siemens' (non-ICSMA) ICS advisories
+// relevant; Delta Electronics is not in it.
+var catalog = []string{"Becton, Dickinson and Company", "B. Braun Melsungen AG", "Siemens Healthineers", "Medtronic"}
+
+// publishStandardSet publishes the documents of the issue's cases and
+// returns the expected outcome by tracking id.
+func publishStandardSet(p *testProvider) map[string][2]string {
+	p.add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil) // good, medical
+	p.add("icsma-17-082-01.json", "2024-01-03T06:00:00Z", nil) // good, medical
+	tampered := p.add("icsma-18-240-01.json", "2024-01-04T06:00:00Z", nil)
+	// Tampered after signing and hashing: a version range changed.
+	tampered.body = bytes.Replace(tampered.body, []byte(`"`), []byte(` "`), 1)
+	foreign := p.add("icsma-17-017-01.json", "2024-01-05T06:00:00Z", nil)
+	foreign.asc = readTestdata(p.t, "csaf/icsma-17-017-01.json.asc") // CISA's real signature, another key
+	nohash := p.add("icsma-18-058-01.json", "2024-01-06T06:00:00Z", nil)
+	nohash.sha512 = nil
+	p.add("icsma-17-215-01.json", "2024-01-07T06:00:00Z", func(b []byte) []byte {
+		return bytes.Replace(b, []byte(`"label": "WHITE"`), []byte(`"label": "AMBER"`), 1)
+	})
+	p.add("icsa-18-151-01.json", "2024-01-08T06:00:00Z", nil) // Delta Electronics: not medical
+	p.add("icsa-17-059-01.json", "2024-01-09T06:00:00Z", nil) // Siemens: catalog vendor
+	return map[string][2]string{
+		"ICSMA-17-082-02": {Imported, ""},
+		"ICSMA-17-082-01": {Imported, ""},
+		"ICSMA-18-240-01": {Refused, ReasonHashMismatch},
+		"ICSMA-17-017-01": {Refused, ReasonBadSignature},
+		"ICSMA-18-058-01": {Refused, ReasonMissingHash},
+		"ICSMA-17-215-01": {Skipped, ReasonNotPublic},
+		"ICSA-18-151-01":  {Skipped, ReasonNotMedical},
+		"ICSA-17-059-01":  {Imported, ""},
+	}
+}
+
+func checkOutcomes(t *testing.T, rep ProviderReport, want map[string][2]string) {
+	t.Helper()
+	got := map[string][2]string{}
+	for _, r := range rep.Results {
+		got[r.ID] = [2]string{r.Outcome, r.Reason}
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("%s: got %v, want %v", id, got[id], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d results %v, want %d", len(got), got, len(want))
+	}
+}
+
+func TestUpdateAdvisories(t *testing.T) {
+	for _, directory := range []bool{false, true} {
+		name := "rolie"
+		if directory {
+			name = "directory"
+		}
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			p := newTestProvider(t)
+			p.directory = directory
+			want := publishStandardSet(p)
+			st := openStore(t, catalog...)
+			opts := AdvisoryOptions{Providers: []string{p.URL()}, Backoff: time.Millisecond, Rate: 1000}
+
+			reps, err := UpdateAdvisories(ctx, st, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep := reps[0]
+			checkOutcomes(t, rep, want)
+			if !rep.Pinned || !slices.Equal(rep.Keys, []string{p.fingerprint()}) {
+				t.Errorf("keys %v pinned %v, want %s pinned on first use", rep.Keys, rep.Pinned, p.fingerprint())
+			}
+			if got := storedIDs(t, st, store.RefAdvisory); !slices.Equal(got, []string{"ICSA-17-059-01", "ICSMA-17-082-01", "ICSMA-17-082-02"}) {
+				t.Errorf("stored %v, want exactly the verified medical documents", got)
+			}
+			if n := p.count("tlp-amber.json"); n != 0 {
+				t.Errorf("the TLP:AMBER feed was requested %d times", n)
+			}
+			// Skipped documents cost one request: no hash or signature.
+			for _, n := range []string{"icsa-18-151-01.json.sha512", "icsma-17-215-01.json.asc"} {
+				if c := p.count(n); c != 0 {
+					t.Errorf("%s requested %d times for a skipped document", n, c)
+				}
+			}
+
+			// The feed grows by one: the second update fetches only it.
+			p.add("icsma-17-215-02.json", "2024-02-01T06:00:00Z", nil)
+			p.resetCounts()
+			reps, err = UpdateAdvisories(ctx, st, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep = reps[0]
+			if docs := p.docRequests(); !slices.Equal(docs, []string{"/csaf/white/2017/icsma-17-215-02.json"}) {
+				t.Errorf("second update fetched documents %v, want only the new one", docs)
+			}
+			if len(rep.Results) != 1 || rep.Results[0].ID != "ICSMA-17-215-02" || rep.Results[0].Outcome != Imported {
+				t.Errorf("second update results %+v", rep.Results)
+			}
+			if rep.Unchanged != 8 || rep.Listed != 9 {
+				t.Errorf("listed %d unchanged %d, want 9 and 8", rep.Listed, rep.Unchanged)
+			}
+			if rep.Watermark != "2024-02-01T06:00:00Z" {
+				t.Errorf("watermark %q", rep.Watermark)
+			}
+			// Requests: metadata, key, one listing (+ none), three for the new document.
+			if rep.Requests != 6 {
+				t.Errorf("second update sent %d requests, want 6", rep.Requests)
+			}
+
+			// A third update with nothing new fetches no document.
+			p.resetCounts()
+			if _, err := UpdateAdvisories(ctx, st, opts); err != nil {
+				t.Fatal(err)
+			}
+			if docs := p.docRequests(); len(docs) != 0 {
+				t.Errorf("third update fetched %v", docs)
+			}
+		})
+	}
+}
+
+func TestRetryRefusedAfterFix(t *testing.T) {
+	ctx := context.Background()
+	p := newTestProvider(t)
+	d := p.add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
+	good := d.asc
+	d.asc = sign(t, newTestKey(t), d.body) // signed by a stranger
+	st := openStore(t, catalog...)
+	opts := AdvisoryOptions{Providers: []string{p.URL()}, Backoff: time.Millisecond, Rate: 1000}
+	reps, err := UpdateAdvisories(ctx, st, opts)
+	if err != nil || reps[0].Count(Refused) != 1 || reps[0].Results[0].Reason != ReasonBadSignature {
+		t.Fatalf("first update: %v %+v", err, reps)
+	}
+	p.mu.Lock()
+	d.asc = good
+	p.mu.Unlock()
+	reps, _ = UpdateAdvisories(ctx, st, opts)
+	if len(reps[0].Results) != 0 {
+		t.Fatalf("an unchanged refused entry was fetched again without --retry-refused: %+v", reps[0].Results)
+	}
+	opts.RetryRefused = true
+	reps, err = UpdateAdvisories(ctx, st, opts)
+	if err != nil || reps[0].Count(Imported) != 1 {
+		t.Fatalf("retry: %v %+v", err, reps[0].Results)
+	}
+}
+
+func TestKeyPinning(t *testing.T) {
+	ctx := context.Background()
+	p := newTestProvider(t)
+	p.add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
+	st := openStore(t, catalog...)
+	opts := AdvisoryOptions{Providers: []string{p.URL()}, Backoff: time.Millisecond, Rate: 1000}
+	if _, err := UpdateAdvisories(ctx, st, opts); err != nil {
+		t.Fatal(err)
+	}
+	first := p.fingerprint()
+	pins, _ := st.FeedPins(ctx, p.URL())
+	if !slices.Equal(pins, []string{first}) {
+		t.Fatalf("pins %v, want %s", pins, first)
+	}
+
+	// The provider (or someone in its place) now lists another key and
+	// signs with it: nothing is imported until the user accepts it.
+	p.rekey()
+	p.add("icsma-17-082-01.json", "2024-01-03T06:00:00Z", nil)
+	reps, err := UpdateAdvisories(ctx, st, opts)
+	if !errors.Is(err, ErrKeyChanged) {
+		t.Fatalf("err %v, want ErrKeyChanged", err)
+	}
+	if !strings.Contains(err.Error(), first) || !strings.Contains(err.Error(), p.fingerprint()) || !strings.Contains(err.Error(), "--accept-new-keys") {
+		t.Errorf("error does not show both fingerprints and the flag: %v", err)
+	}
+	if len(reps[0].Results) != 0 || len(storedIDs(t, st, store.RefAdvisory)) != 1 {
+		t.Errorf("documents handled under an unpinned key: %+v", reps[0].Results)
+	}
+
+	opts.AcceptNewKeys = true
+	reps, err = UpdateAdvisories(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reps[0].Pinned || reps[0].Count(Imported) != 1 {
+		t.Errorf("after accepting: pinned %v results %+v", reps[0].Pinned, reps[0].Results)
+	}
+	pins, _ = st.FeedPins(ctx, p.URL())
+	if !slices.Equal(pins, []string{p.fingerprint()}) {
+		t.Errorf("pins %v, want the new key", pins)
+	}
+}
+
+func TestOffline(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	st := openStore(t, catalog...)
+	_, err = UpdateAdvisories(context.Background(), st, AdvisoryOptions{
+		Providers: []string{"http://" + addr + "/.well-known/csaf/provider-metadata.json"}, Backoff: time.Millisecond, Rate: 1000})
+	if !errors.Is(err, ErrOffline) || !strings.Contains(err.Error(), addr) {
+		t.Fatalf("err %v, want ErrOffline naming %s", err, addr)
+	}
+	_, err = UpdateRecalls(context.Background(), st, RecallOptions{BaseURL: "http://" + addr, Backoff: time.Millisecond, Rate: 1000})
+	if !errors.Is(err, ErrOffline) {
+		t.Fatalf("recalls: err %v, want ErrOffline", err)
+	}
+}
+
+// TestDroppedConnection: a connection dropped on one document leaves it
+// for the next update, which fetches only it.
+func TestDroppedConnection(t *testing.T) {
+	ctx := context.Background()
+	p := newTestProvider(t)
+	p.add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
+	p.add("icsma-17-082-01.json", "2024-01-03T06:00:00Z", nil)
+	p.hangup["/csaf/white/2017/icsma-17-082-01.json"] = true
+	st := openStore(t, catalog...)
+	opts := AdvisoryOptions{Providers: []string{p.URL()}, Backoff: time.Millisecond, Rate: 1000}
+	reps, err := UpdateAdvisories(ctx, st, opts)
+	if err == nil || len(reps[0].Failed) != 1 || reps[0].Count(Imported) != 1 {
+		t.Fatalf("err %v failed %+v results %+v", err, reps[0].Failed, reps[0].Results)
+	}
+	if reps[0].Watermark != "" {
+		t.Errorf("watermark moved on an incomplete pass")
+	}
+	p.mu.Lock()
+	p.hangup = map[string]bool{}
+	p.mu.Unlock()
+	p.resetCounts()
+	reps, err = UpdateAdvisories(ctx, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if docs := p.docRequests(); !slices.Equal(docs, []string{"/csaf/white/2017/icsma-17-082-01.json"}) {
+		t.Errorf("resumed update fetched %v", docs)
+	}
+	if got := storedIDs(t, st, store.RefAdvisory); len(got) != 2 {
+		t.Errorf("stored %v", got)
+	}
+}
