@@ -46,7 +46,7 @@ func newClient(hc *http.Client, limit rate.Limit, burst int, backoff time.Durati
 	if backoff <= 0 {
 		backoff = time.Second
 	}
-	return &client{hc: hc, limiter: rate.NewLimiter(limit, burst), retries: 4, backoff: backoff, agent: "rounds (biomed inventory; feed update)"}
+	return &client{hc: hc, limiter: rate.NewLimiter(limit, burst), retries: 3, backoff: backoff, agent: "rounds (biomed inventory; feed update)"}
 }
 
 // get fetches u and returns at most max bytes; a longer body is an error.

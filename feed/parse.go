@@ -216,10 +216,11 @@ func ParseChanges(name string, data []byte) ([]Change, error) {
 		if err == io.EOF {
 			break
 		}
-		line, _ := r.FieldPos(0)
 		if err != nil {
+			// csv.ParseError names the line; FieldPos has no record here.
 			return nil, fmt.Errorf("%s: %w: %v", name, ErrFormat, err)
 		}
+		line, _ := r.FieldPos(0)
 		if len(out) >= maxLines {
 			return nil, fmt.Errorf("%s: %w: more than %d lines", name, ErrFormat, maxLines)
 		}
