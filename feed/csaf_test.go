@@ -1,7 +1,6 @@
 package feed
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -10,42 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/biomed-rounds/rounds/feed/feedtest"
 	"github.com/biomed-rounds/rounds/store"
 )
 
-// catalog is the test hospital's catalog: medical manufacturers and
-// Siemens Healthineers, which makes Siemens' (non-ICSMA) ICS advisories
-// relevant; Delta Electronics is not in it.
-var catalog = []string{"Becton, Dickinson and Company", "B. Braun Melsungen AG", "Siemens Healthineers", "Medtronic"}
-
-// publishStandardSet publishes the documents of the issue's cases and
-// returns the expected outcome by tracking id.
-func publishStandardSet(p *testProvider) map[string][2]string {
-	p.add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil) // good, medical
-	p.add("icsma-17-082-01.json", "2024-01-03T06:00:00Z", nil) // good, medical
-	tampered := p.add("icsma-18-240-01.json", "2024-01-04T06:00:00Z", nil)
-	// Tampered after signing and hashing: a version range changed.
-	tampered.body = bytes.Replace(tampered.body, []byte(`"`), []byte(` "`), 1)
-	foreign := p.add("icsma-17-017-01.json", "2024-01-05T06:00:00Z", nil)
-	foreign.asc = readTestdata(p.t, "csaf/icsma-17-017-01.json.asc") // CISA's real signature, another key
-	nohash := p.add("icsma-18-058-01.json", "2024-01-06T06:00:00Z", nil)
-	nohash.sha512 = nil
-	p.add("icsma-17-215-01.json", "2024-01-07T06:00:00Z", func(b []byte) []byte {
-		return bytes.Replace(b, []byte(`"label": "WHITE"`), []byte(`"label": "AMBER"`), 1)
-	})
-	p.add("icsa-18-151-01.json", "2024-01-08T06:00:00Z", nil) // Delta Electronics: not medical
-	p.add("icsa-17-059-01.json", "2024-01-09T06:00:00Z", nil) // Siemens: catalog vendor
-	return map[string][2]string{
-		"ICSMA-17-082-02": {Imported, ""},
-		"ICSMA-17-082-01": {Imported, ""},
-		"ICSMA-18-240-01": {Refused, ReasonHashMismatch},
-		"ICSMA-17-017-01": {Refused, ReasonBadSignature},
-		"ICSMA-18-058-01": {Refused, ReasonMissingHash},
-		"ICSMA-17-215-01": {Skipped, ReasonNotPublic},
-		"ICSA-18-151-01":  {Skipped, ReasonNotMedical},
-		"ICSA-17-059-01":  {Imported, ""},
-	}
-}
+var catalog = feedtest.Catalog
 
 func checkOutcomes(t *testing.T, rep ProviderReport, want map[string][2]string) {
 	t.Helper()
@@ -71,9 +39,10 @@ func TestUpdateAdvisories(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			p := newTestProvider(t)
-			p.directory = directory
-			want := publishStandardSet(p)
+			p := feedtest.NewProvider(t)
+			p.Directory = directory
+			p.PublishStandardSet()
+			want := feedtest.StandardOutcomes
 			st := openStore(t, catalog...)
 			opts := AdvisoryOptions{Providers: []string{p.URL()}, Backoff: time.Millisecond, Rate: 1000}
 
@@ -83,31 +52,31 @@ func TestUpdateAdvisories(t *testing.T) {
 			}
 			rep := reps[0]
 			checkOutcomes(t, rep, want)
-			if !rep.Pinned || !slices.Equal(rep.Keys, []string{p.fingerprint()}) {
-				t.Errorf("keys %v pinned %v, want %s pinned on first use", rep.Keys, rep.Pinned, p.fingerprint())
+			if !rep.Pinned || !slices.Equal(rep.Keys, []string{p.Fingerprint()}) {
+				t.Errorf("keys %v pinned %v, want %s pinned on first use", rep.Keys, rep.Pinned, p.Fingerprint())
 			}
 			if got := storedIDs(t, st, store.RefAdvisory); !slices.Equal(got, []string{"ICSA-17-059-01", "ICSMA-17-082-01", "ICSMA-17-082-02"}) {
 				t.Errorf("stored %v, want exactly the verified medical documents", got)
 			}
-			if n := p.count("tlp-amber.json"); n != 0 {
+			if n := p.Count("tlp-amber.json"); n != 0 {
 				t.Errorf("the TLP:AMBER feed was requested %d times", n)
 			}
 			// Skipped documents cost one request: no hash or signature.
 			for _, n := range []string{"icsa-18-151-01.json.sha512", "icsma-17-215-01.json.asc"} {
-				if c := p.count(n); c != 0 {
+				if c := p.Count(n); c != 0 {
 					t.Errorf("%s requested %d times for a skipped document", n, c)
 				}
 			}
 
 			// The feed grows by one: the second update fetches only it.
-			p.add("icsma-17-215-02.json", "2024-02-01T06:00:00Z", nil)
-			p.resetCounts()
+			p.Add("icsma-17-215-02.json", "2024-02-01T06:00:00Z", nil)
+			p.ResetCounts()
 			reps, err = UpdateAdvisories(ctx, st, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
 			rep = reps[0]
-			if docs := p.docRequests(); !slices.Equal(docs, []string{"/csaf/white/2017/icsma-17-215-02.json"}) {
+			if docs := p.DocRequests(); !slices.Equal(docs, []string{"/csaf/white/2017/icsma-17-215-02.json"}) {
 				t.Errorf("second update fetched documents %v, want only the new one", docs)
 			}
 			if len(rep.Results) != 1 || rep.Results[0].ID != "ICSMA-17-215-02" || rep.Results[0].Outcome != Imported {
@@ -125,11 +94,11 @@ func TestUpdateAdvisories(t *testing.T) {
 			}
 
 			// A third update with nothing new fetches no document.
-			p.resetCounts()
+			p.ResetCounts()
 			if _, err := UpdateAdvisories(ctx, st, opts); err != nil {
 				t.Fatal(err)
 			}
-			if docs := p.docRequests(); len(docs) != 0 {
+			if docs := p.DocRequests(); len(docs) != 0 {
 				t.Errorf("third update fetched %v", docs)
 			}
 		})
@@ -138,19 +107,19 @@ func TestUpdateAdvisories(t *testing.T) {
 
 func TestRetryRefusedAfterFix(t *testing.T) {
 	ctx := context.Background()
-	p := newTestProvider(t)
-	d := p.add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
-	good := d.asc
-	d.asc = sign(t, newTestKey(t), d.body) // signed by a stranger
+	p := feedtest.NewProvider(t)
+	d := p.Add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
+	good := d.Asc
+	d.Asc = feedtest.Sign(t, feedtest.NewKey(t), d.Body) // signed by a stranger
 	st := openStore(t, catalog...)
 	opts := AdvisoryOptions{Providers: []string{p.URL()}, Backoff: time.Millisecond, Rate: 1000}
 	reps, err := UpdateAdvisories(ctx, st, opts)
 	if err != nil || reps[0].Count(Refused) != 1 || reps[0].Results[0].Reason != ReasonBadSignature {
 		t.Fatalf("first update: %v %+v", err, reps)
 	}
-	p.mu.Lock()
-	d.asc = good
-	p.mu.Unlock()
+	p.Mu.Lock()
+	d.Asc = good
+	p.Mu.Unlock()
 	reps, _ = UpdateAdvisories(ctx, st, opts)
 	if len(reps[0].Results) != 0 {
 		t.Fatalf("an unchanged refused entry was fetched again without --retry-refused: %+v", reps[0].Results)
@@ -164,14 +133,14 @@ func TestRetryRefusedAfterFix(t *testing.T) {
 
 func TestKeyPinning(t *testing.T) {
 	ctx := context.Background()
-	p := newTestProvider(t)
-	p.add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
+	p := feedtest.NewProvider(t)
+	p.Add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
 	st := openStore(t, catalog...)
 	opts := AdvisoryOptions{Providers: []string{p.URL()}, Backoff: time.Millisecond, Rate: 1000}
 	if _, err := UpdateAdvisories(ctx, st, opts); err != nil {
 		t.Fatal(err)
 	}
-	first := p.fingerprint()
+	first := p.Fingerprint()
 	pins, _ := st.FeedPins(ctx, p.URL())
 	if !slices.Equal(pins, []string{first}) {
 		t.Fatalf("pins %v, want %s", pins, first)
@@ -179,13 +148,13 @@ func TestKeyPinning(t *testing.T) {
 
 	// The provider (or someone in its place) now lists another key and
 	// signs with it: nothing is imported until the user accepts it.
-	p.rekey()
-	p.add("icsma-17-082-01.json", "2024-01-03T06:00:00Z", nil)
+	p.Rekey()
+	p.Add("icsma-17-082-01.json", "2024-01-03T06:00:00Z", nil)
 	reps, err := UpdateAdvisories(ctx, st, opts)
 	if !errors.Is(err, ErrKeyChanged) {
 		t.Fatalf("err %v, want ErrKeyChanged", err)
 	}
-	if !strings.Contains(err.Error(), first) || !strings.Contains(err.Error(), p.fingerprint()) || !strings.Contains(err.Error(), "--accept-new-keys") {
+	if !strings.Contains(err.Error(), first) || !strings.Contains(err.Error(), p.Fingerprint()) || !strings.Contains(err.Error(), "--accept-new-keys") {
 		t.Errorf("error does not show both fingerprints and the flag: %v", err)
 	}
 	if len(reps[0].Results) != 0 || len(storedIDs(t, st, store.RefAdvisory)) != 1 {
@@ -201,7 +170,7 @@ func TestKeyPinning(t *testing.T) {
 		t.Errorf("after accepting: pinned %v results %+v", reps[0].Pinned, reps[0].Results)
 	}
 	pins, _ = st.FeedPins(ctx, p.URL())
-	if !slices.Equal(pins, []string{p.fingerprint()}) {
+	if !slices.Equal(pins, []string{p.Fingerprint()}) {
 		t.Errorf("pins %v, want the new key", pins)
 	}
 }
@@ -229,10 +198,10 @@ func TestOffline(t *testing.T) {
 // for the next update, which fetches only it.
 func TestDroppedConnection(t *testing.T) {
 	ctx := context.Background()
-	p := newTestProvider(t)
-	p.add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
-	p.add("icsma-17-082-01.json", "2024-01-03T06:00:00Z", nil)
-	p.hangup["/csaf/white/2017/icsma-17-082-01.json"] = true
+	p := feedtest.NewProvider(t)
+	p.Add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
+	p.Add("icsma-17-082-01.json", "2024-01-03T06:00:00Z", nil)
+	p.Hangup["/csaf/white/2017/icsma-17-082-01.json"] = true
 	st := openStore(t, catalog...)
 	opts := AdvisoryOptions{Providers: []string{p.URL()}, Backoff: time.Millisecond, Rate: 1000}
 	reps, err := UpdateAdvisories(ctx, st, opts)
@@ -242,15 +211,15 @@ func TestDroppedConnection(t *testing.T) {
 	if reps[0].Watermark != "" {
 		t.Errorf("watermark moved on an incomplete pass")
 	}
-	p.mu.Lock()
-	p.hangup = map[string]bool{}
-	p.mu.Unlock()
-	p.resetCounts()
+	p.Mu.Lock()
+	p.Hangup = map[string]bool{}
+	p.Mu.Unlock()
+	p.ResetCounts()
 	reps, err = UpdateAdvisories(ctx, st, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if docs := p.docRequests(); !slices.Equal(docs, []string{"/csaf/white/2017/icsma-17-082-01.json"}) {
+	if docs := p.DocRequests(); !slices.Equal(docs, []string{"/csaf/white/2017/icsma-17-082-01.json"}) {
 		t.Errorf("resumed update fetched %v", docs)
 	}
 	if got := storedIDs(t, st, store.RefAdvisory); len(got) != 2 {

@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"github.com/biomed-rounds/rounds/feed/feedtest"
+
 	"strings"
 	"testing"
 )
@@ -92,7 +94,7 @@ func FuzzChanges(f *testing.F) {
 
 func FuzzIndexAndHash(f *testing.F) {
 	f.Add(readTestdata(f, "cisa-ot-index-head.txt"))
-	f.Add(readTestdata(f, "csaf/icsma-17-082-01.json.sha512"))
+	f.Add(feedtest.File(f, "csaf/icsma-17-082-01.json.sha512"))
 	f.Add([]byte("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  x.json\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = ParseIndex("fuzz", b)

@@ -1,6 +1,8 @@
 package feed
 
 import (
+	"github.com/biomed-rounds/rounds/feed/feedtest"
+
 	"errors"
 	"strings"
 	"testing"
@@ -24,7 +26,7 @@ func TestParseRealCISAFiles(t *testing.T) {
 	if err != nil || len(ix) != 20 {
 		t.Errorf("index: %v %d", err, len(ix))
 	}
-	if _, err := ParseHash("x.sha512", readTestdata(t, "csaf/icsma-17-082-01.json.sha512"), 64); err != nil {
+	if _, err := ParseHash("x.sha512", feedtest.File(t, "csaf/icsma-17-082-01.json.sha512"), 64); err != nil {
 		t.Error(err)
 	}
 }
