@@ -1,10 +1,10 @@
 package feed
 
 import (
-	"github.com/biomed-rounds/rounds/feed/feedtest"
-
 	"strings"
 	"testing"
+
+	"github.com/biomed-rounds/rounds/feed/feedtest"
 )
 
 const seedMetadata = `{

@@ -1,11 +1,11 @@
 package feed
 
 import (
-	"github.com/biomed-rounds/rounds/feed/feedtest"
-
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/biomed-rounds/rounds/feed/feedtest"
 )
 
 func TestParseRealCISAFiles(t *testing.T) {
