@@ -95,7 +95,16 @@ func (c *client) fetch(ctx context.Context, u string, max int64) ([]byte, error)
 			return nil, err
 		}
 		b, err, retry := c.once(ctx, u, max)
-		if err == nil || !retry {
+		if err == nil {
+			return b, nil
+		}
+		var ne *netError
+		if errors.As(err, &ne) && ne.dial {
+			// No route, no such host, connection refused: offline, and
+			// waiting seconds to retry would only delay saying so.
+			return nil, fmt.Errorf("%w: cannot reach %s: %v", ErrOffline, hostOf(u), ne.err)
+		}
+		if !retry {
 			return b, err
 		}
 		if ctx.Err() != nil {
@@ -114,7 +123,12 @@ func (c *client) fetch(ctx context.Context, u string, max int64) ([]byte, error)
 	return nil, lastErr
 }
 
-type netError struct{ err error }
+// netError is a transport failure; dial is set when no connection could
+// be made at all.
+type netError struct {
+	err  error
+	dial bool
+}
 
 func (e *netError) Error() string { return e.err.Error() }
 
@@ -140,7 +154,10 @@ func (c *client) once(ctx context.Context, u string, max int64) ([]byte, error, 
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, &netError{err}, true
+		var oe *net.OpError
+		var de *net.DNSError
+		dial := errors.As(err, &de) || (errors.As(err, &oe) && oe.Op == "dial")
+		return nil, &netError{err: err, dial: dial}, true
 	}
 	defer resp.Body.Close()
 	switch {
@@ -161,7 +178,7 @@ func (c *client) once(ctx context.Context, u string, max int64) ([]byte, error, 
 	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
 		// A connection dropped mid-body: retry.
-		return nil, &netError{err}, true
+		return nil, &netError{err: err}, true
 	}
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("%s: %w: answer over %d bytes", u, ErrFormat, max), false
