@@ -42,6 +42,7 @@ const (
 	ReasonBadSignature     = "bad signature"
 	ReasonMissingSignature = "missing signature"
 	ReasonMalformed        = "malformed document"
+	ReasonMissingDocument  = "missing document"
 	ReasonTooLarge         = "document too large"
 	ReasonNotPublic        = "not TLP:CLEAR/WHITE"
 	ReasonNotMedical       = "not medical"
@@ -519,8 +520,13 @@ func processDoc(ctx context.Context, c *client, j csafJob, ring openpgp.EntityLi
 	}
 	data, err := c.get(ctx, j.doc, advisory.MaxDocument)
 	if err != nil {
-		if errors.Is(err, ErrFormat) {
+		switch {
+		case errors.Is(err, ErrFormat):
 			return refuse(ReasonTooLarge, err.Error())
+		case errors.Is(err, ErrNotFound):
+			// Listed but absent: the provider's mistake, recorded so that
+			// it does not fail every update; a changed entry is retried.
+			return refuse(ReasonMissingDocument, err.Error())
 		}
 		return res, nil, err
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -55,7 +56,7 @@ func (s *Store) FeedMark(ctx context.Context, key string) (string, bool, error) 
 	err := s.db.QueryRowContext(ctx, `SELECT value FROM feed_marks WHERE key = ?`, key).Scan(&v)
 	if err != nil {
 		err = translate(err)
-		if err == ErrNotFound {
+		if errors.Is(err, ErrNotFound) {
 			return "", false, nil
 		}
 		return "", false, err
