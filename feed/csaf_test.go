@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -223,6 +227,96 @@ func TestDroppedConnection(t *testing.T) {
 		t.Errorf("resumed update fetched %v", docs)
 	}
 	if got := storedIDs(t, st, store.RefAdvisory); len(got) != 2 {
+		t.Errorf("stored %v", got)
+	}
+}
+
+// TestHelperAdvisoryChild is the child process of
+// TestAdvisoriesResumeAfterKill.
+func TestHelperAdvisoryChild(t *testing.T) {
+	db, provider := os.Getenv("FEED_CHILD_DB"), os.Getenv("FEED_CHILD_PROVIDER")
+	if db == "" || provider == "" {
+		t.Skip("child process of TestAdvisoriesResumeAfterKill")
+	}
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = UpdateAdvisories(context.Background(), st, AdvisoryOptions{Providers: []string{provider}, Workers: 1, Backoff: time.Millisecond, Rate: 1000})
+	t.Fatalf("the child should have been killed: %v", err)
+}
+
+// TestAdvisoriesResumeAfterKill SIGKILLs a child process while it
+// fetches the third document and checks that the next update fetches
+// only the documents the child had not finished.
+func TestAdvisoriesResumeAfterKill(t *testing.T) {
+	p := feedtest.NewProvider(t)
+	p.Add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
+	p.Add("icsma-17-082-01.json", "2024-01-03T06:00:00Z", nil)
+	p.Add("icsma-17-215-02.json", "2024-01-04T06:00:00Z", nil)
+	p.Add("icsa-18-151-01.json", "2024-01-05T06:00:00Z", nil)
+	db := filepath.Join(t.TempDir(), "rounds.db")
+	st := openStoreAt(t, db, catalog...)
+	st.Close()
+
+	// The feed lists newest first and one worker takes them in order:
+	// 18-151, 215-02, then 082-01, where the child is killed.
+	const victim = "/csaf/white/2017/icsma-17-082-01.json"
+	reached, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	p.Mu.Lock()
+	p.OnRequest[victim] = func() {
+		once.Do(func() { close(reached) })
+		select {
+		case <-release:
+		case <-time.After(30 * time.Second):
+		}
+	}
+	p.Mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperAdvisoryChild$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "FEED_CHILD_DB="+db, "FEED_CHILD_PROVIDER="+p.URL())
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-reached:
+	case <-ctx.Done():
+		_ = cmd.Process.Kill()
+		t.Fatal("the child never fetched the third document")
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	close(release)
+	p.Mu.Lock()
+	delete(p.OnRequest, victim)
+	p.Mu.Unlock()
+	p.ResetCounts()
+
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if got := storedIDs(t, st, store.RefAdvisory); !slices.Equal(got, []string{"ICSMA-17-215-02"}) {
+		t.Fatalf("the killed child stored %v", got)
+	}
+	reps, err := UpdateAdvisories(context.Background(), st, AdvisoryOptions{Providers: []string{p.URL()}, Backoff: time.Millisecond, Rate: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := p.DocRequests()
+	slices.Sort(docs)
+	if !slices.Equal(docs, []string{victim, "/csaf/white/2017/icsma-17-082-02.json"}) {
+		t.Errorf("resumed update fetched %v, want only the two the child had not finished", docs)
+	}
+	if reps[0].Unchanged != 2 {
+		t.Errorf("unchanged %d, want 2", reps[0].Unchanged)
+	}
+	if got := storedIDs(t, st, store.RefAdvisory); len(got) != 3 {
 		t.Errorf("stored %v", got)
 	}
 }

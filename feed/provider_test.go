@@ -23,8 +23,14 @@ func readTestdata(t testing.TB, name string) []byte {
 // manufacturers.
 func openStore(t testing.TB, manufacturers ...string) *store.Store {
 	t.Helper()
+	return openStoreAt(t, filepath.Join(t.TempDir(), "rounds.db"), manufacturers...)
+}
+
+// openStoreAt opens (creating) the database at path with a catalog.
+func openStoreAt(t testing.TB, path string, manufacturers ...string) *store.Store {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "rounds.db"))
+	st, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}

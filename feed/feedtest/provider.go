@@ -50,6 +50,8 @@ type Provider struct {
 	requests map[string]int
 	// Hangup drops the connection of requests for these paths.
 	Hangup map[string]bool
+	// OnRequest is called, unlocked, before answering that path.
+	OnRequest map[string]func()
 }
 
 // Doc is one published document.
@@ -85,7 +87,7 @@ func Sign(t testing.TB, key *openpgp.Entity, b []byte) []byte {
 
 // NewProvider starts a provider with a fresh key and no documents.
 func NewProvider(t testing.TB) *Provider {
-	p := &Provider{t: t, key: NewKey(t), requests: map[string]int{}, Hangup: map[string]bool{}}
+	p := &Provider{t: t, key: NewKey(t), requests: map[string]int{}, Hangup: map[string]bool{}, OnRequest: map[string]func(){}}
 	p.srv = httptest.NewServer(http.HandlerFunc(p.serve))
 	t.Cleanup(p.srv.Close)
 	return p
@@ -171,8 +173,14 @@ func (p *Provider) DocRequests() []string {
 
 func (p *Provider) serve(w http.ResponseWriter, r *http.Request) {
 	p.Mu.Lock()
-	defer p.Mu.Unlock()
 	p.requests[r.URL.Path]++
+	hook := p.OnRequest[r.URL.Path]
+	p.Mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	p.Mu.Lock()
+	defer p.Mu.Unlock()
 	if p.Hangup[r.URL.Path] {
 		if hj, ok := w.(http.Hijacker); ok {
 			if c, _, err := hj.Hijack(); err == nil {
