@@ -29,7 +29,10 @@ const (
 	fdaMaxLimit   = 1000
 	fdaMaxSkip    = 25000
 	fdaRate       = rate.Limit(240.0 / 60.0)
-	firmsPerQuery = 4
+	// firmsPerQuery is one: openFDA's handling of OR between phrases is
+	// reported to drop matches silently, and one firm per query costs a
+	// request per firm, well inside the limits.
+	firmsPerQuery = 1
 	// overlap re-reads the end of the previous window: openFDA publishes
 	// weekly and a report may appear after the date it carries.
 	overlap = 30 * 24 * time.Hour
@@ -231,7 +234,11 @@ func updateEndpoint(ctx context.Context, st *store.Store, c *client, base string
 		for _, f := range group {
 			terms = append(terms, `recalling_firm:"`+f+`"`)
 		}
-		search := "(" + strings.Join(terms, " OR ") + ") AND " + ep.DateField + ":[" +
+		firmQ := strings.Join(terms, " OR ")
+		if len(terms) > 1 {
+			firmQ = "(" + firmQ + ")"
+		}
+		search := firmQ + " AND " + ep.DateField + ":[" +
 			from.Format(ep.DateLayout) + " TO " + to.Format(ep.DateLayout) + "]"
 		for {
 			q := url.Values{}

@@ -37,17 +37,23 @@ func TestUpdateRecalls(t *testing.T) {
 	if rep.Records[store.RefAdded] != 4 {
 		t.Errorf("records %v", rep.Records)
 	}
+	firms := map[string]bool{}
 	for _, q := range f.Log() {
 		if q.Limit < 1 || q.Limit > 1000 || q.APIKey != "k3y-for-test" {
 			t.Errorf("request %+v: limit out of openFDA's range or key missing", q)
 		}
-		if !strings.Contains(q.Search, `recalling_firm:"alcon research"`) || !strings.Contains(q.Search, `recalling_firm:"becton dickinson"`) {
-			t.Errorf("search %q does not name the catalog's firms", q.Search)
+		if strings.Count(q.Search, "recalling_firm:") != 1 {
+			t.Errorf("search %q: want one firm per query", q.Search)
+		}
+		firms[q.Search[:strings.Index(q.Search, " AND ")]] = true
+		if q.Path == "/device/enforcement.json" && !strings.Contains(q.Search, " AND report_date:[20170101 TO 20240601]") {
+			t.Errorf("first window: %q", q.Search)
 		}
 	}
-	first := f.Log()[1] // [0] was throttled
-	if !strings.Contains(first.Search, "report_date:[20170101 TO 20240601]") {
-		t.Errorf("first window: %q", first.Search)
+	for _, want := range []string{`recalling_firm:"alcon research"`, `recalling_firm:"becton dickinson"`, `recalling_firm:"covidien"`} {
+		if !firms[want] {
+			t.Errorf("no query for %s: %v", want, firms)
+		}
 	}
 
 	// The next update reads from the last window's end less 30 days:
@@ -115,9 +121,11 @@ func childOpts(base string) RecallOptions {
 }
 
 // TestRecallsResumeAfterKill kills (SIGKILL) a child process in the
-// middle of an update, after two pages were stored and while it waits
-// for the third, and checks that the next update resumes at the third
-// page, stores everything once, and fetches no page twice.
+// middle of an update (one firm per query, one record per page: after
+// the pages of "alcon research" and the first of "becton dickinson" were
+// stored, while it waits for the second), and checks that the next
+// update resumes at that page, stores everything once, and fetches no
+// page twice.
 func TestRecallsResumeAfterKill(t *testing.T) {
 	f := feedtest.NewFDA(t)
 	db := filepath.Join(t.TempDir(), "rounds.db")
@@ -140,7 +148,7 @@ func TestRecallsResumeAfterKill(t *testing.T) {
 	reached := make(chan struct{})
 	release := make(chan struct{})
 	var once sync.Once
-	f.OnSkip[2] = func() {
+	f.OnSkip[1] = func() {
 		once.Do(func() { close(reached) })
 		select {
 		case <-release:
@@ -158,7 +166,7 @@ func TestRecallsResumeAfterKill(t *testing.T) {
 	case <-reached:
 	case <-ctx.Done():
 		_ = cmd.Process.Kill()
-		t.Fatal("the child never asked for the third page")
+		t.Fatal("the child never asked for the second page of its second firm")
 	}
 	if err := cmd.Process.Kill(); err != nil { // SIGKILL: no cleanup runs
 		t.Fatal(err)
@@ -166,7 +174,7 @@ func TestRecallsResumeAfterKill(t *testing.T) {
 	_ = cmd.Wait()
 	close(release)
 	f.Mu.Lock()
-	delete(f.OnSkip, 2)
+	delete(f.OnSkip, 1)
 	f.Mu.Unlock()
 	before := len(f.Log())
 
@@ -186,8 +194,8 @@ func TestRecallsResumeAfterKill(t *testing.T) {
 		t.Error("the update did not say it resumed")
 	}
 	after := f.Log()[before:]
-	if after[0].Path != "/device/enforcement.json" || after[0].Skip != 2 {
-		t.Errorf("resumed at %+v, want enforcement skip 2", after[0])
+	if after[0].Path != "/device/enforcement.json" || after[0].Skip != 1 || !strings.Contains(after[0].Search, "becton") {
+		t.Errorf("resumed at %+v, want enforcement, becton dickinson, skip 1", after[0])
 	}
 	if got := storedIDs(t, st, store.RefRecall); len(got) != 4 {
 		t.Errorf("stored %v, want 4", got)
