@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -155,6 +156,7 @@ func UpdateAdvisories(ctx context.Context, st *store.Store, opts AdvisoryOptions
 	var reports []ProviderReport
 	var errs []error
 	for _, p := range providers {
+		p = MetadataURL(p)
 		r, err := updateProvider(ctx, st, p, vendors, opts)
 		reports = append(reports, r)
 		if err != nil {
@@ -165,6 +167,19 @@ func UpdateAdvisories(ctx context.Context, st *store.Store, opts AdvisoryOptions
 		}
 	}
 	return reports, errors.Join(errs...)
+}
+
+// MetadataURL turns a provider given by its domain ("https://example.com")
+// into its provider-metadata.json URL at the place the standard fixes
+// (/.well-known/csaf/, CSAF 2.0 requirement 9); a URL ending in .json is
+// kept as it is.
+func MetadataURL(p string) string {
+	u, err := url.Parse(p)
+	if err != nil || u.Host == "" || strings.HasSuffix(strings.ToLower(u.Path), ".json") {
+		return p
+	}
+	u.Path, u.RawPath = "/.well-known/csaf/provider-metadata.json", ""
+	return u.String()
 }
 
 func catalogVendors(ctx context.Context, st *store.Store) ([]string, error) {

@@ -109,6 +109,27 @@ func TestUpdateAdvisories(t *testing.T) {
 	}
 }
 
+// TestProviderByDomain: a provider named by its root is read from
+// /.well-known/csaf/provider-metadata.json.
+func TestProviderByDomain(t *testing.T) {
+	p := feedtest.NewProvider(t)
+	p.Add("icsma-17-082-02.json", "2024-01-02T06:00:00Z", nil)
+	st := openStore(t, catalog...)
+	reps, err := UpdateAdvisories(context.Background(), st, AdvisoryOptions{Providers: []string{p.BaseURL()}, Backoff: time.Millisecond, Rate: 1000})
+	if err != nil || reps[0].Provider != p.URL() || reps[0].Count(Imported) != 1 {
+		t.Fatalf("%v %+v", err, reps)
+	}
+	for in, want := range map[string]string{
+		"https://www.cisa.gov":  "https://www.cisa.gov/.well-known/csaf/provider-metadata.json",
+		"https://www.cisa.gov/": "https://www.cisa.gov/.well-known/csaf/provider-metadata.json",
+		DefaultProvider:         DefaultProvider,
+	} {
+		if got := MetadataURL(in); got != want {
+			t.Errorf("MetadataURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestRetryRefusedAfterFix(t *testing.T) {
 	ctx := context.Background()
 	p := feedtest.NewProvider(t)

@@ -74,7 +74,7 @@ already imported keeps working.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringArrayVar(&opts.Providers, "provider", nil, "provider-metadata.json `URL` (repeatable; default CISA's)")
+	cmd.Flags().StringArrayVar(&opts.Providers, "provider", nil, "provider-metadata.json `URL`, or the provider's root for /.well-known/csaf/ (repeatable; default CISA's)")
 	cmd.Flags().BoolVar(&opts.All, "all", false, "keep every public advisory, not only medical ones")
 	cmd.Flags().BoolVar(&opts.AcceptNewKeys, "accept-new-keys", false, "pin the provider's current OpenPGP keys when they differ from those pinned")
 	cmd.Flags().BoolVar(&opts.RetryRefused, "retry-refused", false, "fetch again documents refused before even if their feed entry did not change")

@@ -93,6 +93,9 @@ func NewProvider(t testing.TB) *Provider {
 	return p
 }
 
+// BaseURL is the provider's root, http://127.0.0.1:PORT.
+func (p *Provider) BaseURL() string { return p.srv.URL }
+
 // URL is the provider-metadata.json URL.
 func (p *Provider) URL() string { return p.srv.URL + "/.well-known/csaf/provider-metadata.json" }
 
