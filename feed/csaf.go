@@ -449,7 +449,10 @@ func listDocuments(ctx context.Context, c *client, provider string, md *Provider
 			for _, e := range feed.Feed.Entry {
 				doc, err := resolve(u, e.DocURL())
 				if err != nil {
-					return nil, fmt.Errorf("%s: entry %q: %w", u, clip(e.ID), err)
+					// One bad entry does not stop the feed.
+					rep.Results = append(rep.Results, DocResult{URL: clip(e.DocURL()), ID: e.ID, Outcome: Refused,
+						Reason: ReasonMalformed, Detail: err.Error()})
+					continue
 				}
 				j := csafJob{feed: u, doc: doc, id: e.ID, stamp: e.Updated}
 				if j.stamp == "" {

@@ -43,6 +43,20 @@ func newClient(hc *http.Client, limit rate.Limit, burst int, backoff time.Durati
 	if hc == nil {
 		hc = &http.Client{Timeout: 60 * time.Second}
 	}
+	// A copy, so that the caller's client keeps its own policy: redirects
+	// are followed (CISA's files live behind them) but never from https
+	// to http, and at most five.
+	cp := *hc
+	cp.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return fmt.Errorf("%w: more than 5 redirects", ErrFormat)
+		}
+		if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return fmt.Errorf("%w: refusing a redirect from https to %s", ErrFormat, req.URL.Scheme)
+		}
+		return nil
+	}
+	hc = &cp
 	if backoff <= 0 {
 		backoff = time.Second
 	}
@@ -149,6 +163,9 @@ func (c *client) once(ctx context.Context, u string, max int64) ([]byte, error, 
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err(), false
+		}
+		if errors.Is(err, ErrFormat) { // a redirect refused
+			return nil, fmt.Errorf("%s: %w", u, err), false
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {

@@ -26,9 +26,9 @@ const DefaultOpenFDA = "https://api.fda.gov"
 // goes no further than 25000, and a client may send 240 requests a
 // minute (1000 a day without an API key, 120000 with one).
 const (
-	fdaMaxLimit   = 1000
-	fdaMaxSkip    = 25000
-	fdaRate       = rate.Limit(240.0 / 60.0)
+	fdaMaxLimit = 1000
+	fdaMaxSkip  = 25000
+	fdaRate     = rate.Limit(240.0 / 60.0)
 	// firmsPerQuery is one: openFDA's handling of OR between phrases is
 	// reported to drop matches silently, and one firm per query costs a
 	// request per firm, well inside the limits.

@@ -1,9 +1,13 @@
 package feed
 
 import (
+	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/biomed-rounds/rounds/feed/feedtest"
 )
@@ -70,5 +74,24 @@ func TestResolve(t *testing.T) {
 		if (tt.want == "") != (err != nil) || got != tt.want {
 			t.Errorf("resolve(%q, %q) = %q, %v; want %q", tt.base, tt.ref, got, err, tt.want)
 		}
+	}
+}
+
+// TestRedirectDowngradeRefused: a redirect from https to http is not
+// followed (the test server's TLS client trusts its certificate).
+func TestRedirectDowngradeRefused(t *testing.T) {
+	plain := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("{}")) }))
+	defer plain.Close()
+	tls := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, plain.URL+"/x.json", http.StatusFound)
+	}))
+	defer tls.Close()
+	c := newClient(tls.Client(), 1000, 1, time.Millisecond)
+	_, err := c.get(context.Background(), tls.URL+"/a.json", 1<<20)
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "https to http") {
+		t.Fatalf("err %v, want a refused downgrade", err)
+	}
+	if n := c.requests.Load(); n != 1 {
+		t.Errorf("%d requests, want 1 (not retried)", n)
 	}
 }
