@@ -108,7 +108,7 @@ func (c *client) fetch(ctx context.Context, u string, max int64) ([]byte, error)
 		if err := c.limiter.Wait(ctx); err != nil {
 			return nil, err
 		}
-		b, err, retry := c.once(ctx, u, max)
+		b, retry, err := c.once(ctx, u, max)
 		if err == nil {
 			return b, nil
 		}
@@ -151,10 +151,11 @@ type retryAfter struct {
 	d time.Duration
 }
 
-func (c *client) once(ctx context.Context, u string, max int64) ([]byte, error, bool) {
+// once sends one request; retry says whether the failure may pass.
+func (c *client) once(ctx context.Context, u string, max int64) (b []byte, retry bool, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", u, err), false
+		return nil, false, fmt.Errorf("%s: %w", u, err)
 	}
 	req.Header.Set("User-Agent", c.agent)
 	req.Header.Set("Accept", "application/json, text/plain, */*")
@@ -162,10 +163,10 @@ func (c *client) once(ctx context.Context, u string, max int64) ([]byte, error, 
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err(), false
+			return nil, false, ctx.Err()
 		}
 		if errors.Is(err, ErrFormat) { // a redirect refused
-			return nil, fmt.Errorf("%s: %w", u, err), false
+			return nil, false, fmt.Errorf("%s: %w", u, err)
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -174,33 +175,33 @@ func (c *client) once(ctx context.Context, u string, max int64) ([]byte, error, 
 		var oe *net.OpError
 		var de *net.DNSError
 		dial := errors.As(err, &de) || (errors.As(err, &oe) && oe.Op == "dial")
-		return nil, &netError{err: err, dial: dial}, true
+		return nil, true, &netError{err: err, dial: dial}
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxSmall))
-		return nil, fmt.Errorf("%s: %w (HTTP %d)", u, ErrNotFound, resp.StatusCode), false
+		return nil, false, fmt.Errorf("%s: %w (HTTP %d)", u, ErrNotFound, resp.StatusCode)
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxSmall))
 		var d time.Duration
 		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
 			d = time.Duration(s) * time.Second
 		}
-		return nil, &retryAfter{&HTTPError{URL: u, Status: resp.StatusCode}, d}, true
+		return nil, true, &retryAfter{&HTTPError{URL: u, Status: resp.StatusCode}, d}
 	case resp.StatusCode < 200 || resp.StatusCode > 299:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxSmall))
-		return nil, &HTTPError{URL: u, Status: resp.StatusCode}, false
+		return nil, false, &HTTPError{URL: u, Status: resp.StatusCode}
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	b, err = io.ReadAll(io.LimitReader(resp.Body, max+1))
 	if err != nil {
 		// A connection dropped mid-body: retry.
-		return nil, &netError{err: err}, true
+		return nil, true, &netError{err: err}
 	}
 	if int64(len(b)) > max {
-		return nil, fmt.Errorf("%s: %w: answer over %d bytes", u, ErrFormat, max), false
+		return nil, false, fmt.Errorf("%s: %w: answer over %d bytes", u, ErrFormat, max)
 	}
-	return b, nil, false
+	return b, false, nil
 }
 
 func hostOf(u string) string {
