@@ -39,6 +39,18 @@ type Finding struct {
 	// "marked missing", "adopted as BME-1234", ...); "" when nothing.
 	Action  string    `json:"action,omitempty"`
 	ActedAt time.Time `json:"acted_at,omitzero"`
+	// Resolution says what settled the finding without an action of its
+	// own: "seen in 3W-12 at 10:42" for a unit found elsewhere in the
+	// round (it is counted there, once), "dismissed: patient-owned".
+	Resolution string `json:"resolution,omitempty"`
+	// Notes are the device's notes, the technician's and the CMDB's.
+	Notes []store.Note `json:"notes,omitempty"`
+}
+
+// Counted reports whether the finding counts under its kind: a unit found
+// present elsewhere in the round counts there, not also here.
+func (f Finding) Counted() bool {
+	return f.Resolution == "" || (f.Kind != reconcile.Missing && f.Kind != reconcile.Unverified)
 }
 
 // Format names an output format.
@@ -112,6 +124,9 @@ func (r Report) Totals() Totals {
 			t.Done++
 		}
 		for _, f := range rm.Findings {
+			if !f.Counted() {
+				continue
+			}
 			t.Kinds[f.Kind]++
 			for _, fl := range f.Flags {
 				t.Flags[fl.Kind]++
@@ -119,6 +134,7 @@ func (r Report) Totals() Totals {
 			switch {
 			case f.Action != "":
 				t.Acted++
+			case f.Resolution != "":
 			case NeedsAction(f.Kind):
 				t.Open++
 			}

@@ -319,3 +319,24 @@ func (c *common) finishVisitNew(room store.Location, obs []scan.Observation) tea
 		return visitMsg{visit: v, err: err}
 	}
 }
+
+// notesMsg carries a device's notes for the detail.
+type notesMsg struct {
+	id    int64
+	notes []store.Note
+	err   error
+}
+
+// loadNotes reads the notes of the item's device: the technician's and
+// those pulled from the CMDB.
+func (c *common) loadNotes(it round.Item) tea.Cmd {
+	d := it.Finding.Device
+	if d == nil || d.AssetTag == "" {
+		return nil
+	}
+	ctx, st, id, tag := c.ctx, c.eng.Store, it.ID, d.AssetTag
+	return func() tea.Msg {
+		ns, err := st.Notes(ctx, tag)
+		return notesMsg{id: id, notes: ns, err: err}
+	}
+}
