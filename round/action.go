@@ -90,6 +90,20 @@ func Applies(k ActionKind, it Item) bool {
 // done words of the actions that must not be repeated on one finding.
 var doneWord = map[ActionKind]string{Confirm: "confirmed", MoveHere: "moved here", MarkMissing: "marked missing"}
 
+// refusal is an error that reads as its message alone but matches its
+// sentinel with errors.Is: the TUI shows it to the technician as is.
+type refusal struct {
+	sentinel error
+	msg      string
+}
+
+func (r refusal) Error() string { return r.msg }
+func (r refusal) Unwrap() error { return r.sentinel }
+
+func refuse(sentinel error, format string, args ...any) error {
+	return refusal{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
+}
+
 // Check says why action k cannot be done on the item, or nil: the TUI
 // shows the reason, and Apply refuses with it.
 func Check(k ActionKind, it Item) error {
@@ -98,7 +112,7 @@ func Check(k ActionKind, it Item) error {
 		tag = d.AssetTag
 	}
 	if k == MarkMissing && it.SeenIn != "" {
-		return fmt.Errorf("%w: %s was %s; it is not missing", ErrSeenElsewhere, tag, it.Resolution())
+		return refuse(ErrSeenElsewhere, "%s was %s; it is not missing", tag, it.Resolution())
 	}
 	if !Applies(k, it) {
 		kind := strings.ToLower(strings.ReplaceAll(string(it.Finding.Kind), "_", " "))
@@ -109,12 +123,12 @@ func Check(k ActionKind, it Item) error {
 		if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
 			article = "an"
 		}
-		return fmt.Errorf("%w: %s does not apply to %s %s finding", ErrNotApplicable, k.Words(), article, kind)
+		return refuse(ErrNotApplicable, "%s does not apply to %s %s finding", k.Words(), article, kind)
 	}
 	if w, ok := doneWord[k]; ok {
 		for _, p := range strings.Split(it.Action, "; ") {
 			if p == w {
-				return fmt.Errorf("%w: %s was already %s", ErrAlreadyDone, tag, w)
+				return refuse(ErrAlreadyDone, "%s was already %s", tag, w)
 			}
 		}
 	}

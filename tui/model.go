@@ -234,6 +234,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case tea.KeyPressMsg:
 		r := m.scan.key(msg)
+		if r.cmd == nil && r.scan == "" && len(r.keys) == 1 {
+			return m.key(r.keys[0])
+		}
 		cmds := []tea.Cmd{r.cmd}
 		for _, k := range r.keys {
 			cmds = append(cmds, m.key(k))
@@ -243,8 +246,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return tea.Batch(cmds...)
 	case scanFlushMsg:
+		keys := m.scan.flush(msg.gen)
+		if len(keys) == 1 {
+			return m.key(keys[0])
+		}
 		var cmds []tea.Cmd
-		for _, k := range m.scan.flush(msg.gen) {
+		for _, k := range keys {
 			cmds = append(cmds, m.key(k))
 		}
 		return tea.Batch(cmds...)
