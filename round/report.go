@@ -31,7 +31,13 @@ func (e *Engine) Report(ctx context.Context, roundID int64) (report.Report, erro
 				return report.Report{}, err
 			}
 			for _, it := range v.Items {
-				rm.Findings = append(rm.Findings, report.Finding{Finding: it.Finding, Action: it.Action, ActedAt: it.ActedAt})
+				f := report.Finding{Finding: it.Finding, Action: it.Action, ActedAt: it.ActedAt, Resolution: it.Resolution()}
+				if d := it.Finding.Device; d != nil && d.AssetTag != "" {
+					if f.Notes, err = e.Store.Notes(ctx, d.AssetTag); err != nil {
+						return report.Report{}, fmt.Errorf("notes of %s: %w", d.AssetTag, err)
+					}
+				}
+				rm.Findings = append(rm.Findings, f)
 			}
 		}
 		r.Rooms = append(r.Rooms, rm)

@@ -76,6 +76,8 @@ type Item struct {
 	// "" when nothing yet. A later action replaces the word.
 	Action  string    `json:"action,omitempty"`
 	ActedAt time.Time `json:"acted_at,omitzero"`
+	// DeviceID is the stored finding's device (zero for none).
+	DeviceID int64 `json:"device_id,omitempty"`
 	// SeenIn and SeenAt name the room of this round where a unit missing
 	// or unverified here was found present: one truth per round.
 	SeenIn string    `json:"seen_in,omitempty"`

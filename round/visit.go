@@ -123,7 +123,7 @@ func (e *Engine) Visit(ctx context.Context, id int64) (Visit, error) {
 	}
 	var idents []string
 	for _, r := range rows {
-		it := Item{ID: r.ID, Action: r.Action, ActedAt: r.ActedAt}
+		it := Item{ID: r.ID, DeviceID: r.DeviceID, Action: r.Action, ActedAt: r.ActedAt}
 		if err := json.Unmarshal([]byte(r.Data), &it.Finding); err != nil {
 			return v, fmt.Errorf("visit %d finding %d: %w", id, r.ID, err)
 		}
@@ -148,11 +148,10 @@ func (e *Engine) annotate(ctx context.Context, v *Visit, idents []string) error 
 		}
 		for i := range v.Items {
 			it := &v.Items[i]
-			d := it.Finding.Device
-			if d == nil || (it.Finding.Kind != reconcile.Missing && it.Finding.Kind != reconcile.Unverified) {
+			if it.DeviceID == 0 || (it.Finding.Kind != reconcile.Missing && it.Finding.Kind != reconcile.Unverified) {
 				continue
 			}
-			if sg, ok := seen[d.ID]; ok && sg.VisitID != v.ID && sg.LocationKey != v.Room.Key {
+			if sg, ok := seen[it.DeviceID]; ok && sg.VisitID != v.ID && sg.LocationKey != v.Room.Key {
 				it.SeenIn, it.SeenAt = sg.LocationKey, sg.At
 			}
 		}
