@@ -238,7 +238,7 @@ func (c *common) saveResume(st resumeState) tea.Cmd {
 		return nil
 	}
 	seq := c.saver.next()
-	ctx, eng, id, now := c.ctx, c.eng, c.round.ID, c.now()
+	ctx, eng, id := c.ctx, c.eng, c.round.ID
 	saver := c.saver
 	return func() tea.Msg {
 		saver.mu.Lock()
@@ -247,7 +247,7 @@ func (c *common) saveResume(st resumeState) tea.Cmd {
 			return nil
 		}
 		saver.last = seq
-		if err := eng.Store.SaveResume(ctx, id, now, st); err != nil {
+		if err := eng.SaveResume(ctx, id, st); err != nil {
 			return statusMsg{err: err}
 		}
 		return nil

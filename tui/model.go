@@ -586,7 +586,7 @@ func (m *Model) header() string {
 				done++
 			}
 		}
-		left += s.HeaderDim.Render(fmt.Sprintf(" · %d/%d rooms done", done, len(m.c.rooms)))
+		left += s.HeaderDim.Render(fmt.Sprintf(" · %d/%s done", done, plural(len(m.c.rooms), "room")))
 	}
 	if crumb := m.crumb(); crumb != "" {
 		left += s.HeaderDim.Render(" · ") + s.Header.Render(crumb)

@@ -171,10 +171,10 @@ func (p *overviewPage) View() string {
 	}
 	// Progress line with a bar of rooms done.
 	barW := min(30, max(10, p.width/4))
-	fmt.Fprintf(&b, "%s %s %d of %d rooms done\n", s.Title.Render("Round"), bar(s, done, len(rooms), barW), done, len(rooms))
-	left := []string{fmt.Sprintf("%d rooms to visit", toVisit)}
+	fmt.Fprintf(&b, "%s %s %d of %s done\n", s.Title.Render("Round"), bar(s, done, len(rooms), barW), done, plural(len(rooms), "room"))
+	left := []string{plural(toVisit, "room") + " to visit"}
 	if open > 0 {
-		left = append(left, s.Warn.Render(fmt.Sprintf("%d findings need action", open)))
+		left = append(left, s.Warn.Render(plural(open, "finding")+" "+verb(open, "needs", "need")+" action"))
 	}
 	left = append(left, fmt.Sprintf("PM due %d", pm), fmt.Sprintf("audits due %d", audit))
 	b.WriteString(s.Muted.Render("Left: ") + strings.Join(left, s.Muted.Render(" · ")) + "\n\n")

@@ -209,3 +209,15 @@ func TestDismissUnknown(t *testing.T) {
 }
 
 func pasteMsg(s string) tea.PasteMsg { return tea.PasteMsg{Content: s} }
+
+func TestGrammar(t *testing.T) {
+	for _, tt := range []struct{ got, want string }{
+		{plural(1, "room"), "1 room"}, {plural(3, "room"), "3 rooms"}, {plural(0, "item"), "0 items"},
+		{article("unknown"), "an unknown"}, {article("missing"), "a missing"},
+		{plural(1, "finding") + " " + verb(1, "needs", "need"), "1 finding needs"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
+		}
+	}
+}

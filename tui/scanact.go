@@ -226,3 +226,11 @@ func article(word string) string {
 	}
 	return "a " + word
 }
+
+// verb picks the singular or plural form of a verb for a count.
+func verb(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
