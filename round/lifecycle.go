@@ -88,3 +88,12 @@ func (e *Engine) LoadResume(ctx context.Context, roundID int64, state any) (bool
 	}
 	return ok, nil
 }
+
+// Start plans a round of the given rooms, in order, under a name.
+func (e *Engine) Start(ctx context.Context, name string, roomKeys []string) (store.Round, error) {
+	rd, err := e.Store.CreateRound(ctx, name, e.actor(), e.now(), roomKeys)
+	if err != nil {
+		return store.Round{}, fmt.Errorf("start round %q: %w", name, err)
+	}
+	return rd, nil
+}

@@ -136,6 +136,7 @@ Run without a command to open the terminal UI on the database.`,
 	root.Flags().IntVar(&a.tuiBLEAdapter, "adapter", 0, "HCI adapter `index` for --ble (hci0 = 0)")
 	root.Flags().DurationVar(&a.tuiBLEDuration, "ble-duration", 20*time.Second, "how long each room's BLE sweep listens")
 	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDBPath(), "inventory database `path` (env ROUNDS_DB)")
+	root.PersistentFlags().StringVar(&technicianFlag, "technician", "", "who walks the round, for the journal and reports (env ROUNDS_ACTOR; default the login name)")
 	root.PersistentFlags().StringVar(&a.configPath, "config", config.DefaultPath(), "configuration `file` (env ROUNDS_CONFIG)")
 	root.AddCommand(
 		newImportCmd(a),
@@ -143,6 +144,7 @@ Run without a command to open the terminal UI on the database.`,
 		newDevicesCmd(a),
 		newScanCmd(a),
 		newGenerateCmd(a),
+		newReportCmd(a),
 	)
 	for _, c := range extraCommands {
 		root.AddCommand(c(a))

@@ -64,8 +64,8 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// technician names the person in the journal: the login name.
-func technician() string {
+// loginName is the login name, the technician when none was given.
+func loginName() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
