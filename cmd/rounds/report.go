@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -104,6 +105,10 @@ func writeReportFile(path string, fn func(*os.File) error) error {
 	}
 	return nil
 }
+
+// scanGapFlag is --scan-gap: a slow scanner (or a terminal over a slow
+// link) needs a longer gap.
+var scanGapFlag time.Duration
 
 // technicianFlag is --technician: who walks the round, for the journal
 // and the report.

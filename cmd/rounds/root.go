@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/biomed-rounds/rounds/config"
+	"github.com/biomed-rounds/rounds/tui"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -136,6 +137,7 @@ Run without a command to open the terminal UI on the database.`,
 	root.Flags().IntVar(&a.tuiBLEAdapter, "adapter", 0, "HCI adapter `index` for --ble (hci0 = 0)")
 	root.Flags().DurationVar(&a.tuiBLEDuration, "ble-duration", 20*time.Second, "how long each room's BLE sweep listens")
 	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDBPath(), "inventory database `path` (env ROUNDS_DB)")
+	root.PersistentFlags().DurationVar(&scanGapFlag, "scan-gap", tui.DefaultScanGap, "longest pause between two keys of a barcode scanner's burst in the terminal UI")
 	root.PersistentFlags().StringVar(&technicianFlag, "technician", "", "who walks the round, for the journal and reports (env ROUNDS_ACTOR; default the login name)")
 	root.PersistentFlags().StringVar(&a.configPath, "config", config.DefaultPath(), "configuration `file` (env ROUNDS_CONFIG)")
 	root.AddCommand(

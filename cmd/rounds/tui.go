@@ -55,7 +55,7 @@ func runTUI(ctx context.Context, a *app) error {
 	if err != nil {
 		dir = ""
 	}
-	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg)}, nil, nil)
+	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), ScanGap: scanGapFlag}, nil, nil)
 }
 
 // isTerminal reports whether f is a character device (a terminal).

@@ -98,7 +98,9 @@ func TestDemoRoomInTmux(t *testing.T) {
 	exitFile := filepath.Join(tmp, "exit")
 	s := &tmuxSession{t: t, socket: fmt.Sprintf("rounds-e2e-%d", os.Getpid())}
 	t.Cleanup(func() { s.tmux("kill-server") })
-	cmdline := fmt.Sprintf("%s --db %s demo --dir %s; echo $? > %s; sleep 60",
+	// The scanner gap is generous here: under -race on a loaded machine
+	// the program can take longer than a scanner between two keys.
+	cmdline := fmt.Sprintf("%s --db %s --scan-gap 150ms demo --dir %s; echo $? > %s; sleep 60",
 		bin, filepath.Join(tmp, "never-touched.db"), dir, exitFile)
 	if out, err := s.tmux("new-session", "-d", "-s", "e2e", "-x", "100", "-y", "30",
 		"env", "TERM=xterm-256color", "sh", "-c", cmdline); err != nil {
@@ -127,6 +129,7 @@ func TestDemoRoomInTmux(t *testing.T) {
 	s.keys("a")
 	s.waitFor(5*time.Second, "Adopt an unknown unit")
 	s.keys("x", "x")
+	s.waitFor(5*time.Second, "› xx")
 	s.scan("BME-9001")
 	s.waitFor(5*time.Second, "likely first", "Masimo Root")
 	s.keys("Enter")
