@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/biomed-rounds/rounds/inert"
-	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // CSVHeader is the header row of WriteCSV.
@@ -40,9 +40,9 @@ func WriteCSV(w io.Writer, r Report) error {
 			}
 			row := []string{r.Round.Name, rm.Key, rm.Name, rm.Status, string(f.Kind), tag, manu, model, serial,
 				observed, Seen(f.Finding), strings.Join(flags, ";"), strings.Join(docs, ";"), f.Reason, f.Action,
-				store.FormatInstant(f.ActedAt), f.Resolution, noteText(f.Notes)}
+				inventory.FormatInstant(f.ActedAt), f.Resolution, noteText(f.Notes)}
 			for i := range row {
-				row[i] = cell(row[i])
+				row[i] = inert.CSVCell(row[i])
 			}
 			if err := cw.Write(row); err != nil {
 				return err
@@ -52,20 +52,9 @@ func WriteCSV(w io.Writer, r Report) error {
 	cw.Flush()
 	return cw.Error()
 }
-
-// cell makes a value safe for a spreadsheet: inert, and prefixed with a
-// quote when a spreadsheet would read it as a formula (CSV injection).
-func cell(s string) string {
-	s = inert.String(s)
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // noteText joins a finding's notes into one cell, each with its author and
 // time.
-func noteText(ns []store.Note) string {
+func noteText(ns []Note) string {
 	parts := make([]string, 0, len(ns))
 	for _, n := range ns {
 		parts = append(parts, n.At.UTC().Format("2006-01-02 15:04")+" "+n.Actor+": "+n.Text)

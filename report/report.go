@@ -44,7 +44,14 @@ type Finding struct {
 	// round (it is counted there, once), "dismissed: patient-owned".
 	Resolution string `json:"resolution,omitempty"`
 	// Notes are the device's notes, the technician's and the CMDB's.
-	Notes []store.Note `json:"notes,omitempty"`
+	Notes []Note `json:"notes,omitempty"`
+}
+
+// Note is one note on a device, with who wrote it and when.
+type Note struct {
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	Text  string    `json:"text"`
 }
 
 // Counted reports whether the finding counts under its kind: a unit found

@@ -33,8 +33,12 @@ func (e *Engine) Report(ctx context.Context, roundID int64) (report.Report, erro
 			for _, it := range v.Items {
 				f := report.Finding{Finding: it.Finding, Action: it.Action, ActedAt: it.ActedAt, Resolution: it.Resolution()}
 				if d := it.Finding.Device; d != nil && d.AssetTag != "" {
-					if f.Notes, err = e.Store.Notes(ctx, d.AssetTag); err != nil {
+					ns, err := e.Store.Notes(ctx, d.AssetTag)
+					if err != nil {
 						return report.Report{}, fmt.Errorf("notes of %s: %w", d.AssetTag, err)
+					}
+					for _, n := range ns {
+						f.Notes = append(f.Notes, report.Note{At: n.At, Actor: n.Actor, Text: n.Text})
 					}
 				}
 				rm.Findings = append(rm.Findings, f)
