@@ -176,7 +176,39 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 		if it.Finding.Device != nil {
 			tag = it.Finding.Device.AssetTag
 		}
-		var err error
+		// What the undo needs: the journal head, the device and the
+		// finding as they stand before the action.
+		head, err := w.JournalHead()
+		if err != nil {
+			return err
+		}
+		rec := store.ActionRecord{FindingID: it.ID, Kind: string(a.Kind), AssetTag: tag, PrevAction: it.Action, PrevActedAt: it.ActedAt}
+		prev, err := json.Marshal(it.Finding)
+		if err != nil {
+			return err
+		}
+		rec.PrevData = string(prev)
+		if tag != "" {
+			if d, err := w.Device(tag); err == nil {
+				b, err := json.Marshal(d)
+				if err != nil {
+					return err
+				}
+				rec.DeviceBefore = string(b)
+			}
+		}
+		logged := func(word string) error {
+			after, err := w.JournalHead()
+			if err != nil {
+				return err
+			}
+			if after > head {
+				rec.SeqFrom, rec.SeqTo = head+1, after
+			}
+			rec.Word = word
+			_, err = w.LogAction(rec)
+			return err
+		}
 		switch a.Kind {
 		case Confirm:
 			word = "confirmed"
@@ -244,10 +276,13 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 			if err := w.Dismiss(it.Finding.Observations[0].Key(), reason, v.Room.Key); err != nil {
 				return err
 			}
-			f := it.Finding
-			return setAction(w, it.ID, combine(it.Action, word), f)
+			if err := logged(word); err != nil {
+				return err
+			}
+			return setAction(w, it.ID, combine(it.Action, word), it.Finding)
 		case Adopt:
 			tag = strings.TrimSpace(a.AssetTag)
+			rec.AssetTag = tag
 			if err := ValidTag(tag); err != nil {
 				return err
 			}
@@ -279,6 +314,9 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 			return err
 		}
 		if dev, err = w.Device(tag); err != nil {
+			return err
+		}
+		if err := logged(word); err != nil {
 			return err
 		}
 		word = combine(it.Action, word)

@@ -179,3 +179,53 @@ func TestAdoptOutsideCatalogAndDismiss(t *testing.T) {
 	}
 	t.Fatal("BLE unit not found after re-sweep")
 }
+
+// Undo takes an unsent action back with a compensating entry, in one
+// transaction; once sent, it is refused.
+func TestUndo(t *testing.T) {
+	ctx := context.Background()
+	e, rd := engine(t)
+	v := sweptVisit(t, e, rd)
+	missing := byTag(t, v, "BME-1003")
+	got, err := e.Apply(ctx, v, missing, round.Action{Kind: round.MarkMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := e.Undo(ctx, v, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Action != "" || !back.Open() {
+		t.Fatalf("after undo: action %q open %v", back.Action, back.Open())
+	}
+	d, err := e.Store.Device(ctx, "BME-1003")
+	if err != nil || d.Status != store.StatusInService {
+		t.Fatalf("status %s, %v", d.Status, err)
+	}
+	es, err := e.Store.Journal(ctx, store.JournalQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(es) != 2 || es[1].Op != store.OpUpdate {
+		t.Fatalf("journal %+v, want the change and its compensation", es)
+	}
+	if _, err := e.Undo(ctx, v, back); !errors.Is(err, round.ErrNothingToUndo) {
+		t.Fatalf("second undo: %v", err)
+	}
+	// Sent actions stay.
+	got, err = e.Apply(ctx, v, back, round.Action{Kind: round.MarkMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	es, _ = e.Store.Journal(ctx, store.JournalQuery{})
+	if err := e.Store.SetStates(ctx, []store.Transition{{Seq: es[len(es)-1].Seq, State: store.StateInFlight}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Undo(ctx, v, got); !errors.Is(err, round.ErrSynced) {
+		t.Fatalf("undo of a sent action: %v", err)
+	}
+	hist, err := e.History(ctx, rd.ID)
+	if err != nil || len(hist) != 2 || hist[1].UndoneAt.IsZero() {
+		t.Fatalf("history %+v, %v", hist, err)
+	}
+}

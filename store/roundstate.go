@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -189,4 +190,146 @@ func (s *Store) Dismissals(ctx context.Context, identities []string) (map[string
 		out[id] = d
 	}
 	return out, nil
+}
+
+// ActionRecord is one technician action as logged for its undo.
+type ActionRecord struct {
+	ID        int64
+	FindingID int64
+	Kind      string
+	Word      string
+	AssetTag  string
+	// PrevAction, PrevActedAt and PrevData are the finding before the
+	// action.
+	PrevAction  string
+	PrevActedAt time.Time
+	PrevData    string
+	// DeviceBefore is the device record before the action (JSON), empty
+	// when the action did not touch one.
+	DeviceBefore string
+	// SeqFrom..SeqTo are the journal entries the action wrote.
+	SeqFrom, SeqTo int64
+	At             time.Time
+	Actor          string
+	UndoneAt       time.Time
+}
+
+// JournalHead returns the last journal sequence number written (0 for an
+// empty journal), inside the transaction.
+func (w *Writer) JournalHead() (int64, error) {
+	st, err := w.stmt("SELECT COALESCE(MAX(seq), 0) FROM journal")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := st.QueryRowContext(w.ctx).Scan(&n); err != nil {
+		return 0, translate(err)
+	}
+	return n, nil
+}
+
+// LogAction records an action for its undo, in the action's transaction.
+func (w *Writer) LogAction(a ActionRecord) (int64, error) {
+	res, err := w.exec(`INSERT INTO action_log (finding_id, kind, word, asset_tag, prev_action, prev_acted, prev_data,
+		device_before, seq_from, seq_to, at, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.FindingID, a.Kind, a.Word, a.AssetTag, a.PrevAction, FormatInstant(a.PrevActedAt), a.PrevData, a.DeviceBefore,
+		a.SeqFrom, a.SeqTo, FormatInstant(w.now), w.actor)
+	if err != nil {
+		return 0, fmt.Errorf("log action on finding %d: %w", a.FindingID, err)
+	}
+	return res.LastInsertId()
+}
+
+const actionColumns = `id, finding_id, kind, word, asset_tag, prev_action, prev_acted, prev_data, device_before,
+	seq_from, seq_to, at, actor, undone_at`
+
+func scanAction(r rowScanner) (ActionRecord, error) {
+	var a ActionRecord
+	var prev, at, undone string
+	err := r.Scan(&a.ID, &a.FindingID, &a.Kind, &a.Word, &a.AssetTag, &a.PrevAction, &prev, &a.PrevData, &a.DeviceBefore,
+		&a.SeqFrom, &a.SeqTo, &at, &a.Actor, &undone)
+	a.PrevActedAt, a.At, a.UndoneAt = parseInstant(prev), parseInstant(at), parseInstant(undone)
+	return a, translate(err)
+}
+
+// LastAction returns the newest action on a finding that has not been
+// undone, inside the transaction, or ErrNotFound.
+func (w *Writer) LastAction(findingID int64) (ActionRecord, error) {
+	st, err := w.stmt("SELECT " + actionColumns + " FROM action_log WHERE finding_id = ? AND undone_at = '' ORDER BY id DESC LIMIT 1")
+	if err != nil {
+		return ActionRecord{}, err
+	}
+	return scanAction(st.QueryRowContext(w.ctx, findingID))
+}
+
+// SentSince reports whether any journal entry in from..to has left the
+// laptop (in flight, acknowledged, in conflict or rejected): such an
+// action can no longer be taken back locally.
+func (w *Writer) SentSince(from, to int64) (bool, error) {
+	if from == 0 {
+		return false, nil
+	}
+	st, err := w.stmt("SELECT COUNT(*) FROM journal WHERE seq BETWEEN ? AND ? AND state <> ?")
+	if err != nil {
+		return false, err
+	}
+	var n int
+	if err := st.QueryRowContext(w.ctx, from, to, StatePending).Scan(&n); err != nil {
+		return false, translate(err)
+	}
+	return n > 0, nil
+}
+
+// MarkUndone records that an action was undone.
+func (w *Writer) MarkUndone(id int64) error {
+	res, err := w.exec("UPDATE action_log SET undone_at = ? WHERE id = ? AND undone_at = ''", FormatInstant(w.now), id)
+	if err != nil {
+		return fmt.Errorf("action %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("action %d: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+// RestoreFinding puts a finding back as it stood before an action.
+func (w *Writer) RestoreFinding(findingID int64, action string, actedAt time.Time, data string) error {
+	res, err := w.exec("UPDATE findings SET action = ?, acted_at = ?, data = ? WHERE id = ?",
+		action, FormatInstant(actedAt), data, findingID)
+	if err != nil {
+		return fmt.Errorf("finding %d: %w", findingID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("finding %d: %w", findingID, ErrNotFound)
+	}
+	return nil
+}
+
+// RoundActions lists the actions taken in a round, newest first, undone
+// ones included: the round's history.
+func (s *Store) RoundActions(ctx context.Context, roundID int64) ([]ActionRecord, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+prefixed("a.", actionColumns)+` FROM action_log a
+		JOIN findings f ON f.id = a.finding_id JOIN visits v ON v.id = f.visit_id
+		WHERE v.round_id = ? ORDER BY a.id DESC`, roundID)
+	if err != nil {
+		return nil, fmt.Errorf("round %d actions: %w", roundID, translate(err))
+	}
+	defer rows.Close()
+	var out []ActionRecord
+	for rows.Next() {
+		a, err := scanAction(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, translate(rows.Err())
+}
+
+func prefixed(p, cols string) string {
+	var out []string
+	for _, c := range strings.Split(cols, ",") {
+		out = append(out, p+strings.TrimSpace(c))
+	}
+	return strings.Join(out, ", ")
 }

@@ -55,6 +55,9 @@ func (p *detailPage) KeyMap() help.KeyMap {
 	k := p.keys
 	g := newGlobalKeys()
 	acts := k.actions.valid(p.item)
+	if p.item.Action != "" {
+		acts = append(acts, k.actions.Undo)
+	}
 	return keyMap{
 		short: append(append([]key.Binding{}, acts...), k.Back, g.Help),
 		full:  [][]key.Binding{acts, {k.Up, k.Down, k.Back}, {g.Help, g.Quit}},
@@ -82,6 +85,8 @@ func (p *detailPage) Update(msg tea.Msg) tea.Cmd {
 		return act(k, p.item, p.c.pending != 0, "")
 	}
 	switch {
+	case key.Matches(km, p.keys.actions.Undo):
+		return undo(p.item, p.c.pending != 0)
 	case key.Matches(km, p.keys.Back):
 		return send(popMsg{})
 	case key.Matches(km, p.keys.Up):

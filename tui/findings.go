@@ -132,6 +132,9 @@ func (p *findingsPage) KeyMap() help.KeyMap {
 	if p.query != "" || p.filter != filterAll || p.flag != "" {
 		back = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search/filter"))
 	}
+	if it, ok := p.current(); ok && it.Action != "" {
+		acts = append(acts, k.actions.Undo)
+	}
 	short := append(append([]key.Binding{}, acts...), k.Detail, k.Next, k.Done, g.Help)
 	return keyMap{
 		short: short,
@@ -363,6 +366,10 @@ func (p *findingsPage) Update(msg tea.Msg) tea.Cmd {
 		return act(k, it, p.c.pending != 0, tag)
 	}
 	switch {
+	case key.Matches(km, p.keys.actions.Undo):
+		if has {
+			return undo(it, p.c.pending != 0)
+		}
 	case key.Matches(km, p.keys.Back):
 		// Esc clears a search or filter first; only then leaves the room.
 		if p.query != "" || p.filter != filterAll || p.flag != "" {

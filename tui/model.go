@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/report"
 	"github.com/biomed-rounds/rounds/round"
 )
 
@@ -368,6 +369,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case quitMsg:
 		return m.quitNow()
+	case undoMsg:
+		m.setStatus("undoing…", nil)
+		m.c.pending = msg.item.ID
+		return m.c.undo(m.findings.visit, msg.item)
 	case applyMsg:
 		m.setStatus("saving…", nil)
 		m.c.pending = msg.item.ID
@@ -517,6 +522,11 @@ func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 	tag := msg.item.Action
 	if d := msg.item.Finding.Device; d != nil {
 		tag = d.AssetTag + ": " + msg.item.Action
+	}
+	if msg.kind == undoKind {
+		tag, _ := report.Subject(msg.item.Finding)
+		m.setStatus("undone · "+inert.String(tag), nil)
+		return tea.Batch(notes, m.c.reloadRooms(), m.c.saveResume(m.resumeState()))
 	}
 	m.setStatus("saved · "+inert.String(tag), nil)
 	if m.top() == scrForm {

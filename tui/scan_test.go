@@ -221,3 +221,28 @@ func TestGrammar(t *testing.T) {
 		}
 	}
 }
+
+// u takes back the last action on the row, with a compensating journal
+// entry, and the row needs action again.
+func TestUndoFromFindings(t *testing.T) {
+	h := newHarness(t, 80, 24, true)
+	h.sweepRoom12()
+	h.gotoFinding("BME-1003")
+	h.key("x")
+	h.key("y")
+	h.wantView("marked missing")
+	h.gotoFinding("BME-1003")
+	h.key("u")
+	h.wantView("undone · BME-1003")
+	it, _ := h.m.findings.current()
+	if it.Action != "" || !it.Open() {
+		t.Fatalf("after undo %+v", it)
+	}
+	d, err := h.st.Device(context.Background(), "BME-1003")
+	if err != nil || d.Status != store.StatusInService {
+		t.Fatalf("status %s %v", d.Status, err)
+	}
+	if es := allJournal(t, h.st); len(es) != 2 {
+		t.Fatalf("journal %d entries, want 2", len(es))
+	}
+}

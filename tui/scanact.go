@@ -234,3 +234,28 @@ func verb(n int, one, many string) string {
 	}
 	return many
 }
+
+// undoMsg asks the root to undo the latest action on an item.
+type undoMsg struct{ item round.Item }
+
+// undo asks to take back the latest action on the item.
+func undo(it round.Item, pending bool) tea.Cmd {
+	if pending {
+		return send(statusMsg{text: "still saving the last change…"})
+	}
+	if it.Action == "" {
+		return send(statusMsg{text: "nothing to undo on this finding"})
+	}
+	return send(undoMsg{item: it})
+}
+
+func (c *common) undo(v round.Visit, it round.Item) tea.Cmd {
+	ctx, eng := c.ctx, c.eng
+	return func() tea.Msg {
+		got, err := eng.Undo(ctx, v, it)
+		return actionMsg{id: it.ID, item: got, kind: undoKind, err: err}
+	}
+}
+
+// undoKind marks an actionMsg that carries an undo.
+const undoKind round.ActionKind = "undo"
