@@ -11,7 +11,7 @@ import (
 
 // CSVHeader is the header row of WriteCSV.
 var CSVHeader = []string{"round", "room", "room_name", "visit_status", "kind", "asset_tag", "manufacturer",
-	"model", "serial", "observed", "seen", "flags", "documents", "reason", "action", "acted_at", "resolution", "notes"}
+	"model", "serial", "observed", "seen", "flags", "documents", "reason", "action", "acted_at", "resolution", "notes", "undone"}
 
 // WriteCSV renders one row per finding, rooms in round order.
 func WriteCSV(w io.Writer, r Report) error {
@@ -40,7 +40,7 @@ func WriteCSV(w io.Writer, r Report) error {
 			}
 			row := []string{r.Round.Name, rm.Key, rm.Name, rm.Status, string(f.Kind), tag, manu, model, serial,
 				observed, Seen(f.Finding), strings.Join(flags, ";"), strings.Join(docs, ";"), f.Reason, f.Action,
-				inventory.FormatInstant(f.ActedAt), f.Resolution, noteText(f.Notes)}
+				inventory.FormatInstant(f.ActedAt), f.Resolution, noteText(f.Notes), strings.Join(f.Undone, "; ")}
 			for i := range row {
 				row[i] = inert.CSVCell(row[i])
 			}

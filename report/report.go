@@ -45,6 +45,9 @@ type Finding struct {
 	Resolution string `json:"resolution,omitempty"`
 	// Notes are the device's notes, the technician's and the CMDB's.
 	Notes []Note `json:"notes,omitempty"`
+	// Undone are actions taken and then undone, oldest first: folded
+	// under the action that stands.
+	Undone []string `json:"undone,omitempty"`
 }
 
 // Note is one note on a device, with who wrote it and when.

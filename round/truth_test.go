@@ -3,9 +3,11 @@ package round_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/biomed-rounds/rounds/reconcile"
+	"github.com/biomed-rounds/rounds/report"
 	"github.com/biomed-rounds/rounds/round"
 	"github.com/biomed-rounds/rounds/round/roundtest"
 	"github.com/biomed-rounds/rounds/scan"
@@ -227,5 +229,39 @@ func TestUndo(t *testing.T) {
 	hist, err := e.History(ctx, rd.ID)
 	if err != nil || len(hist) != 2 || hist[1].UndoneAt.IsZero() {
 		t.Fatalf("history %+v, %v", hist, err)
+	}
+}
+
+// The report folds undone actions under the finding and carries notes
+// with author and time, in every format.
+func TestReportFoldsUndoAndNotes(t *testing.T) {
+	ctx := context.Background()
+	e, rd := engine(t)
+	v := sweptVisit(t, e, rd)
+	it := byTag(t, v, "BME-1003")
+	got, err := e.Apply(ctx, v, it, round.Action{Kind: round.MarkMissing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = e.Undo(ctx, v, got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Apply(ctx, v, got, round.Action{Kind: round.Note, Text: "found in CT, bezel cracked"}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.Report(ctx, rd.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []report.Format{report.Text, report.CSV, report.HTML, report.JSON} {
+		var b strings.Builder
+		if err := report.Write(&b, f, rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"marked missing", "found in CT, bezel cracked", "tech"} {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("%s report lacks %q", f, want)
+			}
+		}
 	}
 }
