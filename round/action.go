@@ -335,6 +335,9 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 	}
 	it.Action, it.ActedAt = word, now.Truncate(time.Second)
 	it.Finding.Device = &dev
+	if a.Kind == Note {
+		it.Notes = append(it.Notes, store.Note{At: now.Truncate(time.Second), Actor: e.actor(), Text: inert.String(strings.TrimSpace(a.Text))})
+	}
 	// The flags of the finding are those of the record as it now stands
 	// (a corrected firmware is no longer old; a confirmed unit is no
 	// longer due an audit; an adopted unit is no longer unknown).

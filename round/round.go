@@ -82,6 +82,9 @@ type Item struct {
 	// or unverified here was found present: one truth per round.
 	SeenIn string    `json:"seen_in,omitempty"`
 	SeenAt time.Time `json:"seen_at,omitzero"`
+	// Notes are the device's notes (the technician's and the CMDB's), so
+	// that a search finds them.
+	Notes []store.Note `json:"-"`
 	// Dismissed is the reason an unknown unit was dismissed (now or in
 	// an earlier visit); such a unit needs no action.
 	Dismissed string `json:"dismissed,omitempty"`

@@ -156,6 +156,16 @@ func (e *Engine) annotate(ctx context.Context, v *Visit, idents []string) error 
 			}
 		}
 	}
+	for i := range v.Items {
+		it := &v.Items[i]
+		if d := it.Finding.Device; d != nil && d.AssetTag != "" {
+			ns, err := e.Store.Notes(ctx, d.AssetTag)
+			if err != nil {
+				return fmt.Errorf("notes of %s: %w", d.AssetTag, err)
+			}
+			it.Notes = ns
+		}
+	}
 	if len(idents) == 0 {
 		return nil
 	}

@@ -261,6 +261,9 @@ func (p *findingsPage) matches(it round.Item) bool {
 		if f.Device != nil {
 			hay += " " + strings.ToLower(f.Device.Serial)
 		}
+		for _, n := range it.Notes {
+			hay += " " + strings.ToLower(n.Text)
+		}
 		if !strings.Contains(hay, q) {
 			return false
 		}

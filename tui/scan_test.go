@@ -246,3 +246,19 @@ func TestUndoFromFindings(t *testing.T) {
 		t.Fatalf("journal %d entries, want 2", len(es))
 	}
 }
+
+// Notes are searchable.
+func TestSearchFindsNotes(t *testing.T) {
+	h := newHarness(t, 80, 24, true)
+	h.sweepRoom12()
+	h.gotoFinding("BME-1003")
+	h.key("n")
+	h.typ("bezel cracked")
+	h.key("enter")
+	h.wantScreen(scrFindings)
+	h.gotoFinding("bezel")
+	it, _ := h.m.findings.current()
+	if it.Finding.Device == nil || it.Finding.Device.AssetTag != "BME-1003" {
+		t.Fatalf("search by note found %+v", it.Finding.Device)
+	}
+}
