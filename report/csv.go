@@ -52,6 +52,7 @@ func WriteCSV(w io.Writer, r Report) error {
 	cw.Flush()
 	return cw.Error()
 }
+
 // noteText joins a finding's notes into one cell, each with its author and
 // time.
 func noteText(ns []Note) string {

@@ -96,3 +96,22 @@ func (e *Engine) Undo(ctx context.Context, v Visit, it Item) (Item, error) {
 func (e *Engine) History(ctx context.Context, roundID int64) ([]store.ActionRecord, error) {
 	return e.Store.RoundActions(ctx, roundID)
 }
+
+// UndoFinding is Undo for a finding named by id (from the round's
+// history, where its visit is not at hand).
+func (e *Engine) UndoFinding(ctx context.Context, findingID int64) (Item, error) {
+	vid, err := e.Store.FindingVisit(ctx, findingID)
+	if err != nil {
+		return Item{}, err
+	}
+	v, err := e.Visit(ctx, vid)
+	if err != nil {
+		return Item{}, err
+	}
+	for _, it := range v.Items {
+		if it.ID == findingID {
+			return e.Undo(ctx, v, it)
+		}
+	}
+	return Item{}, fmt.Errorf("finding %d: %w", findingID, store.ErrNotFound)
+}

@@ -333,3 +333,13 @@ func prefixed(p, cols string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// FindingVisit returns the visit a finding belongs to.
+func (s *Store) FindingVisit(ctx context.Context, findingID int64) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, "SELECT visit_id FROM findings WHERE id = ?", findingID).Scan(&id)
+	if err != nil {
+		return 0, fmt.Errorf("finding %d: %w", findingID, translate(err))
+	}
+	return id, nil
+}

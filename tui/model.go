@@ -29,10 +29,11 @@ const (
 	scrForm
 	scrSummary
 	scrSync
+	scrHistory
 )
 
 var screenNames = map[screenID]string{scrOverview: "overview", scrPicker: "picker", scrSweep: "sweep",
-	scrFindings: "findings", scrDetail: "detail", scrForm: "form", scrSummary: "summary", scrSync: "sync"}
+	scrFindings: "findings", scrDetail: "detail", scrForm: "form", scrSummary: "summary", scrSync: "sync", scrHistory: "history"}
 
 // page is one screen: a child model of the root.
 type page interface {
@@ -64,6 +65,7 @@ type Model struct {
 	form     *formPage
 	summary  *summaryPage
 	sync     *syncPage
+	history  *historyPage
 
 	scan *scanner
 	// ask is the question waiting for y or n, nil when none.
@@ -93,6 +95,7 @@ func New(ctx context.Context, opts Options) *Model {
 	m.form = newForm(c)
 	m.summary = newSummary(c)
 	m.sync = newSync(c)
+	m.history = newHistory(c)
 	m.help.Styles = c.styles.Help
 	m.layout()
 	return m
@@ -119,6 +122,8 @@ func (m *Model) page(id screenID) page {
 		return m.summary
 	case scrSync:
 		return m.sync
+	case scrHistory:
+		return m.history
 	}
 	return m.overview
 }
@@ -164,7 +169,7 @@ func (m *Model) layout() {
 	m.help.SetWidth(m.c.width)
 	m.help.ShowAll = m.showHelp
 	h := max(1, m.c.height-m.chrome())
-	for _, id := range []screenID{scrOverview, scrPicker, scrSweep, scrFindings, scrDetail, scrForm, scrSummary, scrSync} {
+	for _, id := range []screenID{scrOverview, scrPicker, scrSweep, scrFindings, scrDetail, scrForm, scrSummary, scrSync, scrHistory} {
 		m.page(id).SetSize(m.c.width, h)
 	}
 }
@@ -349,6 +354,8 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			cmd = m.summary.open()
 		case scrSync:
 			cmd = m.sync.open()
+		case scrHistory:
+			cmd = m.history.open()
 		case scrDetail:
 			if it, ok := m.findings.current(); ok {
 				m.detail.set(m.findings.visit, it)
@@ -369,6 +376,15 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case quitMsg:
 		return m.quitNow()
+	case undoFindingMsg:
+		m.setStatus("undoing…", nil)
+		ctx, eng, id := m.c.ctx, m.c.eng, msg.findingID
+		return func() tea.Msg {
+			got, err := eng.UndoFinding(ctx, id)
+			return actionMsg{id: id, item: got, kind: undoKind, err: err}
+		}
+	case historyMsg:
+		return m.history.Update(msg)
 	case undoMsg:
 		m.setStatus("undoing…", nil)
 		m.c.pending = msg.item.ID
@@ -526,6 +542,9 @@ func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 	if msg.kind == undoKind {
 		tag, _ := report.Subject(msg.item.Finding)
 		m.setStatus("undone · "+inert.String(tag), nil)
+		if m.top() == scrHistory {
+			notes = tea.Batch(notes, m.history.open())
+		}
 		return tea.Batch(notes, m.c.reloadRooms(), m.c.saveResume(m.resumeState()))
 	}
 	m.setStatus("saved · "+inert.String(tag), nil)
@@ -621,6 +640,8 @@ func (m *Model) crumb() string {
 		return "summary"
 	case scrSync:
 		return "sync"
+	case scrHistory:
+		return "history"
 	}
 	return ""
 }

@@ -21,6 +21,7 @@ type overviewKeys struct {
 	Pick    key.Binding
 	Summary key.Binding
 	Sync    key.Binding
+	History key.Binding
 	Quit    key.Binding
 }
 
@@ -50,6 +51,7 @@ func newOverview(c *common) *overviewPage {
 		Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Pick:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "find/scan room")),
 		Summary: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "summary")),
+		History: key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "history/undo")),
 		Sync:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "sync")),
 		Quit:    key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 	}}
@@ -60,7 +62,7 @@ func (p *overviewPage) KeyMap() help.KeyMap {
 	g := newGlobalKeys()
 	return keyMap{
 		short: []key.Binding{k.Open, k.Pick, k.Summary, k.Sync, g.Help, k.Quit},
-		full:  [][]key.Binding{k.list.bindings(), {k.Open, k.Pick, k.Summary, k.Sync}, {g.Help, k.Quit, g.Quit}},
+		full:  [][]key.Binding{k.list.bindings(), {k.Open, k.Pick, k.Summary, k.Sync, k.History}, {g.Help, k.Quit, g.Quit}},
 	}
 }
 
@@ -127,6 +129,10 @@ func (p *overviewPage) Update(msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(km, p.keys.Pick):
 		return send(pushMsg{screen: scrPicker})
+	case key.Matches(km, p.keys.History):
+		if p.c.hasRound {
+			return send(pushMsg{screen: scrHistory})
+		}
 	case key.Matches(km, p.keys.Summary):
 		if p.c.hasRound {
 			return send(pushMsg{screen: scrSummary})

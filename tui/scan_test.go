@@ -262,3 +262,29 @@ func TestSearchFindsNotes(t *testing.T) {
 		t.Fatalf("search by note found %+v", it.Finding.Device)
 	}
 }
+
+// The round history lists actions and undoes one; a scan there is not
+// keys either.
+func TestHistoryUndo(t *testing.T) {
+	h := newHarness(t, 80, 24, true)
+	h.sweepRoom12()
+	h.gotoFinding("BME-1002")
+	h.key("c")
+	h.key("esc")
+	h.key("esc")
+	h.wantScreen(scrOverview)
+	h.key("H")
+	h.wantScreen(scrHistory)
+	h.wantView("BME-1002   confirmed")
+	h.burst("buu-1", 5*time.Millisecond, "enter")
+	if a, _ := h.m.history.current(); !a.UndoneAt.IsZero() {
+		t.Fatal("a scan undid an action")
+	}
+	h.key("u")
+	h.wantView("undone · BME-1002")
+	h.wantView("confirmed · undone")
+	d, err := h.st.Device(context.Background(), "BME-1002")
+	if err != nil || !d.LastAudited.IsZero() {
+		t.Fatalf("after undo %+v %v", d.LastAudited, err)
+	}
+}

@@ -130,7 +130,7 @@ func (p *summaryPage) View() string {
 	}
 	out = append(out, spread(title, s.Muted.Render(state), p.width))
 	out = append(out, fmt.Sprintf("%d of %s visited, %d done · %s taken · %s",
-		t.Visited, plural(t.Rooms, "room"), t.Done, plural(t.Acted, "action"), map[bool]string{true: s.Warn.Render(plural(t.Open, "finding")+" "+verb(t.Open, "needs", "need")+" action"),
+		t.Visited, plural(t.Rooms, "room"), t.Done, plural(t.Acted, "action"), map[bool]string{true: s.Warn.Render(plural(t.Open, "finding") + " " + verb(t.Open, "needs", "need") + " action"),
 			false: s.OK.Render("nothing left to act on")}[t.Open > 0]))
 	var kinds []string
 	for _, k := range reconcile.Kinds {
