@@ -107,8 +107,8 @@ func Setup(ctx context.Context, opts Options) (*Demo, error) {
 		Actor:     opts.Actor,
 		Sources:   d.sources(captures, opts.Fast),
 	}
-	if d.Round, err = st.ActiveRound(ctx); errors.Is(err, store.ErrNotFound) {
-		d.Round, err = st.CreateRound(ctx, "Demo wing, floor 3", opts.Actor, now(), Rooms)
+	if d.Round, err = d.Engine.Load(ctx, 0); errors.Is(err, store.ErrNotFound) {
+		d.Round, err = d.Engine.Start(ctx, "Demo wing, floor 3", Rooms)
 	}
 	if err != nil {
 		return fail(err)

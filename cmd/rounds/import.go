@@ -121,13 +121,6 @@ func runImport(cmd *cobra.Command, a *app, path string, o importOptions) error {
 	return nil
 }
 
-// actor names the person making changes in the journal: $ROUNDS_ACTOR,
-// else the login name.
-func actor() string {
-	for _, v := range []string{"ROUNDS_ACTOR", "USER", "USERNAME"} {
-		if s := os.Getenv(v); s != "" {
-			return s
-		}
-	}
-	return "rounds"
-}
+// actor names the person making changes in the journal; it is the
+// technician, read one way for every command.
+func actor() string { return technician() }

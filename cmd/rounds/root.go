@@ -15,6 +15,7 @@ import (
 	"github.com/biomed-rounds/rounds/config"
 	inertpkg "github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/tui"
 )
 
 // version is set at release time with -ldflags "-X main.version=...".
@@ -156,6 +157,8 @@ Run without a command to open the terminal UI on the database.`,
 	root.Flags().IntVar(&a.tuiBLEAdapter, "adapter", 0, "HCI adapter `index` for --ble (hci0 = 0)")
 	root.Flags().DurationVar(&a.tuiBLEDuration, "ble-duration", 20*time.Second, "how long each room's BLE sweep listens")
 	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDBPath(), "inventory database `path` (env ROUNDS_DB)")
+	root.PersistentFlags().DurationVar(&scanGapFlag, "scan-gap", tui.DefaultScanGap, "longest pause between two keys of a barcode scanner's burst in the terminal UI")
+	root.PersistentFlags().StringVar(&technicianFlag, "technician", "", "who walks the round, for the journal and reports (env ROUNDS_ACTOR; default the login name)")
 	root.PersistentFlags().StringVar(&a.configPath, "config", config.DefaultPath(), "configuration `file` (env ROUNDS_CONFIG)")
 	root.AddCommand(
 		newImportCmd(a),
@@ -163,6 +166,7 @@ Run without a command to open the terminal UI on the database.`,
 		newDevicesCmd(a),
 		newScanCmd(a),
 		newGenerateCmd(a),
+		newReportCmd(a),
 	)
 	for _, c := range extraCommands {
 		root.AddCommand(c(a))

@@ -55,7 +55,7 @@ func runTUI(ctx context.Context, a *app) error {
 	if err != nil {
 		dir = ""
 	}
-	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg)}, nil, nil)
+	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), ScanGap: scanGapFlag}, nil, nil)
 }
 
 // isTerminal reports whether f is a character device (a terminal).
@@ -64,8 +64,8 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// technician names the person in the journal: the login name.
-func technician() string {
+// loginName is the login name, the technician when none was given.
+func loginName() string {
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
