@@ -226,6 +226,8 @@ type Writer struct {
 	// the CMDB's own state (a baseline import or a sync pull), which must
 	// not be pushed back as local changes.
 	NoJournal bool
+	// load is set between BeginLoad and EndLoad (bulk.go).
+	load *bulkLoad
 }
 
 // Write runs fn with a Writer in one transaction: everything fn wrote is
