@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -403,6 +404,18 @@ func (w *Writer) EndLoad() error {
 		return nil
 	}
 	w.load = nil
+	// The index builds sort every row. A bulk connection keeps temporary
+	// files in memory (statement journals are rewritten per statement);
+	// the sorter's temporary files must go to disk instead, or a
+	// million-row sort stays resident.
+	var temp int
+	if err := w.tx.QueryRowContext(w.ctx, "PRAGMA temp_store").Scan(&temp); err != nil {
+		return translate(err)
+	}
+	if _, err := w.tx.ExecContext(w.ctx, "PRAGMA temp_store = FILE"); err != nil {
+		return translate(err)
+	}
+	defer w.tx.ExecContext(w.ctx, "PRAGMA temp_store = "+strconv.Itoa(temp))
 	for _, ix := range l.indexes {
 		if _, err := w.tx.ExecContext(w.ctx, ix.sql); err != nil {
 			err = translate(err)

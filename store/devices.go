@@ -73,7 +73,11 @@ func (s *Store) Device(ctx context.Context, assetTag string) (Device, error) {
 }
 
 func (s *Store) identifiers(ctx context.Context, deviceID int64) ([]Identifier, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT kind, value FROM identifiers WHERE device_id = ? ORDER BY kind, value", deviceID)
+	st, err := s.prepared(ctx, "SELECT kind, value FROM identifiers WHERE device_id = ? ORDER BY kind, value")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, deviceID)
 	if err != nil {
 		return nil, translate(err)
 	}
