@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -14,10 +13,6 @@ import (
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
 	"github.com/biomed-rounds/rounds/store"
 )
-
-func init() {
-	extraCommands = append(extraCommands, newAdvisoriesCmd)
-}
 
 func newAdvisoriesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
@@ -33,7 +28,8 @@ func newAdvisoriesCmd(a *app) *cobra.Command {
 }
 
 func newAdvisoriesImportCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var jsonOut bool
+	cmd := &cobra.Command{
 		Use:   "import FILE...",
 		Short: "Import CSAF 2.0 advisories and openFDA device recall files",
 		Long: `Import security advisories and recalls for reconciliation.
@@ -46,21 +42,44 @@ replaces a newer. A malformed file is reported by name and skipped; the others
 are imported, each file in its own transaction, and the command exits 1.`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			return importAdvisories(cmd, a, files)
+			return importAdvisories(cmd, a, files, jsonOut)
 		},
 	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON object: the documents and the totals")
+	return cmd
+}
+
+// refImport is what `advisories import --json` prints.
+type refImport struct {
+	Documents []refImported `json:"documents"`
+	Added     int           `json:"added"`
+	Updated   int           `json:"updated"`
+	Unchanged int           `json:"unchanged"`
+	KeptNewer int           `json:"kept_newer"`
+	Files     int           `json:"files"`
+	Skipped   []string      `json:"skipped"`
+}
+
+type refImported struct {
+	Kind    store.RefKind    `json:"kind"`
+	ID      string           `json:"id"`
+	Outcome store.RefOutcome `json:"outcome"`
+	File    string           `json:"file"`
 }
 
 // importAdvisories parses and stores each file, reporting per document.
-func importAdvisories(cmd *cobra.Command, a *app, files []string) error {
+func importAdvisories(cmd *cobra.Command, a *app, files []string, jsonOut bool) error {
 	ctx := cmd.Context()
 	st, err := a.store(ctx)
 	if err != nil {
 		return err
 	}
 	counts := map[store.RefOutcome]int{}
-	var skipped []string
-	for _, name := range files {
+	skipped := []string{}
+	res := refImport{Documents: []refImported{}, Files: len(files)}
+	pr := a.newProgress("advisories import", "files", int64(len(files)), jsonOut)
+	for fi, name := range files {
+		pr.Set(int64(fi))
 		rows, err := readRefFile(name)
 		if err != nil {
 			fmt.Fprintf(a.stderr, "rounds: skipped %s\n", inert(err.Error()))
@@ -83,11 +102,24 @@ func importAdvisories(cmd *cobra.Command, a *app, files []string) error {
 		}
 		for i, r := range rows {
 			counts[outcomes[i]]++
-			fmt.Fprintf(a.stdout, "%-8s %-24s %-10s %s\n", r.Kind, inert(r.ID), outcomes[i], inert(filepath.Base(name)))
+			res.Documents = append(res.Documents, refImported{r.Kind, r.ID, outcomes[i], filepath.Base(name)})
+			if !jsonOut {
+				fmt.Fprintf(a.stdout, "%-8s %-24s %-10s %s\n", r.Kind, inert(r.ID), outcomes[i], inert(filepath.Base(name)))
+			}
 		}
 	}
-	fmt.Fprintf(a.stdout, "%d added, %d updated, %d unchanged, %d kept newer; %d of %d files skipped\n",
-		counts[store.RefAdded], counts[store.RefUpdated], counts[store.RefUnchanged], counts[store.RefKeptNewer], len(skipped), len(files))
+	pr.Done(int64(len(files)))
+	a.log.Info("advisories import", "files", len(files), "skipped", len(skipped), "added", counts[store.RefAdded])
+	if jsonOut {
+		res.Added, res.Updated, res.Unchanged, res.KeptNewer = counts[store.RefAdded], counts[store.RefUpdated], counts[store.RefUnchanged], counts[store.RefKeptNewer]
+		res.Skipped = skipped
+		if err := writeJSON(a, res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(a.stdout, "%d added, %d updated, %d unchanged, %d kept newer; %d of %d files skipped\n",
+			counts[store.RefAdded], counts[store.RefUpdated], counts[store.RefUnchanged], counts[store.RefKeptNewer], len(skipped), len(files))
+	}
 	if len(skipped) > 0 {
 		return fmt.Errorf("%d of %d files skipped (malformed): %s", len(skipped), len(files), inert(strings.Join(skipped, ", ")))
 	}
@@ -134,14 +166,12 @@ func newAdvisoriesListCmd(a *app) *cobra.Command {
 				all = append(all, ds...)
 			}
 			if jsonOut {
-				enc := json.NewEncoder(a.stdout)
+				out := make([]store.RefDoc, 0, len(all))
 				for _, d := range all {
 					d.Data = nil
-					if err := enc.Encode(d); err != nil {
-						return err
-					}
+					out = append(out, d)
 				}
-				return nil
+				return writeJSON(a, out)
 			}
 			if len(all) == 0 {
 				fmt.Fprintln(a.stdout, "no advisories or recalls imported; use: rounds advisories import FILE...")
@@ -160,7 +190,7 @@ func newAdvisoriesListCmd(a *app) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON object per document")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print a JSON array")
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"text/tabwriter"
 
@@ -39,10 +38,7 @@ one building, or with one status.`,
 				return err
 			}
 			if room != "" {
-				l, err := st.Location(ctx, room)
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no room with key or barcode %q", inert(room))
-				}
+				l, err := findRoom(ctx, st, room)
 				if err != nil {
 					return err
 				}

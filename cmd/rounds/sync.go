@@ -25,8 +25,6 @@ import (
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
-func init() { extraCommands = append(extraCommands, newSyncCmd) }
-
 type syncOptions struct {
 	push, pull, dryRun, conflicts, all, status, jsonOut bool
 	target                                              string
@@ -104,6 +102,9 @@ func runSync(ctx context.Context, a *app, o syncOptions) error {
 		return syncConflicts(ctx, a, st, t, o)
 	}
 	eng, err := newEngine(ctx, st, t, secret.Source{Keyring: secret.OSKeyring{}})
+	if err == nil {
+		eng.Actor = a.technician()
+	}
 	if err != nil {
 		return err
 	}
@@ -122,10 +123,34 @@ func runSync(ctx context.Context, a *app, o syncOptions) error {
 		return nil
 	}
 	pull, push := o.pull || !o.push, o.push || !o.pull
-	if !o.jsonOut {
-		eng.Log = func(format string, args ...any) { fmt.Fprintf(a.stderr, format+"\n", args...) }
+	// Progress: lines on a terminal, JSON lines on stderr with --json,
+	// nothing in a pipe or with --quiet; always in the log file.
+	mode := a.progressModeFor(o.jsonOut)
+	eng.Log = func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		a.log.Info("sync: " + msg)
+		switch mode {
+		case progressBar:
+			fmt.Fprintln(a.stderr, inert(msg))
+		case progressJSON:
+			b, _ := json.Marshal(map[string]string{"progress": "sync " + t.Name, "message": msg})
+			fmt.Fprintf(a.stderr, "%s\n", b)
+		}
 	}
 	pr, ps, err := eng.Sync(ctx, pull, push)
+	// Finishing with open conflicts or changes the CMDB refused is not a
+	// success a script may ignore: exit 3.
+	if err == nil {
+		rejected := 0
+		if push {
+			rejected = ps.Rejected
+		}
+		if s, serr := sync.ReadStatus(ctx, st, t.Name); serr == nil && (s.OpenConflicts > 0 || rejected > 0) {
+			err = attentionError{fmt.Sprintf("sync finished with %d open conflicts and %d rejected changes (rounds sync --conflicts, rounds sync --status)",
+				s.OpenConflicts, rejected)}
+		}
+	}
+	a.log.Info("sync", "target", t.Name, "pull", pull, "push", push, "err", err)
 	if o.jsonOut {
 		out := map[string]any{}
 		if pull {
@@ -154,7 +179,7 @@ func newEngine(ctx context.Context, st *store.Store, t config.Target, src secret
 	if err != nil {
 		return nil, err
 	}
-	eng := &sync.Engine{Store: st, Target: t.Name, Conn: conn, Actor: technician()}
+	eng := &sync.Engine{Store: st, Target: t.Name, Conn: conn, Actor: loginActor()}
 	if v := opt("ownership"); v != "" {
 		if eng.Owners, err = sync.ParseOwnership(v); err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
@@ -202,6 +227,11 @@ func fieldOptions(t config.Target, defaults map[string]string) map[string]string
 }
 
 func newConnector(ctx context.Context, t config.Target, src secret.Source) (sync.Connector, error) {
+	// An option the connector does not read is a typo that would change
+	// nothing silently: refuse it.
+	if err := checkTargetOptions(t); err != nil {
+		return nil, fmt.Errorf("target %s: %w", t.Name, err)
+	}
 	opt := func(k string) string { return t.Options[k] }
 	dur := func(k string) (time.Duration, error) {
 		if opt(k) == "" {
@@ -234,7 +264,7 @@ func newConnector(ctx context.Context, t config.Target, src secret.Source) (sync
 			}
 		}
 		return transport.New(transport.Config{BaseURL: t.URL, CAFile: opt("ca_file"), Auth: auth, Timeout: timeout,
-			PerMinute: perMinute, UserAgent: "rounds/" + version, Secrets: extra})
+			PerMinute: perMinute, UserAgent: "rounds/" + buildVersion().Version, Secrets: extra})
 	}
 	switch t.Kind {
 	case "servicenow":
@@ -380,7 +410,7 @@ func printSyncStatus(ctx context.Context, a *app, st *store.Store, t config.Targ
 }
 
 func syncConflicts(ctx context.Context, a *app, st *store.Store, t config.Target, o syncOptions) error {
-	who := technician()
+	who := a.technician()
 	for _, r := range o.resolve {
 		idStr, choice, ok := strings.Cut(r, "=")
 		id, err := strconv.ParseInt(idStr, 10, 64)

@@ -48,14 +48,14 @@ func runTUI(ctx context.Context, a *app) error {
 	eng := &round.Engine{
 		Store:     st,
 		Reconcile: &round.StoreReconciler{Store: st, Advisories: advisories},
-		Actor:     technician(),
+		Actor:     a.technician(),
 		Sources:   fieldSources(a, cfg),
 	}
 	dir, err := os.Getwd()
 	if err != nil {
 		dir = ""
 	}
-	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg)}, nil, nil)
+	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), Mouse: a.mouse || cfg.TUI.Mouse}, nil, nil)
 }
 
 // isTerminal reports whether f is a character device (a terminal).
@@ -64,13 +64,28 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// technician names the person in the journal: the login name.
-func technician() string {
+// technician names the person in the journal, read one way for every
+// command and the TUI: the configuration's technician, else
+// $ROUNDS_ACTOR, else the login name.
+func (a *app) technician() string {
+	if cfg, err := a.config(); err == nil && cfg.Technician != "" {
+		return cfg.Technician
+	}
+	return loginActor()
+}
+
+// loginActor is $ROUNDS_ACTOR, else the login name.
+func loginActor() string {
+	if n := os.Getenv("ROUNDS_ACTOR"); n != "" {
+		return n
+	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
-	if n := os.Getenv("USER"); n != "" {
-		return n
+	for _, v := range []string{"USER", "USERNAME"} {
+		if n := os.Getenv(v); n != "" {
+			return n
+		}
 	}
 	return "technician"
 }
