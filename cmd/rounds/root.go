@@ -151,10 +151,11 @@ func exitCode(ctx context.Context, err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &u):
+		// Before the interruption: a wrong command line did nothing.
+		return exitUsage
 	case ctx.Err() != nil || errors.Is(err, context.Canceled):
 		return exitInterrupted
-	case errors.As(err, &u):
-		return exitUsage
 	case errors.As(err, &att), errors.As(err, &ref):
 		return exitConflicts
 	default:
