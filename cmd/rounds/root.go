@@ -52,6 +52,8 @@ func usagef(format string, args ...any) error {
 // printed with it.
 type flagError struct{ usageError }
 
+func (e flagError) Unwrap() error { return e.usageError }
+
 // attentionError reports work that finished but left something a person
 // must settle (open conflicts, rejected changes); it maps to exit code 3.
 type attentionError struct{ msg string }
