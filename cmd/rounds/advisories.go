@@ -18,7 +18,7 @@ func newAdvisoriesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "advisories",
 		Short: "Import and list security advisories (CSAF) and device recalls (openFDA)",
-		Args:  cobra.NoArgs,
+		Args:  commandArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usagef("advisories needs a command: import FILE... or list")
 		},

@@ -25,7 +25,7 @@ func newConfigCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Show where the configuration is, check it, print an example",
-		Args:  cobra.NoArgs,
+		Args:  commandArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usagef("config needs a command: path, check or example")
 		},

@@ -205,18 +205,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error (unknown command or flag),
 		Version:       buildVersion().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		// An argument to the root is a mistyped command: say so with
-		// suggestions, as a usage error.
-		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return nil
-			}
-			msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
-			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
-			}
-			return usageError{errors.New(msg)}
-		},
+		Args: commandArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.setupLog(cmd)
 		},
@@ -277,6 +266,20 @@ func defaultDBPath() string {
 		return "rounds.db"
 	}
 	return filepath.Join(dir, "rounds", "rounds.db")
+}
+
+// commandArgs is the Args of a command that only groups others (the root,
+// config, advisories): an argument is a mistyped command, a usage error
+// with suggestions.
+func commandArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
+	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+	}
+	return usageError{errors.New(msg)}
 }
 
 // exactArgs is cobra.ExactArgs reporting a usage error.
