@@ -205,7 +205,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error (unknown command or flag),
 		Version:       buildVersion().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args: commandArgs,
+		Args:          commandArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return a.setupLog(cmd)
 		},
