@@ -171,3 +171,11 @@ func (f *fanout) WithGroup(name string) slog.Handler {
 	}
 	return n
 }
+
+// warnf returns a printf-style sink that logs each line as a warning of
+// the named source (sweep warnings: skipped hosts, unavailable features).
+func (a *app) warnf(source string) func(format string, args ...any) {
+	return func(format string, args ...any) {
+		a.log.Warn(inert(fmt.Sprintf(format, args...)), "source", source)
+	}
+}

@@ -92,14 +92,15 @@ func loginActor() string {
 
 // fieldSources sweeps a room's configured segments with the configured
 // profile and exclusions and, with --ble, listens to BLE passively.
-// Warnings of the sweeps are dropped: the TUI owns the terminal; a source
-// that fails shows as failed on the sweep screen and its devices come out
-// unverified rather than missing.
+// Warnings of the sweeps go to the log (the TUI owns the terminal), where
+// app.warnings keeps the last one for the status line; a source that fails
+// shows as failed on the sweep screen and its devices come out unverified
+// rather than missing.
 func fieldSources(a *app, cfg config.Config) func(context.Context, store.Location) ([]round.Source, error) {
 	return func(ctx context.Context, room store.Location) ([]round.Source, error) {
 		var srcs []round.Source
 		if a.tuiBLE {
-			l := &ble.Live{Adapter: a.tuiBLEAdapter, Duration: a.tuiBLEDuration, Notef: func(string, ...any) {}}
+			l := &ble.Live{Adapter: a.tuiBLEAdapter, Duration: a.tuiBLEDuration, Notef: a.warnf("ble")}
 			if err := l.Validate(); err != nil {
 				return nil, err
 			}
@@ -129,7 +130,7 @@ func fieldSources(a *app, cfg config.Config) func(context.Context, store.Locatio
 			nets = append(nets, sg.CIDR)
 			names = append(names, sg.CIDR.String())
 		}
-		s, err := ip.New(ip.Config{Nets: nets, Profile: prof, Exclude: ex})
+		s, err := ip.New(ip.Config{Nets: nets, Profile: prof, Exclude: ex, Logf: a.warnf("ip " + room.Key)})
 		if err != nil {
 			return nil, fmt.Errorf("room %s: %w", room.Key, err)
 		}
