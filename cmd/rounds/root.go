@@ -202,7 +202,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error (unknown command or flag),
 
 --json prints a JSON array for lists and one JSON object for a summary;
 --stream (where offered) prints one JSON object per line as results arrive.`,
-		Version:       buildVersion().String(),
+		Version:       buildVersion().Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          commandArgs,
@@ -214,7 +214,9 @@ Exit codes: 0 ok, 1 failure, 2 usage error (unknown command or flag),
 		},
 	}
 	root.SuggestionsMinimumDistance = 2
-	root.SetVersionTemplate("rounds {{.Version}}\n")
+	// The full line (commit, date) is worked out only when asked for.
+	cobra.AddTemplateFunc("roundsVersion", func() string { return fullVersion().String() })
+	root.SetVersionTemplate("rounds {{roundsVersion}}\n")
 	root.Flags().BoolVar(&a.tuiBLE, "ble", false, "sweep BLE live (passive) in every room as well as IP; needs root or CAP_NET_ADMIN")
 	root.Flags().IntVar(&a.tuiBLEAdapter, "adapter", 0, "HCI adapter `index` for --ble (hci0 = 0)")
 	root.Flags().DurationVar(&a.tuiBLEDuration, "ble-duration", 20*time.Second, "how long each room's BLE sweep listens")

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -51,5 +54,48 @@ func TestVersionFlag(t *testing.T) {
 	}
 	if !strings.HasPrefix(out.String(), "rounds ") || !strings.Contains(out.String(), "go1.") {
 		t.Errorf("--version printed %q", out.String())
+	}
+}
+
+// TestGoRunVCS: a `go run` binary reads the commit of the checkout it was
+// built from, and only then.
+func TestGoRunVCS(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git not installed")
+	}
+	repo := t.TempDir()
+	other := t.TempDir()
+	gitc := func(dir string, args ...string) {
+		t.Helper()
+		c := exec.Command("git", append([]string{"-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.invalid"}, args...)...)
+		if out, err := c.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v %s", args, err, out)
+		}
+	}
+	for dir, mod := range map[string]string{repo: modulePath, other: "example.org/other"} {
+		os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module "+mod+"\n\ngo 1.26\n"), 0o644)
+		gitc(dir, "init", "-q")
+		gitc(dir, "add", "go.mod")
+		gitc(dir, "commit", "-q", "-m", "init")
+	}
+	sub := filepath.Join(repo, "cmd", "rounds")
+	os.MkdirAll(sub, 0o755)
+	goRun := "/tmp/go-build123456/b001/exe/rounds"
+	rev, when, dirty, ok := goRunVCS(goRun, sub)
+	if !ok || len(rev) != 40 || dirty || !strings.HasSuffix(when, "Z") {
+		t.Fatalf("go run in a checkout: %q %q %v %v", rev, when, dirty, ok)
+	}
+	os.WriteFile(filepath.Join(repo, "go.mod"), []byte("module "+modulePath+"\n\ngo 1.27\n"), 0o644)
+	if _, _, dirty, _ := goRunVCS(goRun, repo); !dirty {
+		t.Error("modified checkout not dirty")
+	}
+	for _, tc := range []struct{ exe, wd string }{
+		{"/usr/bin/rounds", repo}, // an installed binary
+		{goRun, other},            // go run, but another module
+		{goRun, t.TempDir()},      // no module at all
+	} {
+		if _, _, _, ok := goRunVCS(tc.exe, tc.wd); ok {
+			t.Errorf("%s in %s: reported a commit", tc.exe, tc.wd)
+		}
 	}
 }
