@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/biomed-rounds/rounds/config"
 	"github.com/biomed-rounds/rounds/scan/ip"
+	"github.com/biomed-rounds/rounds/sync"
+	"github.com/biomed-rounds/rounds/sync/exchange"
+	"github.com/biomed-rounds/rounds/sync/secret"
+	"github.com/biomed-rounds/rounds/sync/servicenow"
+	"github.com/biomed-rounds/rounds/sync/snipeit"
 )
 
 // exampleConfig is the annotated example configuration; docs/
@@ -111,67 +115,35 @@ func checkConfig(cfg config.Config) []string {
 		if err := checkTargetOptions(t); err != nil {
 			probs = append(probs, where+": "+err.Error())
 		}
-		if t.Kind != "file" && t.URL == "" && knownOptions[t.Kind] != nil {
+		if (t.Kind == "servicenow" || t.Kind == "snipeit") && t.URL == "" {
 			probs = append(probs, where+": no url")
 		}
 	}
 	return probs
 }
 
-// knownOptions are the options each connector kind reads (cmd/rounds
-// sync.go newConnector/newEngine and sync/secret); anything else is a typo
-// that would otherwise be silently ignored. Keys ending in "." are
-// prefixes (field.NAME maps a field to a CMDB column).
-var knownOptions = map[string][]string{
-	"servicenow": {"ownership", "concurrency", "batch_size", "timeout", "rate_per_minute", "ca_file",
-		"auth", "user", "user_env", "password_env", "token_env", "client_id", "client_id_env", "client_secret_env",
-		"table", "class", "source_name", "query", "overlap", "page_size", "items_per_payload",
-		"payloads_per_batch", "status_map", "field."},
-	"snipeit": {"ownership", "concurrency", "batch_size", "timeout", "rate_per_minute", "ca_file",
-		"token_env", "overlap", "page_size", "timezone", "status_map", "field."},
-	"file": {"ownership", "concurrency", "batch_size", "dir", "format", "import"},
-}
-
-// checkTargetOptions refuses an unknown kind or option, naming the closest
-// known option.
+// checkTargetOptions parses a target's options with its connector's own
+// parser (the one sync uses), which refuses unknown keys; it sends
+// nothing and reads no credential.
 func checkTargetOptions(t config.Target) error {
-	known, ok := knownOptions[t.Kind]
-	if !ok {
-		kinds := make([]string, 0, len(knownOptions))
-		for k := range knownOptions {
-			kinds = append(kinds, k)
-		}
-		sort.Strings(kinds)
-		return fmt.Errorf("kind %q: want %s", inert(t.Kind), strings.Join(kinds, ", "))
+	o := sync.Options{Target: t.Name, Kind: t.Kind, Values: t.Options}
+	var err error
+	switch t.Kind {
+	case "servicenow":
+		_, err = servicenow.ParseOptions(o)
+	case "snipeit":
+		_, err = snipeit.ParseOptions(o)
+	case "file":
+		_, err = exchange.ParseOptions(o)
+	default:
+		return fmt.Errorf("kind %q: want servicenow, snipeit or file", inert(t.Kind))
 	}
-	keys := make([]string, 0, len(t.Options))
-	for k := range t.Options {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var bad []string
-	for _, k := range keys {
-		if !optionKnown(known, k) {
-			msg := fmt.Sprintf("unknown option %q", inert(k))
-			if c := closest(known, k, 1); len(c) == 1 && levenshtein(c[0], k) <= 3 {
-				msg += fmt.Sprintf(" (did you mean %q?)", c[0])
-			}
-			bad = append(bad, msg)
+	if err == nil {
+		if keys := secret.InFile(t.Options); len(keys) > 0 {
+			err = fmt.Errorf("option %s holds a secret: rounds ignores it; move it to the keyring or the environment", strings.Join(keys, ", "))
 		}
 	}
-	if len(bad) > 0 {
-		return fmt.Errorf("%s: %s", t.Kind, strings.Join(bad, "; "))
-	}
-	return nil
-}
-
-func optionKnown(known []string, k string) bool {
-	for _, o := range known {
-		if o == k || (strings.HasSuffix(o, ".") && strings.HasPrefix(k, o) && len(k) > len(o)) {
-			return true
-		}
-	}
-	return false
+	return err
 }
 
 // fileExists reports whether path names an existing file.

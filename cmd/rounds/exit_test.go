@@ -33,7 +33,7 @@ func TestExitCodes(t *testing.T) {
 		{"ok", nil, db, []string{"rooms", "--json"}, exitOK, nil},
 		{"failure: unreadable file", nil, db, []string{"import", filepath.Join(dir, "absent.csv")}, exitFailure, []string{"absent.csv"}},
 		{"failure: bad config", nil, db, []string{"--config", writeFile(t, dir, "bad.toml", "[scan\n"), "config", "check"}, exitFailure, []string{"bad.toml:2"}},
-		{"usage: unknown command with suggestion", nil, db, []string{"scna"}, exitUsage, []string{`unknown command "scna"`, "Did you mean this?\n\tscan"}},
+		{"usage: unknown command with suggestion", nil, db, []string{"scna"}, exitUsage, []string{`unknown command "scna"`, "Did you mean this?\n    scan"}},
 		{"usage: unknown subcommand flag shows its usage", nil, db, []string{"devices", "--bogus"}, exitUsage, []string{"unknown flag: --bogus", "Usage:\n  rounds devices [flags]"}},
 		{"usage: bad flag value", nil, db, []string{"generate", "--devices", "many"}, exitUsage, []string{"invalid argument", "rounds generate [flags]"}},
 		{"usage: missing argument", nil, db, []string{"confirm"}, exitUsage, []string{"accepts 1 arg", "Run 'rounds confirm --help'"}},

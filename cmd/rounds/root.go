@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/biomed-rounds/rounds/config"
+	inertpkg "github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -90,9 +91,25 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 	if a.st != nil {
 		return a.st, nil
 	}
-	st, err := store.Open(ctx, a.dbPath)
+	return a.opened(store.Open(ctx, a.dbPath))
+}
+
+// readStore opens the database read-only, for commands that only read: an
+// import running in another process never makes them wait.
+func (a *app) readStore(ctx context.Context) (*store.Store, error) {
+	if a.st != nil {
+		return a.st, nil
+	}
+	return a.opened(store.OpenReadOnly(ctx, a.dbPath))
+}
+
+// opened keeps the store and logs, once, what opening it fixed.
+func (a *app) opened(st *store.Store, err error) (*store.Store, error) {
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range st.Warnings() {
+		fmt.Fprintf(a.stderr, "rounds: warning: %s\n", inert(w))
 	}
 	a.st = st
 	return st, nil
@@ -126,12 +143,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cmd, err := root.ExecuteContextC(ctx)
 	code := exitCode(ctx, err)
 	if err != nil {
-		a.log.Error("command failed", "command", cmd.CommandPath(), "exit", code, "err", err)
+		a.log.Error("command failed", "command", cmd.CommandPath(), "exit", code, "err", inertpkg.Lines(err.Error()))
 		switch code {
 		case exitInterrupted:
 			fmt.Fprintln(stderr, "rounds: interrupted")
 		default:
-			fmt.Fprintf(stderr, "rounds: %v\n", err)
+			// Errors quote outside bytes (file contents, CMDB answers,
+			// advertised names): they reach the terminal inertly, keeping
+			// only the line breaks of errors that list one problem a line.
+			fmt.Fprintf(stderr, "rounds: %s\n", inertpkg.Lines(err.Error()))
 		}
 		var fe flagError
 		if errors.As(err, &fe) && cmd != nil {
@@ -279,7 +299,7 @@ func commandArgs(cmd *cobra.Command, args []string) error {
 	}
 	msg := fmt.Sprintf("unknown command %q for %q", args[0], cmd.CommandPath())
 	if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
-		msg += "\n\nDid you mean this?\n\t" + strings.Join(s, "\n\t")
+		msg += "\n\nDid you mean this?\n    " + strings.Join(s, "\n    ")
 	}
 	return usageError{errors.New(msg)}
 }
