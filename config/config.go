@@ -13,8 +13,29 @@ import (
 
 // Config is the whole configuration file. Each subsystem owns its section.
 type Config struct {
-	Scan    Scan     `toml:"scan"`
-	Targets []Target `toml:"target"`
+	// Technician names the person in the journal; empty means the login
+	// name.
+	Technician string   `toml:"technician"`
+	Scan       Scan     `toml:"scan"`
+	TUI        TUI      `toml:"tui"`
+	Log        Log      `toml:"log"`
+	Targets    []Target `toml:"target"`
+}
+
+// TUI is the [tui] section.
+type TUI struct {
+	// Mouse captures the mouse (wheel scrolling). Off by default so that
+	// text, an asset tag for example, can be selected to copy.
+	Mouse bool `toml:"mouse"`
+}
+
+// Log is the [log] section.
+type Log struct {
+	// File is the log file; empty means rounds.log in the state
+	// directory ($XDG_STATE_HOME/rounds).
+	File string `toml:"file"`
+	// Level is debug, info, warn or error; empty means info.
+	Level string `toml:"level"`
 }
 
 // Scan is the [scan] section: what the sweeps must never touch.

@@ -33,6 +33,7 @@ type scanOptions struct {
 	bleReadDIS []string
 	duration   time.Duration
 	jsonOut    bool
+	stream     bool
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -74,7 +75,8 @@ transaction, and prints the findings with their flags.`,
 	f.IntVar(&o.bleAdapter, "adapter", 0, "HCI adapter `index` (hci0 = 0)")
 	f.StringArrayVar(&o.bleReadDIS, "read-dis", nil, "read the Device Information Service of this BLE `ADDRESS` (repeatable)")
 	f.DurationVar(&o.duration, "duration", 20*time.Second, "how long a live BLE scan listens")
-	f.BoolVar(&o.jsonOut, "json", false, "print observations as JSON lines (with --room: the visit and its findings as one JSON document)")
+	f.BoolVar(&o.jsonOut, "json", false, "print the observations as a JSON array (with --room: the visit and its findings as one JSON object)")
+	f.BoolVar(&o.stream, "stream", false, "with --json: print each observation as one JSON line as it arrives")
 	return cmd
 }
 
@@ -112,6 +114,9 @@ func runScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if len(ss) == 0 {
 		return usagef("nothing to sweep: give --net CIDR, --ble or --ble-replay FILE")
 	}
+	if o.stream && !o.jsonOut {
+		return usagef("--stream goes with --json")
+	}
 	ctx := cmd.Context()
 	obs := make(chan scan.Observation, 64)
 	g, gctx := errgroup.WithContext(ctx)
@@ -121,16 +126,23 @@ func runScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	done := make(chan error, 1)
 	go func() { done <- g.Wait(); close(obs) }()
 	enc := json.NewEncoder(a.stdout)
+	all := []scan.Observation{}
 	for ob := range obs {
-		if o.jsonOut {
+		switch {
+		case o.jsonOut && o.stream:
 			if err := enc.Encode(ob); err != nil {
 				return err
 			}
-			continue
+		case o.jsonOut:
+			all = append(all, ob)
+		default:
+			fmt.Fprintln(a.stdout, describeObservation(ob))
 		}
-		fmt.Fprintln(a.stdout, describeObservation(ob))
 	}
 	err = <-done
+	if o.jsonOut && !o.stream && err == nil {
+		err = writeJSON(a, all)
+	}
 	if errors.Is(err, ctx.Err()) && ctx.Err() != nil {
 		return fmt.Errorf("sweep interrupted")
 	}

@@ -67,10 +67,7 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if err != nil {
 		return err
 	}
-	room, err := st.Location(ctx, o.room)
-	if errors.Is(err, store.ErrNotFound) {
-		return usagef("--room %q: no such room (give its key BUILDING/FLOOR/ROOM or its barcode)", inert(o.room))
-	}
+	room, err := findRoom(ctx, st, o.room)
 	if err != nil {
 		return err
 	}
@@ -112,7 +109,7 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if !swept.IP {
 		swept.Nets = nil
 	}
-	e := &round.Engine{Store: st, Actor: actor(),
+	e := &round.Engine{Store: st, Actor: a.technician(),
 		Reconcile: &round.StoreReconciler{Store: st, Advisories: func(ctx context.Context) (*advisory.Matcher, error) {
 			return loadAdvisories(ctx, st)
 		}}}

@@ -120,7 +120,7 @@ func TestScanRoomFailures(t *testing.T) {
 	}
 	var nets []netip.Prefix
 	fakeSources(t, nil, &nets)
-	if code, _, errs := runCLI(t, db, "scan", "--room", "MAIN/9/NOPE"); code != 2 || !strings.Contains(errs, "no such room") {
+	if code, _, errs := runCLI(t, db, "scan", "--room", "MAIN/9/NOPE"); code != 2 || !strings.Contains(errs, "no room") || !strings.Contains(errs, "did you mean: MAIN/3/3W-12") {
 		t.Errorf("unknown room: %d %s", code, errs)
 	}
 	if code, _, errs := runCLI(t, db, "scan", "--room", "MAIN/3/3W-12"); code != 2 || !strings.Contains(errs, "no network segment") {

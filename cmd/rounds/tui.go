@@ -48,14 +48,14 @@ func runTUI(ctx context.Context, a *app) error {
 	eng := &round.Engine{
 		Store:     st,
 		Reconcile: &round.StoreReconciler{Store: st, Advisories: advisories},
-		Actor:     technician(),
+		Actor:     a.technician(),
 		Sources:   fieldSources(a, cfg),
 	}
 	dir, err := os.Getwd()
 	if err != nil {
 		dir = ""
 	}
-	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), ScanGap: scanGapFlag}, nil, nil)
+	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), ScanGap: scanGapFlag, Mouse: a.mouse || cfg.TUI.Mouse}, nil, nil)
 }
 
 // isTerminal reports whether f is a character device (a terminal).
@@ -64,27 +64,46 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// loginName is the login name, the technician when none was given.
-func loginName() string {
+// technician names the person in the journal and the report, read one
+// way for every command and the TUI: --technician, else the
+// configuration's technician, else $ROUNDS_ACTOR, else the login name.
+func (a *app) technician() string {
+	if s := strings.TrimSpace(technicianFlag); s != "" {
+		return s
+	}
+	if cfg, err := a.config(); err == nil && strings.TrimSpace(cfg.Technician) != "" {
+		return strings.TrimSpace(cfg.Technician)
+	}
+	return loginActor()
+}
+
+// loginActor is $ROUNDS_ACTOR, else the login name.
+func loginActor() string {
+	if n := strings.TrimSpace(os.Getenv("ROUNDS_ACTOR")); n != "" {
+		return n
+	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
-	if n := os.Getenv("USER"); n != "" {
-		return n
+	for _, v := range []string{"USER", "USERNAME"} {
+		if n := os.Getenv(v); n != "" {
+			return n
+		}
 	}
 	return "technician"
 }
 
 // fieldSources sweeps a room's configured segments with the configured
 // profile and exclusions and, with --ble, listens to BLE passively.
-// Warnings of the sweeps are dropped: the TUI owns the terminal; a source
-// that fails shows as failed on the sweep screen and its devices come out
-// unverified rather than missing.
+// Warnings of the sweeps go to the log (the TUI owns the terminal), where
+// app.warnings keeps the last one for the status line; a source that fails
+// shows as failed on the sweep screen and its devices come out unverified
+// rather than missing.
 func fieldSources(a *app, cfg config.Config) func(context.Context, store.Location) ([]round.Source, error) {
 	return func(ctx context.Context, room store.Location) ([]round.Source, error) {
 		var srcs []round.Source
 		if a.tuiBLE {
-			l := &ble.Live{Adapter: a.tuiBLEAdapter, Duration: a.tuiBLEDuration, Notef: func(string, ...any) {}}
+			l := &ble.Live{Adapter: a.tuiBLEAdapter, Duration: a.tuiBLEDuration, Notef: a.warnf("ble")}
 			if err := l.Validate(); err != nil {
 				return nil, err
 			}
@@ -114,7 +133,7 @@ func fieldSources(a *app, cfg config.Config) func(context.Context, store.Locatio
 			nets = append(nets, sg.CIDR)
 			names = append(names, sg.CIDR.String())
 		}
-		s, err := ip.New(ip.Config{Nets: nets, Profile: prof, Exclude: ex})
+		s, err := ip.New(ip.Config{Nets: nets, Profile: prof, Exclude: ex, Logf: a.warnf("ip " + room.Key)})
 		if err != nil {
 			return nil, fmt.Errorf("room %s: %w", room.Key, err)
 		}
