@@ -45,8 +45,19 @@ func distill(fps []scan.Fingerprint) (scan.Hints, string) {
 			setIf(&h.Manufacturer, a.Vendor())
 			setIf(&h.Software, fp.Fields["implementationVersionName"])
 		case "snmp":
-			// sysDescr is free text; reconcile matches on it, the hints
-			// keep only what is structured.
+			// ENTITY-MIB's chassis row is the agent's structured account
+			// of the unit; sysDescr is free text that reconcile and the
+			// fingerprint database read.
+			f := fp.Fields
+			if h.Serial == "" && f["entPhysicalSerialNum"] != "" {
+				h.Serial, h.SerialSource = f["entPhysicalSerialNum"], "snmp"
+			}
+			setIf(&h.Model, f["entPhysicalModelName"])
+			setIf(&h.Manufacturer, f["entPhysicalMfgName"])
+			setIf(&h.Firmware, f["entPhysicalFirmwareRev"])
+			setIf(&h.Software, f["entPhysicalSoftwareRev"])
+			setIf(&h.Hardware, f["entPhysicalHardwareRev"])
+			setIf(&host, f["sysName"])
 		}
 	}
 	return h, strings.TrimSpace(host)
