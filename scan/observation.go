@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"strings"
 	"time"
@@ -130,7 +131,14 @@ type BLE struct {
 	// addresses; empty for public and static addresses.
 	GroupKey string `json:"group_key,omitempty"`
 
-	Name             string             `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// CompanyVendor is the company named by the manufacturer data
+	// (Bluetooth SIG company identifier), when it names the device's
+	// maker: company 0x0000, the test ID 0xFFFF and iBeacon frames (any
+	// maker's tag uses Apple's ID for them) do not.
+	CompanyVendor string `json:"company_vendor,omitempty"`
+	// OUIVendor is the IEEE registrant of a public address's OUI.
+	OUIVendor        string             `json:"oui_vendor,omitempty"`
 	ManufacturerData []ManufacturerData `json:"manufacturer_data,omitempty"`
 	ServiceData      []ServiceData      `json:"service_data,omitempty"`
 	// Services are the advertised service UUIDs, in the short form for
@@ -227,6 +235,14 @@ func NormalizeMAC(mac string) string {
 	}
 	return b.String()
 }
+
+// ErrIncomplete reports that a source stopped before it had looked
+// everywhere it should have: a damaged or unreadable capture, a capture
+// cut short, an adapter that failed, a cap on advertisers reached. What it
+// saw was delivered and is true, but what it did not see proves nothing:
+// the room's expected devices are unverified, never missing. Sources wrap
+// it with the reason.
+var ErrIncomplete = errors.New("scan: sweep incomplete")
 
 // Sweeper is a discovery source. Sweep sends observations on out until the
 // source is exhausted or ctx is cancelled, then returns; it never closes
