@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/scan/btsnoop"
 )
 
 // scanOptions are the flags of `rounds scan`. The IP options are read by
@@ -116,7 +117,16 @@ func runScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	obs := make(chan scan.Observation, 64)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, s := range ss {
-		g.Go(func() error { return s.Sweep(gctx, obs) })
+		g.Go(func() error {
+			err := s.Sweep(gctx, obs)
+			if errors.Is(err, scan.ErrIncomplete) && !errors.Is(err, btsnoop.ErrFormat) {
+				// What it saw was printed; the others go on. A file that
+				// is no capture at all is the user's mistake: it fails.
+				fmt.Fprintf(a.stderr, "rounds: %v\n", err)
+				return nil
+			}
+			return err
+		})
 	}
 	done := make(chan error, 1)
 	go func() { done <- g.Wait(); close(obs) }()

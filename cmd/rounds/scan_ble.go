@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -53,7 +54,7 @@ type bleReplay struct {
 func (s *bleReplay) Sweep(ctx context.Context, out chan<- scan.Observation) error {
 	err := s.r.Sweep(ctx, out)
 	st := s.r.Stats()
-	if err == nil && (st.Malformed > 0 || st.BadAD > 0 || st.Panics > 0 || st.Damaged) {
+	if (err == nil || errors.Is(err, scan.ErrIncomplete)) && (st.Malformed > 0 || st.BadAD > 0 || st.Panics > 0 || st.Damaged) {
 		fmt.Fprintf(s.stderr, "ble replay %s: %d records, %d advertisements from %d addresses; skipped %d malformed events or reports and %d bad AD fields\n",
 			s.r.Path, st.Records, st.Reports, st.Addresses, st.Malformed, st.BadAD)
 		if st.Damaged {

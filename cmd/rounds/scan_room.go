@@ -104,7 +104,7 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if f, ok := a.stderr.(*os.File); ok && isTerminal(f) {
 		progress = a.stderr
 	}
-	obs, swept, err := sweepRoom(ctx, progress, srcs)
+	obs, swept, err := sweepRoom(ctx, progress, a.stderr, srcs)
 	if err != nil {
 		return fmt.Errorf("sweep of %s: %w; nothing stored", room.Key, err)
 	}
@@ -136,8 +136,9 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 }
 
 // sweepRoom runs the sweeps together and gathers their observations. A
-// sweep that fails (or an interruption) fails the visit.
-func sweepRoom(parent context.Context, progress io.Writer, srcs []roomSource) ([]scan.Observation, reconcile.Sweeps, error) {
+// sweep that fails (or an interruption) fails the visit; one that reports
+// scan.ErrIncomplete keeps what it saw and is not counted as swept.
+func sweepRoom(parent context.Context, progress, warn io.Writer, srcs []roomSource) ([]scan.Observation, reconcile.Sweeps, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	ch := make(chan scan.Observation, 64)
@@ -165,7 +166,17 @@ func sweepRoom(parent context.Context, progress io.Writer, srcs []roomSource) ([
 	if parent.Err() != nil {
 		return nil, sw, errors.New("interrupted")
 	}
+	incomplete := map[scan.Source]bool{}
 	for i, s := range srcs {
+		if errors.Is(errs[i], scan.ErrIncomplete) {
+			// What it saw stands; what it did not see proves nothing, so
+			// its kind is not marked swept and the room's units it could
+			// have seen come out unverified.
+			fmt.Fprintf(warn, "rounds: %s sweep incomplete: %v\n", s.kind, errs[i])
+			incomplete[s.kind] = true
+			errs[i] = nil
+			continue
+		}
 		if errs[i] != nil && !errors.Is(errs[i], context.Canceled) {
 			return nil, sw, fmt.Errorf("%s sweep: %w", s.kind, errs[i])
 		}
@@ -173,6 +184,9 @@ func sweepRoom(parent context.Context, progress io.Writer, srcs []roomSource) ([
 	for i, s := range srcs {
 		if errs[i] != nil {
 			return nil, sw, errors.New("interrupted")
+		}
+		if incomplete[s.kind] {
+			continue
 		}
 		switch s.kind {
 		case scan.SourceIP:
