@@ -60,5 +60,19 @@ func distill(fps []scan.Fingerprint) (scan.Hints, string) {
 			setIf(&host, f["sysName"])
 		}
 	}
+	// Last, the fingerprint database: the hardware maker and product a
+	// banner names, and the operating system (often the firmware of an
+	// embedded device) as software.
+	for _, fp := range fps {
+		if fp.Kind != "recog" {
+			continue
+		}
+		f := fp.Fields
+		setIf(&h.Manufacturer, f["hw.vendor"])
+		setIf(&h.Model, f["hw.product"])
+		if f["os.product"] != "" {
+			setIf(&h.Software, strings.TrimSpace(f["os.product"]+" "+f["os.version"]))
+		}
+	}
 	return h, strings.TrimSpace(host)
 }

@@ -467,6 +467,7 @@ func (r *run) host(ctx context.Context, a netip.Addr) (scan.Observation, bool, e
 	if ob.MAC != "" {
 		ob.Vendor = oui.Lookup(ob.MAC)
 	}
+	ob.Fingerprints = append(ob.Fingerprints, infer(ob.Fingerprints)...)
 	ob.Hints, ob.Hostname = distill(ob.Fingerprints)
 	ob.Time = time.Now().UTC()
 	return ob, true, nil

@@ -118,7 +118,7 @@ func TestIdentityWard(t *testing.T) {
 	want := map[netip.Addr]scan.Hints{
 		devs[0].Addr: {Manufacturer: "Mindray", Model: "BeneVision N17", Serial: "MRN17-CX09911", Firmware: "04.02.00", SerialSource: "upnp"},
 		devs[1].Addr: {Manufacturer: "B. Braun", Model: "SpaceStation", Serial: "BBSS-00871299", Firmware: "L2.0.3", SerialSource: "upnp"},
-		snmpAddr:     {Manufacturer: "Getinge", Model: "SERVO-u", Serial: "SU-44177", Firmware: "4.4.1", SerialSource: "snmp"},
+		snmpAddr:     {Manufacturer: "Getinge", Model: "SERVO-u", Serial: "SU-44177", Firmware: "4.4.1", Software: "Linux", SerialSource: "snmp"}, // Software: Recog on net-snmp's sysObjectID
 	}
 	for a, h := range want {
 		if got := byIP[a].Hints; got != h {
