@@ -37,7 +37,7 @@ type SNMPD struct {
 	Community string
 	// User, AuthPass and PrivPass, when User is set, add an SNMPv3 user
 	// with SHA authentication and AES privacy.
-	User, AuthPass, PrivPass string
+	User, AuthPass, PrivPass       string
 	SysDescr, SysObjectID, SysName string
 	// Entities are served through snmpd's override directive: stock
 	// snmpd does not implement ENTITY-MIB, a device's agent does.
