@@ -49,8 +49,11 @@ type app struct {
 	tuiBLE         bool
 	tuiBLEAdapter  int
 	tuiBLEDuration time.Duration
-	jsonOut        bool
-	st             *store.Store
+	// sweepWarn receives the warnings of the TUI's sweeps (nil: they stay
+	// in the plan); the TUI sets it to show them.
+	sweepWarn func(string)
+	jsonOut   bool
+	st        *store.Store
 }
 
 // store opens the database on first use. Commands that do not need it never

@@ -13,8 +13,8 @@ import (
 	"github.com/biomed-rounds/rounds/scan/btsnoop"
 )
 
-// scanOptions are the flags of `rounds scan`. The IP options are read by
-// newIPSweeper (scan_ip.go), the BLE ones by newBLESweeper (scan_ble.go).
+// scanOptions are the flags of `rounds scan`, read by buildPlan
+// (scan_plan.go), the one builder of sweep sources.
 type scanOptions struct {
 	// Room to sweep and reconcile (reconciliation issue).
 	room string
@@ -79,25 +79,33 @@ transaction, and prints the findings with their flags.`,
 	return cmd
 }
 
-// sweepers builds the discovery sources the options ask for.
+// sweepers builds the discovery sources the options ask for, through the
+// one builder of sweep sources (buildPlan). Warnings go to stderr.
 func sweepers(cmd *cobra.Command, a *app, o scanOptions) ([]scan.Sweeper, error) {
-	var out []scan.Sweeper
-	if len(o.nets) > 0 {
-		s, err := newIPSweeper(cmd, a, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
 	}
-	if o.ble || o.bleReplay != "" {
-		if o.ble && o.bleReplay != "" {
-			return nil, usagef("--ble and --ble-replay exclude each other")
+	nets, err := parseNets(o.nets)
+	if err != nil {
+		return nil, err
+	}
+	if !cmd.Flags().Changed("profile") {
+		o.profile = ""
+	}
+	p, err := buildPlan(cmd.Context(), a, cfg, "", nets, &o, func(w string) {
+		fmt.Fprintf(a.stderr, "rounds: %s\n", inert(w))
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []scan.Sweeper
+	for _, s := range p.Sources {
+		sw := s.Sweeper
+		if s.Kind == scan.SourceIP {
+			sw = closingSweeper{sw, p.Close}
 		}
-		s, err := newBLESweeper(cmd, a, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+		out = append(out, sw)
 	}
 	return out, nil
 }

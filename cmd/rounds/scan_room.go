@@ -27,25 +27,32 @@ type roomSource struct {
 	sweeper scan.Sweeper
 }
 
-// roomSources builds the sweeps of a room visit; tests replace it.
+// roomSources builds the sweeps of a room visit through the one builder
+// the TUI uses too (buildPlan); tests replace it.
 var roomSources = func(cmd *cobra.Command, a *app, o scanOptions, nets []netip.Prefix) ([]roomSource, error) {
-	var out []roomSource
-	if len(nets) > 0 {
-		s, err := newIPSweeper(cmd, a, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, roomSource{scan.SourceIP, s})
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
 	}
-	if o.ble || o.bleReplay != "" {
-		if o.ble && o.bleReplay != "" {
-			return nil, usagef("--ble and --ble-replay exclude each other")
+	if !cmd.Flags().Changed("profile") {
+		o.profile = "" // the configuration's, else safe
+	}
+	p, err := buildPlan(cmd.Context(), a, cfg, o.room, nets, &o, func(w string) {
+		fmt.Fprintf(a.stderr, "rounds: %s\n", inert(w))
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []roomSource
+	for _, s := range p.Sources {
+		sw := s.Sweeper
+		if s.Kind == scan.SourceIP {
+			sw = closingSweeper{sw, p.Close} // the packet log, once the IP sweep is done
 		}
-		s, err := newBLESweeper(cmd, a, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, roomSource{scan.SourceBLE, s})
+		out = append(out, roomSource{s.Kind, sw})
+	}
+	if len(out) == 0 {
+		_ = p.Close()
 	}
 	return out, nil
 }
@@ -75,17 +82,9 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 		return err
 	}
 	o.room = room.Key
-	var nets []netip.Prefix
-	for _, n := range o.nets {
-		p, err := netip.ParsePrefix(n)
-		if err != nil {
-			addr, aerr := netip.ParseAddr(n)
-			if aerr != nil {
-				return usagef("--net %q: not a CIDR (such as 10.20.30.0/24) or an address", inert(n))
-			}
-			p = netip.PrefixFrom(addr, addr.BitLen())
-		}
-		nets = append(nets, p.Masked())
+	nets, err := parseNets(o.nets) // once: the sources are built from these
+	if err != nil {
+		return err
 	}
 	if len(nets) == 0 {
 		for _, sg := range room.Segments {
