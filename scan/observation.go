@@ -184,6 +184,41 @@ func (o Observation) Key() string {
 	return "ip:" + o.IP.String()
 }
 
+// Latest keeps the last observation of each Key, in first-seen order: a
+// later observation of the same host or advertiser supersedes an earlier
+// one. It is the one de-duplication of a sweep's observations (reconcile
+// and round both use it); it computes the keys of Key without building
+// their strings.
+func Latest(obs []Observation) []Observation {
+	byIP := make(map[netip.Addr]int, len(obs))
+	byBLE := map[string]int{} // group keys and addresses share Key's "ble:" space
+	out := make([]Observation, 0, len(obs))
+	for _, o := range obs {
+		var i int
+		var ok bool
+		switch {
+		case o.Source == SourceBLE && o.BLE != nil:
+			k := o.BLE.Address
+			if o.BLE.GroupKey != "" {
+				k = o.BLE.GroupKey
+			}
+			if i, ok = byBLE[k]; !ok {
+				byBLE[k] = len(out)
+			}
+		default:
+			if i, ok = byIP[o.IP]; !ok {
+				byIP[o.IP] = len(out)
+			}
+		}
+		if ok {
+			out[i] = o
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
 // Label is a short human description for lists: the best name known.
 // It is not sanitised; renderers must make it inert.
 func (o Observation) Label() string {
