@@ -512,6 +512,13 @@ func Reconcile(in Input) []Finding {
 				cands[sig] = cs
 			}
 			f.Candidates = cs
+			for i := range cs {
+				if cs[i].ReportedModel {
+					c := cs[i]
+					f.Suggested = &c
+					break
+				}
+			}
 		}
 	}
 	out = append(out, unknown...)
