@@ -439,17 +439,20 @@ func (r *run) host(ctx context.Context, a netip.Addr) (scan.Observation, bool, e
 			ob.Fingerprints = append(ob.Fingerprints, *fp)
 		}
 	}
-	if len(ob.Ports) > 0 || echoed || anyRefused {
+	if onLink {
+		if nb, err := readNeighbours(); err == nil {
+			ob.MAC = nb[a]
+		}
+	}
+	// SSDP only to hosts proven live: a refused connect proves one only
+	// where the neighbour table confirms it (loopback and routers refuse
+	// for absent addresses).
+	if len(ob.Ports) > 0 || echoed || (anyRefused && ob.MAC != "") {
 		fps, err := r.ssdp(ctx, h, hasUPnP(ob.Fingerprints))
 		if err != nil {
 			return ob, false, err
 		}
 		ob.Fingerprints = append(ob.Fingerprints, fps...)
-	}
-	if onLink {
-		if nb, err := readNeighbours(); err == nil {
-			ob.MAC = nb[a]
-		}
 	}
 	// A refused connect proves a host only where the neighbour table
 	// confirms one: loopback and routers answer for absent addresses.

@@ -16,6 +16,17 @@ func FuzzLookup(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, which uint8, text string) {
 		db := fuzzDBs[int(which)%len(fuzzDBs)]
+		// The literal-prefix filter never rejects what the pattern matches.
+		if d := get(db); d != nil && !strings.Contains(text, "\n") && len(text) <= MaxInput {
+			for i := range d.fps {
+				f := &d.fps[i]
+				if f.lit != "" && !f.may(text) {
+					if re := f.regexp(); re != nil && re.MatchString(text) {
+						t.Fatalf("%s: prefix %q rejects %q, which %q matches", db, f.lit, text, f.Pattern)
+					}
+				}
+			}
+		}
 		m, ok := Lookup(db, text)
 		if !ok {
 			return

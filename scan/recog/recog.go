@@ -65,12 +65,27 @@ type fp struct {
 		Text   string            `json:"t"`
 		Expect map[string]string `json:"x"`
 	} `json:"e"`
-	// re is compiled for single-line text (no (?m): an anchored pattern
-	// is then tried at the start only, which makes lookups fast); reM,
-	// compiled on first need, for text with newlines.
+	// lit is a literal the text must start with for the pattern to match
+	// a single line (from a leading "^literal"), compared without case
+	// when fold; it spares compiling and running most patterns.
+	lit  string
+	fold bool
+	// re is compiled on first need for single-line text (no (?m): an
+	// anchored pattern is then tried at the start only); bad is set when
+	// RE2 cannot express the pattern; reM is for text with newlines.
+	once  sync.Once
 	re    *regexp.Regexp
+	bad   bool
 	reM   *regexp.Regexp
 	mOnce sync.Once
+}
+
+func (f *fp) regexp() *regexp.Regexp {
+	f.once.Do(func() {
+		re, err := compile(f.Pattern, f.Flags, false)
+		f.re, f.bad = re, err != nil
+	})
+	return f.re
 }
 
 func (f *fp) multi() *regexp.Regexp {
@@ -80,11 +95,87 @@ func (f *fp) multi() *regexp.Regexp {
 	return f.reM
 }
 
+// prefix returns the literal a "^literal..." pattern requires at the
+// start of the text, and whether it is compared without case. Anything
+// short or doubtful yields "" (no filter).
+func prefix(pattern, flags string) (string, bool) {
+	fold := strings.Contains(flags, "REG_ICASE")
+	if rest, ok := strings.CutPrefix(pattern, "(?i)"); ok {
+		pattern, fold = rest, true
+	}
+	rest, ok := strings.CutPrefix(pattern, "^")
+	if !ok || topLevelAlt(pattern) {
+		return "", false
+	}
+	var b strings.Builder
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		switch {
+		case c == '\\' && i+1 < len(rest) && strings.IndexByte(`./-_ :;,=@#%&'"<>~`, rest[i+1]) >= 0:
+			if i+2 < len(rest) && strings.IndexByte("?*{", rest[i+2]) >= 0 {
+				return trimLit(b.String()), fold
+			}
+			i++
+			b.WriteByte(rest[i])
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte(` -_/:;,=@#%&'"<>~`, c) >= 0:
+			// A quantifier after it makes the last one optional.
+			if i+1 < len(rest) && strings.IndexByte("?*{", rest[i+1]) >= 0 {
+				return trimLit(b.String()), fold
+			}
+			b.WriteByte(c)
+			continue
+		}
+		break
+	}
+	return trimLit(b.String()), fold
+}
+
+// topLevelAlt reports whether pattern has an alternation outside any
+// group ("^a|b"), where a leading literal proves nothing.
+func topLevelAlt(pattern string) bool {
+	depth, class := 0, false
+	for i := 0; i < len(pattern); i++ {
+		switch c := pattern[i]; {
+		case c == '\\':
+			i++
+		case class:
+			class = c != ']'
+		case c == '[':
+			class = true
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '|' && depth <= 0:
+			return true
+		}
+	}
+	return false
+}
+
+func trimLit(s string) string {
+	if len(s) < 3 {
+		return ""
+	}
+	return s
+}
+
+// may reports whether text can match f, by its literal prefix.
+func (f *fp) may(text string) bool {
+	switch {
+	case f.lit == "":
+		return true
+	case f.fold:
+		return len(text) >= len(f.lit) && strings.EqualFold(text[:len(f.lit)], f.lit)
+	}
+	return strings.HasPrefix(text, f.lit)
+}
+
 type db struct {
 	name    string
 	fps     []fp
-	once    sync.Once
-	skipped int
+	once sync.Once
 }
 
 var (
@@ -136,12 +227,7 @@ func get(name string) *db {
 	}
 	d.once.Do(func() {
 		for i := range d.fps {
-			re, err := compile(d.fps[i].Pattern, d.fps[i].Flags, false)
-			if err != nil {
-				d.skipped++
-				continue
-			}
-			d.fps[i].re = re
+			d.fps[i].lit, d.fps[i].fold = prefix(d.fps[i].Pattern, d.fps[i].Flags)
 		}
 	})
 	return d
@@ -202,7 +288,10 @@ func Lookup(dbName, text string) (Match, bool) {
 	lines := strings.IndexByte(text, '\n') >= 0
 	for i := range d.fps {
 		f := &d.fps[i]
-		re := f.re
+		if !lines && !f.may(text) {
+			continue
+		}
+		re := f.regexp()
 		if re == nil {
 			continue
 		}
@@ -257,7 +346,13 @@ func Loaded() map[string][2]int {
 	out := map[string][2]int{}
 	for name := range dbs {
 		d := get(name)
-		out[name] = [2]int{len(d.fps) - d.skipped, d.skipped}
+		skipped := 0
+		for i := range d.fps {
+			if d.fps[i].regexp() == nil {
+				skipped++
+			}
+		}
+		out[name] = [2]int{len(d.fps) - skipped, skipped}
 	}
 	return out
 }
