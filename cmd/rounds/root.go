@@ -83,6 +83,7 @@ type app struct {
 	// warnings keeps the last warning logged, for the TUI's status line.
 	warnings *lastWarning
 	logFile  io.Closer
+	jsonOut  bool
 	st       *store.Store
 }
 

@@ -7,15 +7,12 @@ import (
 	"net/netip"
 	"os"
 	"os/user"
-	"strings"
 	gosync "sync"
+	"time"
 
 	"github.com/biomed-rounds/rounds/config"
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
 	"github.com/biomed-rounds/rounds/round"
-	"github.com/biomed-rounds/rounds/scan"
-	"github.com/biomed-rounds/rounds/scan/ble"
-	"github.com/biomed-rounds/rounds/scan/ip"
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/sync"
 	"github.com/biomed-rounds/rounds/tui"
@@ -93,51 +90,34 @@ func loginActor() string {
 	return "technician"
 }
 
-// fieldSources sweeps a room's configured segments with the configured
-// profile and exclusions and, with --ble, listens to BLE passively.
-// Warnings of the sweeps go to the log (the TUI owns the terminal), where
-// app.warnings keeps the last one for the status line; a source that fails
-// shows as failed on the sweep screen and its devices come out unverified
-// rather than missing.
+// fieldSources builds a room's sources with the one builder the command
+// line uses too (buildPlan): the room's segments with the configured
+// profile, exclusions, per-segment SNMP credentials, and, with --ble, a
+// passive BLE scan. Warnings go to warn (nil: kept in the plan only,
+// until the TUI shows them); a source that fails shows as failed on the
+// sweep screen and its devices come out unverified rather than missing.
 func fieldSources(a *app, cfg config.Config) func(context.Context, store.Location) ([]round.Source, error) {
 	return func(ctx context.Context, room store.Location) ([]round.Source, error) {
-		var srcs []round.Source
-		if a.tuiBLE {
-			l := &ble.Live{Adapter: a.tuiBLEAdapter, Duration: a.tuiBLEDuration, Notef: a.warnf("ble")}
-			if err := l.Validate(); err != nil {
-				return nil, err
-			}
-			srcs = append(srcs, round.Source{Name: fmt.Sprintf("BLE hci%d", a.tuiBLEAdapter), Kind: scan.SourceBLE, Sweeper: l})
-		}
-		if len(room.Segments) == 0 {
-			return srcs, nil
-		}
-		prof := ip.Safe
-		if cfg.Scan.Profile != "" {
-			p, err := ip.ProfileNamed(cfg.Scan.Profile)
-			if err != nil {
-				return nil, fmt.Errorf("config: [scan] profile: %w", err)
-			}
-			prof = p
-		}
-		var ex ip.Exclusions
-		if err := ex.AddAll(cfg.Scan.Exclude, "config"); err != nil {
-			return nil, fmt.Errorf("config: [scan] exclude: %w", err)
-		}
-		if err := excludeClasses(ctx, a, cfg.Scan.ExcludeClasses, &ex); err != nil {
-			return nil, err
-		}
 		var nets []netip.Prefix
-		var names []string
 		for _, sg := range room.Segments {
 			nets = append(nets, sg.CIDR)
-			names = append(names, sg.CIDR.String())
 		}
-		s, err := ip.New(ip.Config{Nets: nets, Profile: prof, Exclude: ex, Logf: a.warnf("ip " + room.Key)})
+		o := &scanOptions{}
+		if a.tuiBLE {
+			o.ble, o.bleAdapter, o.duration = true, a.tuiBLEAdapter, a.tuiBLEDuration
+			if o.duration <= 0 {
+				o.duration = 20 * time.Second
+			}
+		}
+		p, err := buildPlan(ctx, a, cfg, room.Key, nets, o, func(s string) { a.warnf("sweep "+room.Key)("%s", s) })
 		if err != nil {
 			return nil, fmt.Errorf("room %s: %w", room.Key, err)
 		}
-		return append(srcs, round.Source{Name: "IP " + strings.Join(names, ", "), Kind: scan.SourceIP, Sweeper: s}), nil
+		var srcs []round.Source
+		for _, s := range p.Sources {
+			srcs = append(srcs, round.Source{Name: s.Name, Kind: s.Kind, Sweeper: s.Sweeper})
+		}
+		return srcs, nil
 	}
 }
 
