@@ -265,7 +265,7 @@ func updateProvider(ctx context.Context, st *store.Store, provider string, vendo
 			}
 			err = st.Write(ctx, "rounds advisories update", func(w *store.Writer) error {
 				if doc != nil {
-					rows, err := advisory.RefDocs(*doc, j.doc)
+					rows, err := refDocs(*doc, j.doc)
 					if err != nil {
 						return err
 					}
