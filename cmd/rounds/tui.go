@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"os/user"
+	"strings"
 	gosync "sync"
 	"time"
 
