@@ -70,16 +70,45 @@ func Clean(s string) bool {
 }
 
 // unsafeRune reports runes that must not reach a terminal: C0 controls,
-// DEL, C1 controls, and the Unicode bidirectional embedding, override and
-// isolate controls, which reorder the text around them (CVE-2021-42574).
+// DEL, C1 controls, the Unicode bidirectional marks, embeddings,
+// overrides and isolates, which reorder the text around them
+// (CVE-2021-42574), and the invisible format characters (zero-width
+// space, joiners, word joiner, invisible operators, byte-order mark,
+// Mongolian vowel separator), which let two different strings look the
+// same (a spoofed asset tag) and misalign columns.
 func unsafeRune(r rune) bool {
 	switch {
 	case r < 0x20, r == 0x7f, r >= 0x80 && r < 0xa0:
 		return true
-	case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+	case r >= 0x200b && r <= 0x200f, // ZWSP, ZWNJ, ZWJ, LRM, RLM
+		r >= 0x202a && r <= 0x202e, // LRE, RLE, PDF, LRO, RLO
+		r >= 0x2060 && r <= 0x2064, // word joiner, invisible operators
+		r >= 0x2066 && r <= 0x2069, // LRI, RLI, FSI, PDI
+		r == 0x061c,                // Arabic letter mark
+		r == 0x180e,                // Mongolian vowel separator
+		r == 0xfeff:                // zero-width no-break space (BOM)
 		return true
 	}
 	return false
+}
+
+// Unsafe reports whether r is a rune String replaces: a control
+// character, a bidirectional control or an invisible format character.
+// Importers use it to refuse such characters in stored values.
+func Unsafe(r rune) bool { return unsafeRune(r) }
+
+// Lines is String for text of several lines, such as an error message
+// that lists problems one per line: each line is made inert, and the line
+// breaks between them are kept.
+func Lines(s string) string {
+	if Clean(s) {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = String(strings.TrimSuffix(l, "\r"))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // introducerFor maps an 8-bit C1 introducer to its 7-bit ESC form.

@@ -31,6 +31,13 @@ func TestString(t *testing.T) {
 		{"invalid UTF-8", "a\xff\xfeb", "a��b"},
 		{"bidi override", "abc\u202edcba", "abc�dcba"},
 		{"bidi isolate", "\u2066x\u2069", "�x�"},
+		{"bidi marks", "a\u200eb\u200fc\u061cd", "a�b�c�d"},
+		{"bidi embeddings", "\u202aa\u202bb\u202cc\u202dd", "�a�b�c�d"},
+		{"zero-width space", "ASSET\u200b1", "ASSET�1"},
+		{"zero-width joiners", "a\u200cb\u200dc", "a�b�c"},
+		{"word joiner and invisible operators", "a\u2060b\u2064c", "a�b�c"},
+		{"byte-order mark", "\ufeffTAG1", "�TAG1"},
+		{"mongolian vowel separator", "a\u180eb", "a�b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,7 +79,7 @@ func assertInert(t *testing.T, in, out string) {
 
 func FuzzString(f *testing.F) {
 	for _, s := range []string{"", "plain", "\x1b[31mred", "\x1b]0;t\x07", "\x1bP\x1b\\", "\u009b1m",
-		"\xff", "\u202e", "a\x1b", "\x1b\x1b[", "\xc2\x9c", "\x1b]8;;\xc2\x9c"} {
+		"\xff", "\u202e", "\u200b", "\ufeff", "a\x1b", "\x1b\x1b[", "\xc2\x9c", "\x1b]8;;\xc2\x9c"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

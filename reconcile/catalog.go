@@ -5,20 +5,20 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
 	"github.com/biomed-rounds/rounds/scan"
-	"github.com/biomed-rounds/rounds/store"
 )
 
 // Catalog is the model catalog prepared for lookups. Build it once with
 // NewCatalog; it is safe for concurrent use.
 type Catalog struct {
-	byID   map[int64]*store.Model
-	byName map[[2]string]*store.Model
+	byID   map[int64]*inventory.Model
+	byName map[[2]string]*inventory.Model
 	// vendors groups models by normalised manufacturer.
-	vendors map[string][]*store.Model
+	vendors map[string][]*inventory.Model
 	// tokens holds each model name split for matching.
-	tokens map[*store.Model][]string
+	tokens map[*inventory.Model][]string
 
 	mu     sync.Mutex
 	vcache map[string][]vendorRef
@@ -30,9 +30,9 @@ type vendorRef struct {
 }
 
 // NewCatalog prepares models for lookups.
-func NewCatalog(models []store.Model) *Catalog {
-	c := &Catalog{byID: map[int64]*store.Model{}, byName: map[[2]string]*store.Model{},
-		vendors: map[string][]*store.Model{}, vcache: map[string][]vendorRef{}, tokens: map[*store.Model][]string{}}
+func NewCatalog(models []inventory.Model) *Catalog {
+	c := &Catalog{byID: map[int64]*inventory.Model{}, byName: map[[2]string]*inventory.Model{},
+		vendors: map[string][]*inventory.Model{}, vcache: map[string][]vendorRef{}, tokens: map[*inventory.Model][]string{}}
 	for i := range models {
 		m := &models[i]
 		if m.ID != 0 {
@@ -48,7 +48,7 @@ func NewCatalog(models []store.Model) *Catalog {
 
 // Model returns the catalog entry of a device, by model id or else by
 // manufacturer and model name; nil when the catalog lacks it.
-func (c *Catalog) Model(d *store.Device) *store.Model {
+func (c *Catalog) Model(d *inventory.Device) *inventory.Model {
 	if c == nil {
 		return nil
 	}
@@ -124,8 +124,8 @@ func (c *Catalog) Candidates(o *scan.Observation, n int) []Candidate {
 		}
 	}
 	text := modelText(o)
-	scores := map[*store.Model]*Candidate{}
-	consider := func(m *store.Model, score float64, reason string) {
+	scores := map[*inventory.Model]*Candidate{}
+	consider := func(m *inventory.Model, score float64, reason string) {
 		cd := scores[m]
 		if cd == nil {
 			cd = &Candidate{Manufacturer: m.Manufacturer, Model: m.Model}
@@ -139,7 +139,7 @@ func (c *Catalog) Candidates(o *scan.Observation, n int) []Candidate {
 			cd.Reason += reason
 		}
 	}
-	vendorSeen := map[*store.Model]bool{}
+	vendorSeen := map[*inventory.Model]bool{}
 	for _, v := range vs {
 		for _, ref := range c.vendorModels(v.name) {
 			for _, m := range c.vendors[ref.key] {
@@ -153,7 +153,7 @@ func (c *Catalog) Candidates(o *scan.Observation, n int) []Candidate {
 	}
 	// Model evidence: from the reported model, against every model when
 	// no vendor narrowed the field, else against the vendor's models.
-	pool := make([]*store.Model, 0, len(scores))
+	pool := make([]*inventory.Model, 0, len(scores))
 	if len(scores) == 0 && o.Hints.Model != "" {
 		for _, ms := range c.vendors {
 			pool = append(pool, ms...)

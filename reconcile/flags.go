@@ -5,10 +5,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
 	"github.com/biomed-rounds/rounds/reconcile/version"
 	"github.com/biomed-rounds/rounds/scan"
-	"github.com/biomed-rounds/rounds/store"
 )
 
 const year = 365 * 24 * time.Hour
@@ -23,7 +23,7 @@ type flagger struct {
 	// units of one model at one firmware.
 	cmp    map[[2]string]cmpResult
 	hits   map[[4]string][]Flag
-	models map[[2]string]*store.Model
+	models map[[2]string]*inventory.Model
 }
 
 type cmpResult struct {
@@ -33,12 +33,12 @@ type cmpResult struct {
 
 func newFlagger(in *Input) *flagger {
 	return &flagger{in: in, r: &resolver{in: in}, cmp: map[[2]string]cmpResult{}, hits: map[[4]string][]Flag{},
-		models: map[[2]string]*store.Model{}}
+		models: map[[2]string]*inventory.Model{}}
 }
 
 // model finds a device's catalog entry, cached by names for records
 // without a model id.
-func (f *flagger) model(d *store.Device) *store.Model {
+func (f *flagger) model(d *inventory.Device) *inventory.Model {
 	if d.ModelID != 0 {
 		return f.in.Catalog.Model(d)
 	}
@@ -63,7 +63,7 @@ func (f *flagger) compare(a, b string) (int, bool) {
 
 // flags returns the flags on a device, from its record, its catalog
 // entry and what was seen of it.
-func (f *flagger) flags(d *store.Device, obs []scan.Observation) []Flag {
+func (f *flagger) flags(d *inventory.Device, obs []scan.Observation) []Flag {
 	var out []Flag
 	m := f.model(d)
 	fw, fwSource := d.FirmwareVersion, "record"
@@ -82,14 +82,14 @@ func (f *flagger) flags(d *store.Device, obs []scan.Observation) []Flag {
 				os = m.OS
 			}
 			out = append(out, Flag{Kind: OSEndOfLife, Severity: Warning, Rule: "operating system past end of life",
-				Evidence: map[string]string{"os": os, "os_eol": store.FormatDate(m.OSEOL), "model": m.Manufacturer + " " + m.Model}})
+				Evidence: map[string]string{"os": os, "os_eol": inventory.FormatDate(m.OSEOL), "model": m.Manufacturer + " " + m.Model}})
 		}
 		if !m.SupportEnd.IsZero() && !now.Before(m.SupportEnd) {
 			out = append(out, Flag{Kind: SupportEnded, Severity: Warning, Rule: "vendor support ended",
-				Evidence: map[string]string{"support_end": store.FormatDate(m.SupportEnd), "model": m.Manufacturer + " " + m.Model}})
+				Evidence: map[string]string{"support_end": inventory.FormatDate(m.SupportEnd), "model": m.Manufacturer + " " + m.Model}})
 		}
 	}
-	if d.Status != store.StatusRetired && d.Status != store.StatusDisposed {
+	if d.Status != inventory.StatusRetired && d.Status != inventory.StatusDisposed {
 		if fl, ok := overdue(PMOverdue, Warning, "preventive maintenance overdue", d.NextPMDue, d.LastPM,
 			f.in.Policy.PMInterval, f.in.Policy.PMGrace, now, "next_pm_due", "last_pm"); ok {
 			out = append(out, fl)
@@ -107,7 +107,7 @@ func (f *flagger) flags(d *store.Device, obs []scan.Observation) []Flag {
 	return out
 }
 
-func firmwareFlags(d *store.Device, m *store.Model, fw, source string, compare func(a, b string) (int, bool)) []Flag {
+func firmwareFlags(d *inventory.Device, m *inventory.Model, fw, source string, compare func(a, b string) (int, bool)) []Flag {
 	if fw == "" {
 		return nil
 	}
@@ -143,13 +143,13 @@ func overdue(kind FlagKind, sev Severity, rule string, due, last time.Time, inte
 			interval = year
 		}
 		due = last.Add(interval)
-		ev[lastKey] = store.FormatDate(last)
+		ev[lastKey] = inventory.FormatDate(last)
 		ev["interval_days"] = fmt.Sprint(int(interval / (24 * time.Hour)))
 	}
 	if !now.After(due.Add(grace)) {
 		return Flag{}, false
 	}
-	ev[dueKey] = store.FormatDate(due)
+	ev[dueKey] = inventory.FormatDate(due)
 	ev["days_overdue"] = fmt.Sprint(int(now.Sub(due) / (24 * time.Hour)))
 	if grace > 0 {
 		ev["grace_days"] = fmt.Sprint(int(grace / (24 * time.Hour)))
@@ -160,7 +160,7 @@ func overdue(kind FlagKind, sev Severity, rule string, due, last time.Time, inte
 // advisoryFlags turns advisory and recall hits into flags. Flags of
 // advisories (which depend on vendor, model and firmware only) are built
 // once per reconciliation and shared; their Evidence is read-only.
-func (f *flagger) advisoryFlags(d *store.Device, fw string) []Flag {
+func (f *flagger) advisoryFlags(d *inventory.Device, fw string) []Flag {
 	key := [4]string{d.Manufacturer, d.Model, fw}
 	hs := f.in.Advisories.Match(advisory.Target{Vendor: d.Manufacturer, Model: d.Model, Firmware: fw, Serial: d.Serial})
 	for _, h := range hs {
@@ -191,14 +191,28 @@ func hitFlag(h advisory.Hit, fw string) Flag {
 	if h.Remediation != "" {
 		fl.Evidence["remediation"] = h.Remediation
 	}
+	if h.Range != "" {
+		fl.Evidence["affected_range"] = h.Range
+	}
+	if h.Fixed != "" {
+		fl.Evidence["fixed_version"] = h.Fixed
+	}
 	if h.Title != "" {
 		fl.Evidence["title"] = h.Title
 	}
 	switch h.Kind {
 	case advisory.KindRecall:
-		fl.Kind, fl.Rule, fl.Severity = RecallMatch, "recall names this model", Critical
+		// Severity by FDA class: I critical, II warning, III notice.
+		sev := Critical
+		switch h.Severity {
+		case "warning":
+			sev = Warning
+		case "notice":
+			sev = Info
+		}
+		fl.Kind, fl.Rule, fl.Severity = RecallMatch, "recall names this model", sev
 		if !h.Certain {
-			fl.Rule, fl.Severity = "possible recall: check the serial against the recall", Warning
+			fl.Rule, fl.Severity = "possible recall: check the serial against the recall", min(sev, Warning)
 		}
 	default:
 		fl.Kind, fl.Rule, fl.Severity = AdvisoryMatch, "advisory names this model and firmware", Warning
@@ -223,7 +237,7 @@ func hitFlag(h advisory.Hit, fw string) Flag {
 
 // segmentation flags a device seen on a room segment whose tags its model
 // (or, failing that, its class by policy) may not sit on.
-func (f *flagger) segmentation(d *store.Device, m *store.Model, obs []scan.Observation) []Flag {
+func (f *flagger) segmentation(d *inventory.Device, m *inventory.Model, obs []scan.Observation) []Flag {
 	var allowed []string
 	rule := "model allows"
 	if m != nil {
@@ -277,14 +291,14 @@ func intersects(a, b []string) bool {
 
 // duplicates flags a record whose unique identifiers (MAC, serial, UDI,
 // CMDB id) another record also carries.
-func (f *flagger) duplicates(d *store.Device) []Flag {
+func (f *flagger) duplicates(d *inventory.Device) []Flag {
 	if !f.in.Index.Shared(d.ID) {
 		return nil
 	}
 	var out []Flag
 	for _, id := range DeviceIdents(d) {
 		switch id.Kind {
-		case store.IdentMAC, store.IdentSerial, store.IdentUDI, store.IdentCMDBID:
+		case inventory.IdentMAC, inventory.IdentSerial, inventory.IdentUDI, inventory.IdentCMDBID:
 		default:
 			continue
 		}
@@ -296,7 +310,7 @@ func (f *flagger) duplicates(d *store.Device) []Flag {
 				continue
 			}
 			if od := f.r.device(x); od != nil {
-				if id.Kind == store.IdentSerial && od.Manufacturer != "" && d.Manufacturer != "" {
+				if id.Kind == inventory.IdentSerial && od.Manufacturer != "" && d.Manufacturer != "" {
 					if same, _ := advisory.MatchVendor(od.Manufacturer, d.Manufacturer); !same {
 						continue // serials repeat across manufacturers
 					}

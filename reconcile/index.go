@@ -7,8 +7,8 @@ import (
 	"path"
 	"strings"
 
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/scan"
-	"github.com/biomed-rounds/rounds/store"
 )
 
 // Index maps identifiers (kind and normalised value) to the devices that
@@ -73,7 +73,7 @@ func NewIndexBuilder(sizeHint int) *IndexBuilder {
 
 // Add records that the device carries the identifier. Values are
 // normalised here; empty ones are ignored.
-func (b *IndexBuilder) Add(deviceID int64, kind store.IdentKind, value string) {
+func (b *IndexBuilder) Add(deviceID int64, kind inventory.IdentKind, value string) {
 	v := NormalizeIdent(kind, value)
 	if v == "" {
 		return
@@ -83,7 +83,7 @@ func (b *IndexBuilder) Add(deviceID int64, kind store.IdentKind, value string) {
 		b.lastID = deviceID
 	}
 	slot := uint32(len(b.ix.ids) - 1)
-	if kind == store.IdentBLEName && strings.ContainsAny(v, "*?[") {
+	if kind == inventory.IdentBLEName && strings.ContainsAny(v, "*?[") {
 		if _, err := path.Match(v, ""); err == nil {
 			b.ix.patterns = append(b.ix.patterns, namePattern{v, deviceID})
 		}
@@ -91,13 +91,13 @@ func (b *IndexBuilder) Add(deviceID int64, kind store.IdentKind, value string) {
 	}
 	b.hashes = append(b.hashes, b.ix.hash(kind, v))
 	b.slots = append(b.slots, slot)
-	b.unique = append(b.unique, kind == store.IdentMAC || kind == store.IdentSerial || kind == store.IdentUDI || kind == store.IdentCMDBID)
-	b.weak = append(b.weak, kind == store.IdentHostname || kind == store.IdentIP)
+	b.unique = append(b.unique, kind == inventory.IdentMAC || kind == inventory.IdentSerial || kind == inventory.IdentUDI || kind == inventory.IdentCMDBID)
+	b.weak = append(b.weak, kind == inventory.IdentHostname || kind == inventory.IdentIP)
 }
 
 // AddDevice records every identifier of a device: the identifier columns
 // and its extra Identifiers.
-func (b *IndexBuilder) AddDevice(d *store.Device) {
+func (b *IndexBuilder) AddDevice(d *inventory.Device) {
 	for _, id := range DeviceIdents(d) {
 		b.Add(d.ID, id.Kind, id.Value)
 	}
@@ -105,12 +105,12 @@ func (b *IndexBuilder) AddDevice(d *store.Device) {
 
 // DeviceIdents lists a device's identifiers: the columns (serial, MAC,
 // BLE address, hostname, IP, CMDB id) and the extra ones.
-func DeviceIdents(d *store.Device) []store.Identifier {
-	out := make([]store.Identifier, 0, 6+len(d.Identifiers))
-	for _, c := range [...]store.Identifier{
-		{Kind: store.IdentSerial, Value: d.Serial}, {Kind: store.IdentMAC, Value: d.MAC},
-		{Kind: store.IdentBLEAddress, Value: d.BLEAddress}, {Kind: store.IdentHostname, Value: d.Hostname},
-		{Kind: store.IdentIP, Value: d.IP}, {Kind: store.IdentCMDBID, Value: d.CMDBID},
+func DeviceIdents(d *inventory.Device) []inventory.Identifier {
+	out := make([]inventory.Identifier, 0, 6+len(d.Identifiers))
+	for _, c := range [...]inventory.Identifier{
+		{Kind: inventory.IdentSerial, Value: d.Serial}, {Kind: inventory.IdentMAC, Value: d.MAC},
+		{Kind: inventory.IdentBLEAddress, Value: d.BLEAddress}, {Kind: inventory.IdentHostname, Value: d.Hostname},
+		{Kind: inventory.IdentIP, Value: d.IP}, {Kind: inventory.IdentCMDBID, Value: d.CMDBID},
 	} {
 		if c.Value != "" {
 			out = append(out, c)
@@ -163,12 +163,12 @@ func (ix *Index) Devices() int { return len(ix.ids) }
 
 // kindSalt separates the kinds so that a serial never meets an equal
 // hostname.
-var kindSalt = map[store.IdentKind]uint64{
-	store.IdentMAC: 1, store.IdentBLEAddress: 2, store.IdentBLEName: 3, store.IdentSerial: 4,
-	store.IdentHostname: 5, store.IdentIP: 6, store.IdentUDI: 7, store.IdentCMDBID: 8,
+var kindSalt = map[inventory.IdentKind]uint64{
+	inventory.IdentMAC: 1, inventory.IdentBLEAddress: 2, inventory.IdentBLEName: 3, inventory.IdentSerial: 4,
+	inventory.IdentHostname: 5, inventory.IdentIP: 6, inventory.IdentUDI: 7, inventory.IdentCMDBID: 8,
 }
 
-func (ix *Index) hash(kind store.IdentKind, v string) uint64 {
+func (ix *Index) hash(kind inventory.IdentKind, v string) uint64 {
 	h := maphash.String(ix.seed, v) ^ (kindSalt[kind] * 0x9E3779B97F4A7C15)
 	h ^= h >> 29
 	h *= 0xBF58476D1CE4E5B9
@@ -186,11 +186,11 @@ func (ix *Index) home(h uint64) int {
 
 // Lookup returns the ids of the devices carrying the identifier, each
 // once. value is normalised first.
-func (ix *Index) Lookup(kind store.IdentKind, value string) []int64 {
+func (ix *Index) Lookup(kind inventory.IdentKind, value string) []int64 {
 	return ix.lookup(kind, NormalizeIdent(kind, value), nil)
 }
 
-func (ix *Index) lookup(kind store.IdentKind, v string, out []int64) []int64 {
+func (ix *Index) lookup(kind inventory.IdentKind, v string, out []int64) []int64 {
 	if ix == nil || v == "" {
 		return out
 	}
@@ -205,7 +205,7 @@ func (ix *Index) lookup(kind store.IdentKind, v string, out []int64) []int64 {
 			}
 		}
 	}
-	if kind == store.IdentBLEName {
+	if kind == inventory.IdentBLEName {
 		for _, pt := range ix.patterns {
 			if ok, _ := path.Match(pt.pattern, v); ok {
 				out = appendUnique(out, pt.id)
@@ -248,23 +248,23 @@ func (ix *Index) Candidates(obs []scan.Observation) []int64 {
 // MACs lower case with colons, BLE addresses upper case, serials, UDIs and
 // CMDB ids upper case without spaces (serials also without dashes),
 // hostnames lower case without their domain, IPs canonical.
-func NormalizeIdent(kind store.IdentKind, v string) string {
+func NormalizeIdent(kind inventory.IdentKind, v string) string {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return ""
 	}
 	switch kind {
-	case store.IdentMAC:
+	case inventory.IdentMAC:
 		if isMAC(v, false) {
 			return v // already normal: no allocation on the index's hot path
 		}
 		return scan.NormalizeMAC(v)
-	case store.IdentBLEAddress:
+	case inventory.IdentBLEAddress:
 		if isMAC(v, true) {
 			return v
 		}
 		return strings.ToUpper(scan.NormalizeMAC(v))
-	case store.IdentSerial:
+	case inventory.IdentSerial:
 		return strings.Map(func(r rune) rune {
 			switch {
 			case r == ' ' || r == '-' || r == '\t':
@@ -274,9 +274,9 @@ func NormalizeIdent(kind store.IdentKind, v string) string {
 			}
 			return r
 		}, v)
-	case store.IdentUDI, store.IdentCMDBID:
+	case inventory.IdentUDI, inventory.IdentCMDBID:
 		return strings.ToUpper(strings.ReplaceAll(v, " ", ""))
-	case store.IdentHostname:
+	case inventory.IdentHostname:
 		v = strings.ToLower(strings.TrimSuffix(v, "."))
 		if _, err := netip.ParseAddr(v); err == nil {
 			return "" // an address is not a name
@@ -285,7 +285,7 @@ func NormalizeIdent(kind store.IdentKind, v string) string {
 			v = v[:i]
 		}
 		return v
-	case store.IdentIP:
+	case inventory.IdentIP:
 		a, err := netip.ParseAddr(v)
 		if err != nil {
 			return ""
@@ -328,15 +328,15 @@ func isMAC(v string, upper bool) bool {
 // look up in the store (several spellings of a serial, since the store
 // keeps serials as written). A store-backed index built from the rows
 // these find is equivalent, for these observations, to the full one.
-func Needles(obs []scan.Observation) []store.Identifier {
-	seen := map[store.Identifier]bool{}
-	var out []store.Identifier
-	add := func(k store.IdentKind, v string) {
+func Needles(obs []scan.Observation) []inventory.Identifier {
+	seen := map[inventory.Identifier]bool{}
+	var out []inventory.Identifier
+	add := func(k inventory.IdentKind, v string) {
 		v = strings.TrimSpace(v)
 		if v == "" {
 			return
 		}
-		id := store.Identifier{Kind: k, Value: v}
+		id := inventory.Identifier{Kind: k, Value: v}
 		if !seen[id] {
 			seen[id] = true
 			out = append(out, id)
@@ -345,11 +345,11 @@ func Needles(obs []scan.Observation) []store.Identifier {
 	for i := range obs {
 		for _, of := range offers(&obs[i]) {
 			switch of.kind {
-			case store.IdentSerial, store.IdentUDI, store.IdentCMDBID:
+			case inventory.IdentSerial, inventory.IdentUDI, inventory.IdentCMDBID:
 				add(of.kind, of.raw)
 				add(of.kind, strings.ToUpper(of.raw))
 				add(of.kind, strings.ToLower(of.raw))
-			case store.IdentHostname:
+			case inventory.IdentHostname:
 				add(of.kind, strings.ToLower(of.raw))
 				add(of.kind, of.value)
 			default:

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
 	"github.com/biomed-rounds/rounds/scan"
-	"github.com/biomed-rounds/rounds/store"
 )
 
 // Sweeps says which sweeps ran to completion in the room. A device that
@@ -50,9 +50,9 @@ type Policy struct {
 // Advisories are built once and shared; the rest is per room visit.
 type Input struct {
 	// Room is the room swept, with its segments and RF shielding.
-	Room store.Location
+	Room inventory.Location
 	// Expected are the devices recorded in the room.
-	Expected []store.Device
+	Expected []inventory.Device
 	// Index resolves identifiers over the inventory (all of it, or the
 	// rows the observations' Needles found).
 	Index *Index
@@ -60,7 +60,7 @@ type Input struct {
 	// these observations (Index.Candidates lists them); expected devices
 	// need not be repeated. A device the index returns without a record
 	// is ignored.
-	Devices map[int64]*store.Device
+	Devices map[int64]*inventory.Device
 	// Observations are what the sweeps saw; a later observation with the
 	// same Key supersedes an earlier one.
 	Observations []scan.Observation
@@ -92,7 +92,7 @@ const (
 // (0 strongest) and confidence.
 type offer struct {
 	tier  int
-	kind  store.IdentKind
+	kind  inventory.IdentKind
 	raw   string
 	value string
 	conf  float64
@@ -103,51 +103,51 @@ type offer struct {
 // or static BLE address (never a rotating one); hostname; IP; BLE name.
 func offers(o *scan.Observation) []offer {
 	out := make([]offer, 0, 6)
-	add := func(tier int, kind store.IdentKind, raw string, conf float64) {
+	add := func(tier int, kind inventory.IdentKind, raw string, conf float64) {
 		if v := NormalizeIdent(kind, raw); v != "" {
 			out = append(out, offer{tier, kind, raw, v, conf})
 		}
 	}
-	add(0, store.IdentMAC, o.MAC, confMAC)
+	add(0, inventory.IdentMAC, o.MAC, confMAC)
 	if o.Hints.Serial != "" {
 		c := confSerial
 		if o.Hints.SerialSource == "ble-dis" {
 			c = confSerialDIS
 		}
-		add(0, store.IdentSerial, o.Hints.Serial, c)
+		add(0, inventory.IdentSerial, o.Hints.Serial, c)
 	}
-	add(0, store.IdentUDI, o.Hints.UDI, confUDI)
+	add(0, inventory.IdentUDI, o.Hints.UDI, confUDI)
 	for _, f := range o.Fingerprints {
 		if v := f.Fields["cmdb_id"]; v != "" {
-			add(0, store.IdentCMDBID, v, confCMDB)
+			add(0, inventory.IdentCMDBID, v, confCMDB)
 			break
 		}
 	}
 	if o.BLE != nil {
 		switch o.BLE.AddressType {
 		case scan.AddrPublic:
-			add(1, store.IdentBLEAddress, o.BLE.Address, confBLEPublic)
+			add(1, inventory.IdentBLEAddress, o.BLE.Address, confBLEPublic)
 		case scan.AddrRandomStatic:
-			add(1, store.IdentBLEAddress, o.BLE.Address, confBLEStatic)
+			add(1, inventory.IdentBLEAddress, o.BLE.Address, confBLEStatic)
 		}
 	}
-	add(2, store.IdentHostname, o.Hostname, confHostname)
+	add(2, inventory.IdentHostname, o.Hostname, confHostname)
 	if o.IP.IsValid() {
-		add(3, store.IdentIP, o.IP.String(), confIP)
+		add(3, inventory.IdentIP, o.IP.String(), confIP)
 	}
 	if o.BLE != nil && o.BLE.Name != "" {
-		add(4, store.IdentBLEName, o.BLE.Name, confBLEName)
+		add(4, inventory.IdentBLEName, o.BLE.Name, confBLEName)
 	}
 	return out
 }
 
 // resolution is what the identifiers of one observation say.
 type resolution struct {
-	dev   *store.Device
+	dev   *inventory.Device
 	match *Match
 	// claimants are set when the strongest tier that matched points at
 	// more than one device: a duplicate identity.
-	claimants []*store.Device
+	claimants []*inventory.Device
 	dupBy     offer
 	// note explains why a weak match was refused.
 	note string
@@ -158,7 +158,7 @@ type resolver struct {
 	buf []int64
 }
 
-func (r *resolver) device(id int64) *store.Device {
+func (r *resolver) device(id int64) *inventory.Device {
 	if d, ok := r.in.Devices[id]; ok {
 		return d
 	}
@@ -176,7 +176,7 @@ func (r *resolver) device(id int64) *store.Device {
 func (r *resolver) resolve(o *scan.Observation) resolution {
 	ofs := offers(o)
 	type claim struct {
-		dev *store.Device
+		dev *inventory.Device
 		by  []offer
 	}
 	for tier := 0; tier <= 4; tier++ {
@@ -188,7 +188,7 @@ func (r *resolver) resolve(o *scan.Observation) resolution {
 			}
 			r.buf = r.in.Index.lookup(of.kind, of.value, r.buf[:0])
 			ids := r.buf
-			if of.kind == store.IdentSerial && len(ids) > 1 {
+			if of.kind == inventory.IdentSerial && len(ids) > 1 {
 				ids = r.sameVendor(ids, o)
 			}
 			for _, id := range ids {
@@ -265,7 +265,7 @@ func (r *resolver) resolve(o *scan.Observation) resolution {
 			}
 		}
 		m.Confidence = min(0.99, round2(1-miss))
-		if o.Hints.Manufacturer != "" && d.Manufacturer != "" && m.By == store.IdentSerial {
+		if o.Hints.Manufacturer != "" && d.Manufacturer != "" && m.By == inventory.IdentSerial {
 			if ok, _ := advisory.MatchVendor(o.Hints.Manufacturer, d.Manufacturer); !ok {
 				m.Confidence = min(m.Confidence, 0.8)
 				conflicts = append(conflicts, "reported manufacturer "+quote(o.Hints.Manufacturer)+" differs from the record's "+quote(d.Manufacturer))
@@ -284,9 +284,9 @@ func (r *resolver) resolve(o *scan.Observation) resolution {
 // contradiction returns why a device found at a weak tier cannot be the
 // observed unit: the observation offers a MAC or serial and the device
 // records one of that kind, but not that one.
-func contradiction(d *store.Device, ofs []offer, tier int) string {
+func contradiction(d *inventory.Device, ofs []offer, tier int) string {
 	for _, of := range ofs {
-		if of.tier >= tier || (of.kind != store.IdentMAC && of.kind != store.IdentSerial) {
+		if of.tier >= tier || (of.kind != inventory.IdentMAC && of.kind != inventory.IdentSerial) {
 			continue
 		}
 		recorded, has := "", false
@@ -311,12 +311,12 @@ func contradiction(d *store.Device, ofs []offer, tier int) string {
 
 // ownValue reports whether a hostname or IP offer is the device's own
 // recorded column value.
-func ownValue(d *store.Device, of offer) bool {
+func ownValue(d *inventory.Device, of offer) bool {
 	switch of.kind {
-	case store.IdentHostname:
-		return d.Hostname != "" && NormalizeIdent(store.IdentHostname, d.Hostname) == of.value
-	case store.IdentIP:
-		return d.IP != "" && NormalizeIdent(store.IdentIP, d.IP) == of.value
+	case inventory.IdentHostname:
+		return d.Hostname != "" && NormalizeIdent(inventory.IdentHostname, d.Hostname) == of.value
+	case inventory.IdentIP:
+		return d.IP != "" && NormalizeIdent(inventory.IdentIP, d.IP) == of.value
 	}
 	return false
 }
@@ -347,23 +347,23 @@ func (r *resolver) sameVendor(ids []int64, o *scan.Observation) []int64 {
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
 
-func identLabel(k store.IdentKind) string {
+func identLabel(k inventory.IdentKind) string {
 	switch k {
-	case store.IdentMAC:
+	case inventory.IdentMAC:
 		return "MAC"
-	case store.IdentBLEAddress:
+	case inventory.IdentBLEAddress:
 		return "BLE address"
-	case store.IdentBLEName:
+	case inventory.IdentBLEName:
 		return "BLE name"
-	case store.IdentSerial:
+	case inventory.IdentSerial:
 		return "serial"
-	case store.IdentHostname:
+	case inventory.IdentHostname:
 		return "hostname"
-	case store.IdentIP:
+	case inventory.IdentIP:
 		return "IP"
-	case store.IdentUDI:
+	case inventory.IdentUDI:
 		return "UDI"
-	case store.IdentCMDBID:
+	case inventory.IdentCMDBID:
 		return "CMDB id"
 	}
 	return string(k)
@@ -391,12 +391,12 @@ func nearbyOnly(obs []scan.Observation) bool {
 func Reconcile(in Input) []Finding {
 	r := &resolver{in: &in}
 	obs := latest(in.Observations)
-	expected := make(map[int64]*store.Device, len(in.Expected))
+	expected := make(map[int64]*inventory.Device, len(in.Expected))
 	for i := range in.Expected {
 		expected[in.Expected[i].ID] = &in.Expected[i]
 	}
 	type seen struct {
-		dev   *store.Device
+		dev   *inventory.Device
 		obs   []scan.Observation
 		match *Match
 	}
@@ -473,7 +473,7 @@ func Reconcile(in Input) []Finding {
 			f.Kind = MovedHere
 			f.Reason = recordedIn(s.dev)
 		}
-		if st := s.dev.Status; st != store.StatusInService && st != "" && f.Kind != HeardNearby {
+		if st := s.dev.Status; st != inventory.StatusInService && st != "" && f.Kind != HeardNearby {
 			f.Reason = joinReason(f.Reason, "recorded as "+strings.ReplaceAll(string(st), "_", " "))
 		}
 		f.Flags = fl.flags(s.dev, s.obs)
@@ -484,13 +484,13 @@ func Reconcile(in Input) []Finding {
 		if _, ok := byDev[d.ID]; ok {
 			continue
 		}
-		if d.Status == store.StatusRetired || d.Status == store.StatusDisposed {
+		if d.Status == inventory.StatusRetired || d.Status == inventory.StatusDisposed {
 			continue
 		}
 		f := Finding{Device: d}
 		if why, ok := dupSuspects[d.ID]; ok {
 			f.Kind, f.Reason = Unverified, "may be the unit whose "+why+" is claimed by several records"
-		} else if d.Status == store.StatusInRepair || d.Status == store.StatusLoaned {
+		} else if d.Status == inventory.StatusInRepair || d.Status == inventory.StatusLoaned {
 			f.Kind, f.Reason = Unverified, "recorded as "+strings.ReplaceAll(string(d.Status), "_", " ")+": not expected on the floor"
 		} else if ok, why := couldSee(d, &in); ok {
 			f.Kind, f.Reason = Missing, why
@@ -567,7 +567,7 @@ func joinReason(a, b string) string {
 	return a + "; " + b
 }
 
-func recordedIn(d *store.Device) string {
+func recordedIn(d *inventory.Device) string {
 	if d.LocationKey == "" {
 		return "no room recorded"
 	}
@@ -577,10 +577,10 @@ func recordedIn(d *store.Device) string {
 // unknownKey groups unmatched observations that share a strong hint (a
 // BLE advertiser and an IP host reporting the same serial are one unit).
 func unknownKey(o *scan.Observation) string {
-	if s := NormalizeIdent(store.IdentSerial, o.Hints.Serial); s != "" {
+	if s := NormalizeIdent(inventory.IdentSerial, o.Hints.Serial); s != "" {
 		return "serial:" + advisory.NormalizeVendor(o.Hints.Manufacturer) + ":" + s
 	}
-	if u := NormalizeIdent(store.IdentUDI, o.Hints.UDI); u != "" {
+	if u := NormalizeIdent(inventory.IdentUDI, o.Hints.UDI); u != "" {
 		return "udi:" + u
 	}
 	return ""
@@ -638,7 +638,7 @@ func unknownReason(k Kind, obs []scan.Observation) string {
 
 // couldSee reports whether the sweeps that ran could have seen d here,
 // and says why (or why not).
-func couldSee(d *store.Device, in *Input) (bool, string) {
+func couldSee(d *inventory.Device, in *Input) (bool, string) {
 	if in.Room.RFShielded {
 		return false, "RF-shielded room: a sweep from outside cannot see in; check by eye"
 	}
@@ -646,9 +646,9 @@ func couldSee(d *store.Device, in *Input) (bool, string) {
 	bleCapable := d.BLEAddress != ""
 	for _, id := range d.Identifiers {
 		switch id.Kind {
-		case store.IdentBLEAddress, store.IdentBLEName:
+		case inventory.IdentBLEAddress, inventory.IdentBLEName:
 			bleCapable = true
-		case store.IdentMAC, store.IdentIP, store.IdentHostname:
+		case inventory.IdentMAC, inventory.IdentIP, inventory.IdentHostname:
 			ipCapable = true
 		}
 	}

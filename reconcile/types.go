@@ -1,8 +1,8 @@
 package reconcile
 
 import (
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/scan"
-	"github.com/biomed-rounds/rounds/store"
 )
 
 // Kind is the kind of a finding.
@@ -75,7 +75,7 @@ type Flag struct {
 // Match says how an observation was tied to an inventory record.
 type Match struct {
 	// By is the identifier kind that matched.
-	By store.IdentKind `json:"by"`
+	By inventory.IdentKind `json:"by"`
 	// Value is the matched identifier value.
 	Value string `json:"value"`
 	// Confidence is in [0, 1]: 0.99 for a MAC or serial, lower for IP and
@@ -107,7 +107,7 @@ type Finding struct {
 	// Device is the inventory record: the expected device (verified,
 	// missing, unverified) or the matched one (moved here, heard nearby
 	// when matched). Nil for unknown devices.
-	Device *store.Device `json:"device,omitempty"`
+	Device *inventory.Device `json:"device,omitempty"`
 	// Observations are what was seen; empty for missing and unverified.
 	Observations []scan.Observation `json:"observations,omitempty"`
 	Match        *Match             `json:"match,omitempty"`
@@ -123,5 +123,5 @@ type Finding struct {
 	Suggested *Candidate `json:"suggested,omitempty"`
 	// Claimants are the inventory records that all claim the identifier
 	// of what was seen (a duplicate identity); no device is chosen.
-	Claimants []store.Device `json:"claimants,omitempty"`
+	Claimants []inventory.Device `json:"claimants,omitempty"`
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/biomed-rounds/rounds/inert"
-	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // CSVHeader is the header row of WriteCSV.
@@ -40,9 +40,9 @@ func WriteCSV(w io.Writer, r Report) error {
 			}
 			row := []string{r.Round.Name, rm.Key, rm.Name, rm.Status, string(f.Kind), tag, manu, model, serial,
 				observed, Seen(f.Finding), strings.Join(flags, ";"), strings.Join(docs, ";"), f.Reason, f.Action,
-				store.FormatInstant(f.ActedAt)}
+				inventory.FormatInstant(f.ActedAt)}
 			for i := range row {
-				row[i] = cell(row[i])
+				row[i] = inert.CSVCell(row[i])
 			}
 			if err := cw.Write(row); err != nil {
 				return err
@@ -51,14 +51,4 @@ func WriteCSV(w io.Writer, r Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// cell makes a value safe for a spreadsheet: inert, and prefixed with a
-// quote when a spreadsheet would read it as a formula (CSV injection).
-func cell(s string) string {
-	s = inert.String(s)
-	if s != "" && strings.ContainsRune("=+-@", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"strings"
 	"time"
+
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // Source names where an observation came from.
@@ -240,36 +241,11 @@ func (o Observation) Label() string {
 	}
 }
 
-// NormalizeMAC returns mac in lower-case colon-separated form, accepting
-// colons, dashes, dots (Cisco) or no separators. It returns "" when mac is
+// NormalizeMAC is inventory.NormalizeMAC, the one MAC normaliser: lower-case
+// colon-separated form, accepting
+// colons, dashes, dots (Cisco), spaces or no separators. It returns "" when mac is
 // not a 48-bit address.
-func NormalizeMAC(mac string) string {
-	var hex []byte
-	for i := 0; i < len(mac); i++ {
-		c := mac[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
-			hex = append(hex, c)
-		case c >= 'A' && c <= 'F':
-			hex = append(hex, c+'a'-'A')
-		case c == ':' || c == '-' || c == '.' || c == ' ':
-		default:
-			return ""
-		}
-	}
-	if len(hex) != 12 {
-		return ""
-	}
-	var b strings.Builder
-	b.Grow(17)
-	for i := 0; i < 12; i += 2 {
-		if i > 0 {
-			b.WriteByte(':')
-		}
-		b.Write(hex[i : i+2])
-	}
-	return b.String()
-}
+func NormalizeMAC(mac string) string { return inventory.NormalizeMAC(mac) }
 
 // ErrIncomplete reports that a source stopped before it had looked
 // everywhere it should have: a damaged or unreadable capture, a capture

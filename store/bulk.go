@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // bulkChunk is the number of rows one multi-row statement of the bulk
@@ -78,11 +80,14 @@ func (w *Writer) CreateDevices(ds []Device) error {
 		if d.AssetTag == "" {
 			return fmt.Errorf("%w: a device needs an asset tag", ErrConstraint)
 		}
+		if err := inventory.CheckDevice(d); err != nil {
+			return fmt.Errorf("%w: device %s: %v", ErrConstraint, truncate(d.AssetTag), err)
+		}
 		if (d.Manufacturer == "") != (d.Model == "") {
 			return fmt.Errorf("%w: device %s: manufacturer and model go together", ErrConstraint, d.AssetTag)
 		}
 		if d.LocationKey != "" {
-			if p := strings.SplitN(d.LocationKey, "/", 3); len(p) != 3 || p[0] == "" || p[1] == "" || p[2] == "" {
+			if k, err := inventory.CanonicalLocationKey(d.LocationKey); err != nil || k != d.LocationKey {
 				return fmt.Errorf("%w: location %q is not BUILDING/FLOOR/ROOM", ErrConstraint, d.LocationKey)
 			}
 		}

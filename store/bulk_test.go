@@ -16,7 +16,7 @@ func bulkDevices(n int) []Device {
 			Manufacturer: "BD", Model: "Alaris 8015 PC Unit", DeviceClass: "infusion pump",
 			LocationKey: fmt.Sprintf("MAIN/%d/R-%d", i%3, i%7), MAC: fmt.Sprintf("00:09:FB:00:%02X:%02X", i>>8, i&255),
 			IP: fmt.Sprintf("10.0.%d.%d", i>>8, i&255), Hostname: fmt.Sprintf("Pump-%d", i), CMDBID: fmt.Sprint(i),
-			NextPMDue: time.Date(2026, 1, 1+i%28, 0, 0, 0, 0, time.UTC), Identifiers: []Identifier{{IdentUDI, fmt.Sprintf("(01)%014d", i)}}}
+			NextPMDue: time.Date(2026, 1, 1+i%28, 0, 0, 0, 0, time.UTC), Identifiers: []Identifier{{Kind: IdentUDI, Value: fmt.Sprintf("(01)%014d", i)}}}
 	}
 	return ds
 }

@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // deviceColumns selects a device with its model and location joined; scan
@@ -46,23 +49,6 @@ func scanDevice(r rowScanner) (Device, error) {
 	d.LastPM = parseDate(lastPM)
 	d.NextPMDue = parseDate(nextPM)
 	return d, nil
-}
-
-// FormatDate renders a calendar date in stored form, "" for zero.
-func FormatDate(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.Format(DateLayout)
-}
-
-// FormatInstant renders an instant in stored form (RFC 3339 UTC), "" for
-// zero.
-func FormatInstant(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(time.RFC3339)
 }
 
 func parseDate(s string) time.Time {
@@ -199,84 +185,17 @@ func (s *Store) CountDevices(ctx context.Context) (int, error) {
 	return n, translate(err)
 }
 
-// NormalizeIdent returns the stored form of an identifier value: MACs lower
-// case with colons, BLE addresses upper case with colons, serials and UDIs
-// trimmed, hostnames lower case.
-func NormalizeIdent(kind IdentKind, v string) string {
-	v = strings.TrimSpace(v)
-	switch kind {
-	case IdentMAC:
-		if n := normalizeMAC(v); n != "" {
-			return n
-		}
-		return strings.ToLower(v)
-	case IdentBLEAddress:
-		if n := normalizeMAC(v); n != "" {
-			return strings.ToUpper(n)
-		}
-		return strings.ToUpper(v)
-	case IdentHostname:
-		return strings.ToLower(strings.TrimSuffix(v, "."))
-	case IdentIP:
-		if a, err := netip.ParseAddr(v); err == nil {
-			return a.String()
-		}
-	}
-	return v
-}
-
-// normalizeMAC mirrors scan.NormalizeMAC; store must not import scan.
-func normalizeMAC(mac string) string {
-	var hex []byte
-	for i := 0; i < len(mac); i++ {
-		c := mac[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'f':
-			hex = append(hex, c)
-		case c >= 'A' && c <= 'F':
-			hex = append(hex, c+'a'-'A')
-		case c == ':' || c == '-' || c == '.':
-		default:
-			return ""
-		}
-	}
-	if len(hex) != 12 {
-		return ""
-	}
-	out := make([]byte, 0, 17)
-	for i := 0; i < 12; i += 2 {
-		if i > 0 {
-			out = append(out, ':')
-		}
-		out = append(out, hex[i], hex[i+1])
-	}
-	return string(out)
-}
-
-// journalFields lists, in a fixed order, the device fields a change can
-// touch and their stored string form.
+// journalFields lists, in journal order, the device fields a change can
+// touch and their stored string form: the journalled rows of the device
+// field table (inventory.Fields).
 func journalFields(d Device) [][2]string {
-	return [][2]string{
-		{"serial", d.Serial},
-		{"manufacturer", d.Manufacturer},
-		{"model", d.Model},
-		{"location", d.LocationKey},
-		{"status", string(d.Status)},
-		{"firmware_version", d.FirmwareVersion},
-		{"os", d.OS},
-		{"os_version", d.OSVersion},
-		{"hostname", d.Hostname},
-		{"ip", d.IP},
-		{"mac", d.MAC},
-		{"ble_address", d.BLEAddress},
-		{"last_seen", FormatInstant(d.LastSeen)},
-		{"last_audited", FormatDate(d.LastAudited)},
-		{"next_audit_due", FormatDate(d.NextAuditDue)},
-		{"last_pm", FormatDate(d.LastPM)},
-		{"next_pm_due", FormatDate(d.NextPMDue)},
-		{"owner", d.Owner},
-		{"cmdb_id", d.CMDBID},
+	out := make([][2]string, 0, len(inventory.Fields))
+	for _, f := range inventory.Fields {
+		if f.Journalled {
+			out = append(out, [2]string{f.Name, f.Get(&d)})
+		}
 	}
+	return out
 }
 
 // Diff returns the field changes from old to new, in journal field order.
@@ -467,11 +386,11 @@ func (w *Writer) ensureLocation(key string) (int64, error) {
 	if !errors.Is(err, ErrNotFound) {
 		return id, err
 	}
-	parts := strings.SplitN(key, "/", 3)
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+	b, f, r, err := inventory.ParseLocationKey(key)
+	if err != nil || inventory.LocationKey(b, f, r) != key {
 		return 0, fmt.Errorf("%w: location %q is not BUILDING/FLOOR/ROOM", ErrConstraint, key)
 	}
-	if _, err := w.PutLocation(Location{Key: key, Building: parts[0], Floor: parts[1], Room: parts[2]}); err != nil {
+	if _, err := w.PutLocation(Location{Key: key, Building: b, Floor: f, Room: r}); err != nil {
 		return 0, err
 	}
 	return w.locationID(key)
@@ -677,6 +596,9 @@ func (w *Writer) UpdateDevice(assetTag string, op Op, fn func(*Device) error) ([
 }
 
 func (w *Writer) write(old, d Device, exists bool, op Op, changes []Change) error {
+	if err := inventory.CheckDevice(&d); err != nil {
+		return fmt.Errorf("%w: device %s: %v", ErrConstraint, inert.String(truncate(d.AssetTag)), err)
+	}
 	var modelID, locID any
 	if d.Manufacturer != "" && d.Model != "" {
 		id, err := w.ensureModel(d.Manufacturer, d.Model, d.DeviceClass)
@@ -873,9 +795,11 @@ type IdentConflictError struct {
 func (e *IdentConflictError) Error() string {
 	owner := "another device"
 	if e.Owner != "" {
-		owner = "device " + e.Owner
+		owner = "device " + inert.String(e.Owner)
 	}
-	return fmt.Sprintf("%v: %s %s already belongs to %s", ErrConflict, e.Kind, e.Value, owner)
+	// The value came from outside (a scan, a CMDB, a file): the message
+	// reaches the terminal and logs, so it is made inert here.
+	return fmt.Sprintf("%v: %s %s already belongs to %s", ErrConflict, inert.String(string(e.Kind)), inert.String(e.Value), owner)
 }
 
 // Is makes errors.Is(err, ErrConflict) hold.
@@ -917,6 +841,9 @@ func (w *Writer) appendJournal(deviceID int64, assetTag string, op Op, changes [
 
 // AddNote attaches a note to a device and journals it.
 func (w *Writer) AddNote(assetTag, text string) error {
+	if err := inventory.CheckLen("note", text, inventory.MaxNote); err != nil {
+		return fmt.Errorf("%w: device %s: %v", ErrConstraint, inert.String(truncate(assetTag)), err)
+	}
 	d, err := w.Device(assetTag)
 	if err != nil {
 		return fmt.Errorf("device %s: %w", assetTag, err)
@@ -958,4 +885,18 @@ func (s *Store) Notes(ctx context.Context, assetTag string) ([]Note, error) {
 		out = append(out, n)
 	}
 	return out, translate(rows.Err())
+}
+
+// truncate shortens a value quoted in an error message: a refused value
+// may be megabytes long.
+func truncate(s string) string {
+	const max = inventory.MaxAssetTag
+	if len(s) <= max {
+		return s
+	}
+	i := max
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }

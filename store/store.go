@@ -43,10 +43,20 @@ var (
 // busyTimeout is how long a writer waits for a lock before ErrBusy.
 const busyTimeout = 5000 // ms
 
+// synchronous is the SQLite synchronous level of every connection. In WAL
+// mode NORMAL syncs only at checkpoints, so a commit the user saw as
+// "saved" can roll back after a power cut (a battery dying in a corridor);
+// FULL syncs the WAL at every commit, which is what makes an acknowledged
+// action durable. Tests in this package lower it only to show that the
+// fsync test detects the difference and to measure what FULL costs.
+var synchronous = "FULL"
+
 // Store is the offline inventory database. It is safe for concurrent use.
 type Store struct {
-	db   *sql.DB
-	path string
+	db       *sql.DB
+	path     string
+	readOnly bool
+	warnings []string
 	// stmts caches prepared read statements of hot paths (a room's
 	// devices) so that they are parsed and planned once.
 	stmtMu sync.Mutex
@@ -54,29 +64,106 @@ type Store struct {
 }
 
 // Open opens or creates the database at path, creating the file 0600 and
-// its directory 0700, and applies pending migrations.
+// its directory 0700, and applies pending migrations. An existing file
+// (or its -wal/-shm) that others may read is tightened to 0600; Warnings
+// says so.
+//
+// Opening takes no lock when the schema is current: the schema version is
+// read like any other data, so that opening never waits for an import
+// another process is running. The write lock is taken only to migrate,
+// and the migrations still pending are re-read under it.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, false)
+}
+
+// OpenReadOnly opens an existing database for reading only, for the
+// commands that only read (devices, export, advisories list): they never
+// take the write lock, and read a consistent snapshot while another
+// process writes (WAL). A database whose schema is older than this rounds
+// is migrated first, through a short read-write open.
+func OpenReadOnly(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("store: empty database path")
 	}
 	if path != ":memory:" {
+		if _, err := os.Stat(path); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+	}
+	return open(ctx, path, true)
+}
+
+func open(ctx context.Context, path string, readOnly bool) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("store: empty database path")
+	}
+	var warnings []string
+	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 			return nil, fmt.Errorf("store: create directory for %s: %w", path, err)
 		}
-		// Create the file ourselves so that its mode is 0600 whatever the
-		// umask; SQLite would create it 0644. WAL and SHM files inherit
-		// the database file's permissions.
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if !readOnly {
+			// Create the file ourselves so that its mode is 0600 whatever
+			// the umask; SQLite would create it 0644. WAL and SHM files
+			// inherit the database file's permissions.
+			f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+			if err != nil {
+				return nil, fmt.Errorf("store: open %s: %w", path, err)
+			}
+			_ = f.Close()
+		}
+		warnings = tighten(path)
+	}
+	s, err := openDB(ctx, path, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	s.warnings = warnings
+	if readOnly {
+		pending, err := s.pendingMigrations(ctx)
 		if err != nil {
+			s.Close()
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
-		_ = f.Close()
+		if pending {
+			s.Close()
+			rw, err := openDB(ctx, path, false)
+			if err != nil {
+				return nil, err
+			}
+			err = rw.migrate(ctx)
+			rw.Close()
+			if err != nil {
+				return nil, fmt.Errorf("store: open %s: %w", path, err)
+			}
+			if s, err = openDB(ctx, path, true); err != nil {
+				return nil, err
+			}
+			s.warnings = warnings
+		}
+		return s, nil
 	}
+	if err := s.migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// openDB opens the connection pool without migrating.
+func openDB(ctx context.Context, path string, readOnly bool) (*Store, error) {
 	dsn := "file:" + path + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)"
+		"&_pragma=synchronous(" + synchronous + ")"
+	if readOnly {
+		// query_only refuses writes on the connection; the deferred BEGIN
+		// of a read transaction takes no lock.
+		dsn = "file:" + path + "?mode=ro&_txlock=deferred" +
+			"&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")" +
+			"&_pragma=query_only(1)"
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -84,13 +171,61 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == ":memory:" {
 		db.SetMaxOpenConns(1)
 	}
-	s := &Store{db: db, path: path}
-	if err := s.migrate(ctx); err != nil {
+	if err := ping(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return s, nil
+	return &Store{db: db, path: path, readOnly: readOnly}, nil
 }
+
+// ping opens the first connection, which runs the DSN's pragmas. On a
+// fresh file, switching to WAL needs an exclusive lock, and SQLite answers
+// SQLITE_BUSY at once, without its busy handler, when another process is
+// switching or migrating the same new file (waiting could deadlock). So
+// the open is retried for up to the busy timeout; once the file is in WAL
+// mode the pragma takes no lock and this never loops.
+func ping(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout * time.Millisecond)
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 100*time.Millisecond) {
+		err := translate(db.PingContext(ctx))
+		if !errors.Is(err, ErrBusy) || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+	}
+}
+
+// tighten makes the database file and its -wal and -shm files private
+// (0600) if they exist with wider permissions, as a file copied or created
+// by an older tool may, and returns one warning per file it changed. Once
+// tightened a file is not reported again.
+func tighten(path string) []string {
+	var out []string
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm()&0o077 == 0 {
+			continue
+		}
+		if err := os.Chmod(p, 0o600); err != nil {
+			out = append(out, fmt.Sprintf("%s is readable by others (mode %04o) and could not be made private: %v", p, fi.Mode().Perm(), err))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s was readable by others (mode %04o); made private (0600)", p, fi.Mode().Perm()))
+	}
+	return out
+}
+
+// Warnings returns what Open noticed and fixed that the user should know
+// (a database file readable by others, now tightened to 0600). The caller
+// logs them once.
+func (s *Store) Warnings() []string { return s.warnings }
+
+// ReadOnly reports whether the store was opened with OpenReadOnly.
+func (s *Store) ReadOnly() bool { return s.readOnly }
 
 // Close closes the database.
 func (s *Store) Close() error {
@@ -187,60 +322,55 @@ func (s *Store) migrate(ctx context.Context) error {
 	return s.applyMigrations(ctx, ms)
 }
 
-// applyMigrations applies every migration not yet recorded in
-// schema_migrations, in number order, each in its own transaction together
-// with its record, so that a crash leaves the schema at a known step.
-// Tracking the set rather than only the highest number means a migration
-// numbered below one already applied (work merged from a parallel branch)
-// is still applied. PRAGMA user_version mirrors the highest applied
-// number; databases from before the table existed are read from it.
-func (s *Store) applyMigrations(ctx context.Context, ms []migration) error {
-	var current int
-	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
-		return translate(err)
+// migrationState reads which migrations are applied: the versions in
+// schema_migrations or, for a database from before that table existed,
+// every version up to PRAGMA user_version. It runs on q, a plain read or
+// the migrating transaction.
+func migrationState(ctx context.Context, q queryRower, ms []migration) (applied map[int]bool, current int, err error) {
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return nil, 0, err
 	}
-	if n := len(ms); n > 0 && current > ms[n-1].version {
-		return ErrNewerSchema
+	var exists int
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists); err != nil {
+		return nil, 0, err
 	}
-	applied := map[int]bool{}
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
-		var exists int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists); err != nil {
-			return err
-		}
-		if exists == 0 {
-			if _, err := tx.ExecContext(ctx, `CREATE TABLE schema_migrations (
-				version    INTEGER PRIMARY KEY,
-				name       TEXT NOT NULL,
-				applied_at TEXT NOT NULL)`); err != nil {
-				return err
-			}
-			// A database from before this table: everything up to its
-			// user_version was applied.
-			for _, m := range ms {
-				if m.version <= current {
-					if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, '')", m.version, m.name); err != nil {
-						return err
-					}
-				}
+	applied = map[int]bool{}
+	if exists == 0 {
+		for _, m := range ms {
+			if m.version <= current {
+				applied[m.version] = true
 			}
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT version FROM schema_migrations")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var v int
-			if err := rows.Scan(&v); err != nil {
-				return err
-			}
-			applied[v] = true
-		}
-		return rows.Err()
-	})
+		return applied, current, nil
+	}
+	rows, err := q.QueryContext(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return nil, 0, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, 0, err
+		}
+		applied[v] = true
+	}
+	return applied, current, rows.Err()
+}
+
+// queryRower is what *sql.DB and *sql.Tx share for the reads of
+// migrationState.
+type queryRower interface {
+	queryer
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// firstPending returns the lowest migration not applied, or nil, and
+// ErrNewerSchema when the database has a migration this rounds does not
+// know.
+func firstPending(ms []migration, applied map[int]bool, current int) (*migration, error) {
+	if n := len(ms); n > 0 && current > ms[n-1].version {
+		return nil, ErrNewerSchema
 	}
 	known := map[int]bool{}
 	for _, m := range ms {
@@ -248,14 +378,82 @@ func (s *Store) applyMigrations(ctx context.Context, ms []migration) error {
 	}
 	for v := range applied {
 		if !known[v] {
-			return ErrNewerSchema
+			return nil, ErrNewerSchema
 		}
 	}
-	for _, m := range ms {
-		if applied[m.version] {
-			continue
+	for i := range ms {
+		if !applied[ms[i].version] {
+			return &ms[i], nil
 		}
+	}
+	return nil, nil
+}
+
+// pendingMigrations reports, with reads only, whether the database needs
+// a migration.
+func (s *Store) pendingMigrations(ctx context.Context) (bool, error) {
+	ms, err := loadMigrations()
+	if err != nil {
+		return false, err
+	}
+	applied, current, err := migrationState(ctx, s.db, ms)
+	if err != nil {
+		return false, translate(err)
+	}
+	m, err := firstPending(ms, applied, current)
+	return m != nil, err
+}
+
+// applyMigrations applies every migration not yet recorded in
+// schema_migrations, in number order, each in its own transaction together
+// with its record, so that a crash leaves the schema at a known step.
+// Tracking the set rather than only the highest number means a migration
+// numbered below one already applied (work merged from a parallel branch)
+// is still applied. PRAGMA user_version mirrors the highest applied
+// number; databases from before the table existed are read from it.
+//
+// The check is a plain read first, so that opening a current database
+// never takes the write lock (an import in another process would make it
+// wait). Each migration's transaction re-reads the applied set under the
+// write lock, so that processes opening a fresh database at once apply
+// each migration exactly once.
+func (s *Store) applyMigrations(ctx context.Context, ms []migration) error {
+	applied, current, err := migrationState(ctx, s.db, ms)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", translate(err))
+	}
+	m, err := firstPending(ms, applied, current)
+	if err != nil || m == nil {
+		return err
+	}
+	for {
+		done := false
 		err := s.Tx(ctx, func(tx *sql.Tx) error {
+			applied, current, err := migrationState(ctx, tx, ms)
+			if err != nil {
+				return err
+			}
+			m, err := firstPending(ms, applied, current)
+			if err != nil {
+				return err
+			}
+			if m == nil {
+				done = true
+				return nil
+			}
+			if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+				version    INTEGER PRIMARY KEY,
+				name       TEXT NOT NULL,
+				applied_at TEXT NOT NULL)`); err != nil {
+				return err
+			}
+			// A database from before the table: record what its
+			// user_version says was applied.
+			for v := range applied {
+				if _, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO schema_migrations (version, name, applied_at) VALUES (?, ?, '')", v, migrationName(ms, v)); err != nil {
+					return err
+				}
+			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("migration %s: %w", m.name, err)
 			}
@@ -263,17 +461,28 @@ func (s *Store) applyMigrations(ctx context.Context, ms []migration) error {
 				m.version, m.name, time.Now().UTC().Format(time.RFC3339)); err != nil {
 				return err
 			}
-			if m.version > current {
-				current = m.version
-			}
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", current))
+			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", max(current, m.version)))
 			return err
 		})
 		if err != nil {
-			return err
+			if errors.Is(err, ErrNewerSchema) {
+				return ErrNewerSchema
+			}
+			return fmt.Errorf("migrations: %w", err)
+		}
+		if done {
+			return nil
 		}
 	}
-	return nil
+}
+
+func migrationName(ms []migration, v int) string {
+	for _, m := range ms {
+		if m.version == v {
+			return m.name
+		}
+	}
+	return ""
 }
 
 // SchemaVersion returns the applied migration number.

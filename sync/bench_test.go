@@ -45,7 +45,7 @@ func snBench(b *testing.B, records int) (*snfake.Server, *transport.Client, *ser
 	}
 	srv := fake.Start()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	cl, err := transport.New(transport.Config{BaseURL: srv.URL, Auth: transport.Basic("svc", secret.New("pw")), RoundTripper: tr})
+	cl, err := transport.New(transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic("svc", secret.New("pw")), RoundTripper: tr})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func snipeBench(b *testing.B, records int) (*snipefake.Server, *transport.Client
 	}
 	srv := fake.Start()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	cl, err := transport.New(transport.Config{BaseURL: srv.URL, Auth: transport.Bearer(secret.New("tok")), RoundTripper: tr})
+	cl, err := transport.New(transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New("tok")), RoundTripper: tr})
 	if err != nil {
 		b.Fatal(err)
 	}

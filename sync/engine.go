@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -229,6 +230,11 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 		rep.Issues++
 		return addIssue(ctx, tx, e.Target, tag, field, msg, now)
 	}
+	r, problems, ok := cleanRecord(r)
+	if !ok {
+		return issue(inert.String(clip(r.AssetTag)), "asset_tag", fmt.Sprintf("server record %s cannot be stored: %s",
+			inert.String(clip(r.RemoteID)), problemText(problems)))
+	}
 	tag := r.AssetTag
 	if tag == "" {
 		return issue("", "asset_tag", fmt.Sprintf("server record %s has no asset tag; not stored", clip(r.RemoteID)))
@@ -252,6 +258,11 @@ func (e *Engine) mergeRecord(ctx context.Context, w *store.Writer, r Record, sta
 	if st.stored && r.Version != "" && st.Version == r.Version {
 		rep.Skipped++
 		return nil
+	}
+	for _, f := range sortedKeys(problems) {
+		if err := issue(tag, f, "server value "+problems[f]); err != nil {
+			return err
+		}
 	}
 	old, err := w.Device(tag)
 	exists := err == nil
@@ -397,9 +408,11 @@ type plan struct {
 	firstOld map[string]string
 	lastSeq  map[string]int64
 	audit    *Audit
-	notes    []Note
-	resolve  []Conflict
-	retry    bool
+	// unread: the pre-push fetch could not read the device's server record.
+	unread  bool
+	notes   []Note
+	resolve []Conflict
+	retry   bool
 
 	// Decisions of the merge.
 	send      map[string]string
@@ -495,6 +508,17 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 	}
 	if err := e.refresh(ctx, plans); err != nil {
 		return rep, err
+	}
+	// A device whose server record could not be read is not merged blind:
+	// it stays pending, untouched, for the next push.
+	kept := plans[:0]
+	for _, p := range plans {
+		if !p.unread {
+			kept = append(kept, p)
+		}
+	}
+	if plans = kept; len(plans) == 0 {
+		return rep, nil
 	}
 	states, err := e.decide(ctx, plans)
 	if err != nil {
@@ -621,6 +645,16 @@ func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 		tags = append(tags, p.tag)
 	}
 	recs, err := f.Fetch(ctx, tags)
+	var partial *FetchError
+	if errors.As(err, &partial) {
+		e.logf("push: %v; those devices wait for the next push", err)
+		for _, p := range plans {
+			if _, bad := partial.Failed[p.tag]; bad {
+				p.unread = true
+			}
+		}
+		err = nil
+	}
 	if err != nil {
 		return fmt.Errorf("sync: read current server records: %w", err)
 	}
@@ -628,9 +662,16 @@ func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 		return nil
 	}
 	var found []string
+	clean := recs[:0]
 	for _, r := range recs {
-		found = append(found, r.AssetTag)
+		if r, _, ok := cleanRecord(r); ok {
+			// Problems are recorded by the pull; a refused value simply
+			// does not reach the server values here.
+			clean = append(clean, r)
+			found = append(found, r.AssetTag)
+		}
 	}
+	recs = clean
 	return e.Store.Tx(ctx, func(tx *sql.Tx) error {
 		states, err := loadStates(ctx, tx, e.Target, found)
 		if err != nil {
@@ -784,6 +825,14 @@ func (e *Engine) decide(ctx context.Context, plans []*plan) (map[string]*state, 
 }
 
 func (p *plan) op(st *state) Op {
+	if _, dated := p.send[FieldLastAudited]; dated {
+		if d, ok := p.agreed[FieldNextAuditDue]; ok {
+			// An audit date goes out as an audit, which resets the next
+			// audit date unless it carries one; a retry finds the next date
+			// already agreed, and must still send it with the audit.
+			p.send[FieldNextAuditDue] = d
+		}
+	}
 	op := Op{ID: p.id(), AssetTag: p.tag, RemoteID: st.RemoteID, Create: p.create,
 		Set: p.send, Audit: p.audit, Notes: p.notes, Server: st.Server, Retry: p.retry}
 	return op

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -33,10 +34,17 @@ const (
 	FieldNotes = "notes"
 )
 
-// Fields lists the device fields sync merges, in journal order.
-var Fields = []string{FieldSerial, FieldManufacturer, FieldModel, FieldLocation, FieldStatus,
-	FieldFirmware, FieldOS, FieldOSVersion, FieldHostname, FieldIP, FieldMAC, FieldBLEAddress,
-	FieldLastSeen, FieldLastAudited, FieldNextAuditDue, FieldLastPM, FieldNextPMDue, FieldOwner}
+// Fields lists the device fields sync merges, in journal order: the
+// synced rows of the device field table (inventory.Fields).
+var Fields = func() []string {
+	var out []string
+	for _, f := range inventory.Fields {
+		if f.Synced {
+			out = append(out, f.Name)
+		}
+	}
+	return out
+}()
 
 func isField(f string) bool {
 	for _, x := range Fields {
@@ -79,13 +87,19 @@ type Ownership map[string]Owner
 // the unit is, when it was seen, its network identity, the audit); status,
 // retirement, serial and software versions are for a person to decide.
 func DefaultOwnership() Ownership {
-	return Ownership{
-		FieldManufacturer: Server, FieldModel: Server, FieldOwner: Server,
-		FieldLastPM: Server, FieldNextPMDue: Server,
-		FieldLocation: Laptop, FieldLastSeen: Laptop, FieldLastAudited: Laptop,
-		FieldNextAuditDue: Laptop, FieldIP: Laptop, FieldMAC: Laptop, FieldHostname: Laptop,
-		FieldBLEAddress: Laptop,
+	o := Ownership{}
+	for _, f := range inventory.Fields {
+		if !f.Synced {
+			continue
+		}
+		switch f.Owner {
+		case inventory.OwnerCMDB:
+			o[f.Name] = Server
+		case inventory.OwnerLaptop:
+			o[f.Name] = Laptop
+		}
 	}
+	return o
 }
 
 // Of returns the owner of field f.
@@ -120,91 +134,28 @@ func ParseOwnership(s string) (Ownership, error) {
 
 // DeviceFields returns a device's canonical fields in stored form.
 func DeviceFields(d store.Device) map[string]string {
-	return map[string]string{
-		FieldSerial: d.Serial, FieldManufacturer: d.Manufacturer, FieldModel: d.Model,
-		FieldLocation: d.LocationKey, FieldStatus: string(d.Status), FieldFirmware: d.FirmwareVersion,
-		FieldOS: d.OS, FieldOSVersion: d.OSVersion, FieldHostname: d.Hostname, FieldIP: d.IP,
-		FieldMAC: d.MAC, FieldBLEAddress: d.BLEAddress,
-		FieldLastSeen:     store.FormatInstant(d.LastSeen),
-		FieldLastAudited:  store.FormatDate(d.LastAudited),
-		FieldNextAuditDue: store.FormatDate(d.NextAuditDue),
-		FieldLastPM:       store.FormatDate(d.LastPM),
-		FieldNextPMDue:    store.FormatDate(d.NextPMDue),
-		FieldOwner:        d.Owner,
+	out := make(map[string]string, len(Fields))
+	for _, f := range inventory.Fields {
+		if f.Synced {
+			out[f.Name] = f.Get(&d)
+		}
 	}
+	return out
 }
 
 // SetField sets one canonical field on d from its stored string form. A
-// value that does not parse is an error naming the field.
+// value that does not parse, or is longer than the field allows
+// (inventory's limits, the same as import's and the TUI's), is an error
+// naming the field.
 func SetField(d *store.Device, f, v string) error {
-	date := func(dst *time.Time) error {
-		if v == "" {
-			*dst = time.Time{}
-			return nil
-		}
-		t, err := time.Parse(store.DateLayout, v)
-		if err != nil {
-			return fmt.Errorf("field %s: %q is not a date (YYYY-MM-DD)", f, v)
-		}
-		*dst = t
-		return nil
-	}
-	switch f {
-	case FieldSerial:
-		d.Serial = v
-	case FieldManufacturer:
-		d.Manufacturer = v
-	case FieldModel:
-		d.Model = v
-	case FieldLocation:
-		if v != "" && strings.Count(v, "/") < 2 {
-			return fmt.Errorf("field %s: %q is not BUILDING/FLOOR/ROOM", f, v)
-		}
-		d.LocationKey = v
-	case FieldStatus:
-		s, ok := store.ParseStatus(v)
-		if !ok {
-			return fmt.Errorf("field %s: unknown status %q", f, v)
-		}
-		d.Status = s
-	case FieldFirmware:
-		d.FirmwareVersion = v
-	case FieldOS:
-		d.OS = v
-	case FieldOSVersion:
-		d.OSVersion = v
-	case FieldHostname:
-		d.Hostname = v
-	case FieldIP:
-		d.IP = v
-	case FieldMAC:
-		d.MAC = v
-	case FieldBLEAddress:
-		d.BLEAddress = v
-	case FieldLastSeen:
-		if v == "" {
-			d.LastSeen = time.Time{}
-			return nil
-		}
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			return fmt.Errorf("field %s: %q is not an RFC 3339 instant", f, v)
-		}
-		d.LastSeen = t
-	case FieldLastAudited:
-		return date(&d.LastAudited)
-	case FieldNextAuditDue:
-		return date(&d.NextAuditDue)
-	case FieldLastPM:
-		return date(&d.LastPM)
-	case FieldNextPMDue:
-		return date(&d.NextPMDue)
-	case FieldOwner:
-		d.Owner = v
-	default:
+	fd, ok := inventory.FieldByName(f)
+	if !ok || !fd.Synced {
 		return fmt.Errorf("field %s: not a device field", f)
 	}
-	return nil
+	if err := fd.Check(v); err != nil {
+		return fmt.Errorf("field %s: %w", f, err)
+	}
+	return fd.Set(d, v)
 }
 
 // Normalize returns v in the form the store keeps for field f, so that a

@@ -2,7 +2,9 @@ package sync
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"sort"
 	"time"
 )
 
@@ -140,6 +142,26 @@ type Pusher interface {
 // it; a connector without it merges against the last pull.
 type Fetcher interface {
 	Fetch(ctx context.Context, tags []string) ([]Record, error)
+}
+
+// FetchError reports the tags a Fetch could not read, each with its
+// error. The records of the other tags are returned beside it; the engine
+// leaves the unread devices pending for a later push, so one bad device or
+// read never blocks the others.
+type FetchError struct {
+	Failed map[string]error
+}
+
+func (e *FetchError) Error() string {
+	tags := make([]string, 0, len(e.Failed))
+	for t := range e.Failed {
+		tags = append(tags, t)
+	}
+	sort.Strings(tags)
+	if len(tags) == 0 {
+		return "sync: fetch failed"
+	}
+	return fmt.Sprintf("sync: could not read %d device(s) (%s: %v)", len(tags), tags[0], e.Failed[tags[0]])
 }
 
 // Describer renders, without sending anything, exactly the requests Push

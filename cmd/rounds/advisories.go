@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +34,8 @@ func newAdvisoriesCmd(a *app) *cobra.Command {
 }
 
 func newAdvisoriesImportCmd(a *app) *cobra.Command {
-	return &cobra.Command{
+	var verbose bool
+	cmd := &cobra.Command{
 		Use:   "import FILE...",
 		Short: "Import CSAF 2.0 advisories and openFDA device recall files",
 		Long: `Import security advisories and recalls for reconciliation.
@@ -43,30 +45,85 @@ advisories) or an openFDA device recall or enforcement JSON file; the kind is
 recognised by its contents. Importing is idempotent: the same document again
 changes nothing, a newer revision replaces an older one, and an older one never
 replaces a newer. A malformed file is reported by name and skipped; the others
-are imported, each file in its own transaction, and the command exits 1.`,
+are imported, each file in its own transaction, and the command exits 1.
+
+A recall file's unusable records are skipped and counted; a food or drug
+enforcement report is refused with a warning (it is not a device recall).
+At the end the command says how many advisory products and version
+expressions it understood; --verbose lists the ones it did not (they can
+only raise possible flags, never certain ones).`,
 		Args: minArgs(1),
 		RunE: func(cmd *cobra.Command, files []string) error {
-			return importAdvisories(cmd, a, files)
+			return importAdvisories(cmd, a, files, verbose)
 		},
+	}
+	cmd.Flags().BoolVar(&verbose, "verbose", false, "list the products and version expressions not understood, and every skipped record")
+	return cmd
+}
+
+// understanding counts the products of the imported advisories whose
+// version expression was understood.
+type understanding struct {
+	products, understood int
+	// explicit counts products with a version expression other than
+	// "all versions"; explicitOK those understood.
+	explicit, explicitOK int
+	missed               []string
+}
+
+func (u *understanding) add(file string, adv *advisory.Advisory) {
+	for i := range adv.Products {
+		p := &adv.Products[i]
+		u.products++
+		_, ok := p.Range()
+		all := p.Version == "" || strings.EqualFold(p.Version, "vers:all/*")
+		if !all {
+			u.explicit++
+		}
+		if ok {
+			u.understood++
+			if !all {
+				u.explicitOK++
+			}
+			continue
+		}
+		u.missed = append(u.missed, fmt.Sprintf("%s: %s %s: %q", filepath.Base(file), p.Vendor, p.Name, p.Version))
 	}
 }
 
+func pct(n, d int) float64 {
+	if d == 0 {
+		return 100
+	}
+	return 100 * float64(n) / float64(d)
+}
+
 // importAdvisories parses and stores each file, reporting per document.
-func importAdvisories(cmd *cobra.Command, a *app, files []string) error {
+func importAdvisories(cmd *cobra.Command, a *app, files []string, verbose bool) error {
 	ctx := cmd.Context()
 	st, err := a.store(ctx)
 	if err != nil {
 		return err
 	}
 	counts := map[store.RefOutcome]int{}
-	var skipped []string
+	var skipped, refused, skippedRecords []string
+	var und understanding
 	for _, name := range files {
-		rows, err := readRefFile(name)
+		rows, doc, err := readRefFile(name)
+		if errors.Is(err, advisory.ErrNotDevice) {
+			fmt.Fprintf(a.stderr, "rounds: warning: refused %s\n", inert(err.Error()))
+			refused = append(refused, name)
+			continue
+		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "rounds: skipped %s\n", inert(err.Error()))
 			skipped = append(skipped, name)
 			continue
 		}
+		if doc.Advisory != nil {
+			und.add(name, doc.Advisory)
+		}
+		skippedRecords = append(skippedRecords, doc.Skipped...)
 		outcomes := make([]store.RefOutcome, len(rows))
 		err = st.Write(ctx, "rounds advisories import", func(w *store.Writer) error {
 			for i, r := range rows {
@@ -88,29 +145,57 @@ func importAdvisories(cmd *cobra.Command, a *app, files []string) error {
 	}
 	fmt.Fprintf(a.stdout, "%d added, %d updated, %d unchanged, %d kept newer; %d of %d files skipped\n",
 		counts[store.RefAdded], counts[store.RefUpdated], counts[store.RefUnchanged], counts[store.RefKeptNewer], len(skipped), len(files))
+	if len(refused) > 0 {
+		fmt.Fprintf(a.stdout, "%d files refused: not device recalls\n", len(refused))
+	}
+	if len(skippedRecords) > 0 {
+		fmt.Fprintf(a.stdout, "%d recall records skipped (unusable)%s\n", len(skippedRecords), verboseHint(verbose))
+		if verbose {
+			for _, s := range skippedRecords {
+				fmt.Fprintf(a.stdout, "  skipped: %s\n", inert(s))
+			}
+		}
+	}
+	if und.products > 0 {
+		fmt.Fprintf(a.stdout, "advisory products: %d of %d understood (%.1f%%); version expressions other than \"all versions\": %d of %d (%.1f%%)%s\n",
+			und.understood, und.products, pct(und.understood, und.products), und.explicitOK, und.explicit, pct(und.explicitOK, und.explicit), verboseHint(verbose && len(und.missed) > 0))
+		if verbose {
+			for _, m := range und.missed {
+				fmt.Fprintf(a.stdout, "  not understood (possible flags only): %s\n", inert(m))
+			}
+		}
+	}
 	if len(skipped) > 0 {
 		return fmt.Errorf("%d of %d files skipped (malformed): %s", len(skipped), len(files), inert(strings.Join(skipped, ", ")))
 	}
 	return nil
 }
 
+func verboseHint(shown bool) string {
+	if shown {
+		return ":"
+	}
+	return "; --verbose lists them"
+}
+
 // readRefFile reads and parses one file into store rows; errors name the
 // file.
-func readRefFile(name string) ([]store.RefDoc, error) {
+func readRefFile(name string) ([]store.RefDoc, advisory.Document, error) {
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, err
+		return nil, advisory.Document{}, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, advisory.MaxDocument+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, advisory.Document{}, fmt.Errorf("%s: %w", name, err)
 	}
 	doc, err := advisory.Parse(name, data)
 	if err != nil {
-		return nil, err
+		return nil, doc, err
 	}
-	return advisory.RefDocs(doc, filepath.Base(name))
+	rows, err := refDocs(doc, filepath.Base(name))
+	return rows, doc, err
 }
 
 func newAdvisoriesListCmd(a *app) *cobra.Command {
@@ -121,7 +206,7 @@ func newAdvisoriesListCmd(a *app) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			st, err := a.store(ctx)
+			st, err := a.readStore(ctx)
 			if err != nil {
 				return err
 			}

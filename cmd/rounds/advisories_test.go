@@ -83,3 +83,33 @@ func TestAdvisoriesImportCLI(t *testing.T) {
 		t.Errorf("import without files: exit %d, want 2", code)
 	}
 }
+
+// TestAdvisoriesImportReportsUnderstanding: the import says how many
+// advisory products and version expressions it understood and lists the
+// rest with --verbose; a food enforcement report is refused with a
+// warning without failing the import; unusable recall records are counted.
+func TestAdvisoriesImportReportsUnderstanding(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "r.db")
+	csaf := writeFile(t, dir, "icsma.json", strings.Replace(cliCSAF, `"name": "12.3.0", "product"`, `"name": "see vendor notice", "product"`, 1))
+	food := writeFile(t, dir, "food.json", `{"results": [{"product_type": "Food", "recall_number": "F-1000-2019", "recalling_firm": "Sysco", "product_description": "Crab meat"}]}`)
+	mixed := writeFile(t, dir, "mixed.json", `{"results": [{"recall_number": "Z-1", "recalling_firm": "BD", "product_description": "Alaris pump"}, {"recalling_firm": "BD"}]}`)
+	code, out, errs := runCLI(t, db, "advisories", "import", "--verbose", csaf, food, mixed)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{
+		"advisory products: 1 of 2 understood (50.0%)",
+		`not understood (possible flags only): icsma.json: Becton, Dickinson and Company Alaris 8015 PC Unit: "see vendor notice"`,
+		"1 files refused: not device recalls",
+		"1 recall records skipped",
+		"mixed.json: results[1]",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errs, "warning: refused") || !strings.Contains(errs, `"Food"`) {
+		t.Errorf("stderr: %s", errs)
+	}
+}

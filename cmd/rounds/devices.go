@@ -34,7 +34,7 @@ one building, or with one status.`,
 				f.Status = s
 			}
 			f.Building = building
-			st, err := a.store(ctx)
+			st, err := a.readStore(ctx)
 			if err != nil {
 				return err
 			}

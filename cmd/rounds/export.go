@@ -38,7 +38,7 @@ that "rounds import" reads back whole. Files are created 0600.`,
 			} else if f == exchange.CSV {
 				return usagef("--kind all needs --format json: a CSV file holds one kind")
 			}
-			st, err := a.store(cmd.Context())
+			st, err := a.readStore(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/biomed-rounds/rounds/config"
+	inertpkg "github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -62,9 +63,25 @@ func (a *app) store(ctx context.Context) (*store.Store, error) {
 	if a.st != nil {
 		return a.st, nil
 	}
-	st, err := store.Open(ctx, a.dbPath)
+	return a.opened(store.Open(ctx, a.dbPath))
+}
+
+// readStore opens the database read-only, for commands that only read: an
+// import running in another process never makes them wait.
+func (a *app) readStore(ctx context.Context) (*store.Store, error) {
+	if a.st != nil {
+		return a.st, nil
+	}
+	return a.opened(store.OpenReadOnly(ctx, a.dbPath))
+}
+
+// opened keeps the store and logs, once, what opening it fixed.
+func (a *app) opened(st *store.Store, err error) (*store.Store, error) {
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range st.Warnings() {
+		fmt.Fprintf(a.stderr, "rounds: warning: %s\n", inert(w))
 	}
 	a.st = st
 	return st, nil
@@ -94,7 +111,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	err := root.ExecuteContext(ctx)
 	code := exitCode(err)
 	if err != nil {
-		fmt.Fprintf(stderr, "rounds: %v\n", err)
+		// Errors quote outside bytes (file contents, CMDB answers,
+		// advertised names): they reach the terminal inertly, keeping
+		// only the line breaks of errors that list one problem a line.
+		fmt.Fprintf(stderr, "rounds: %s\n", inertpkg.Lines(err.Error()))
 		var u usageError
 		if errors.As(err, &u) {
 			fmt.Fprintln(stderr, "Run 'rounds --help' for usage.")

@@ -113,7 +113,7 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	}
 	e := &round.Engine{Store: st, Actor: actor(),
 		Reconcile: &round.StoreReconciler{Store: st, Advisories: func(ctx context.Context) (*advisory.Matcher, error) {
-			return advisory.Load(ctx, st)
+			return loadAdvisories(ctx, st)
 		}}}
 	v, err := e.Finish(ctx, 0, room, obs, swept)
 	if err != nil {

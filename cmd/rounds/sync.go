@@ -28,9 +28,9 @@ import (
 func init() { extraCommands = append(extraCommands, newSyncCmd) }
 
 type syncOptions struct {
-	push, pull, dryRun, conflicts, all, status, jsonOut bool
-	target                                              string
-	resolve                                             []string
+	push, pull, dryRun, conflicts, all, status, jsonOut, check bool
+	target                                                     string
+	resolve                                                    []string
 }
 
 func newSyncCmd(a *app) *cobra.Command {
@@ -53,6 +53,7 @@ Credentials come from the OS keyring (service "rounds", user TARGET/KIND) or
 the environment (ROUNDS_TARGET_KIND, for example ROUNDS_SNOW_PASSWORD); they
 are never stored in the database or printed. See docs/sync.md.`,
 		Example: `  rounds sync
+  rounds sync --check
   rounds sync --target snow --dry-run
   rounds sync --conflicts
   rounds sync --resolve 12=server --resolve 13=local
@@ -70,20 +71,28 @@ are never stored in the database or printed. See docs/sync.md.`,
 	f.BoolVar(&o.all, "all", false, "with --conflicts: also list resolved conflicts and ownership decisions")
 	f.StringArrayVar(&o.resolve, "resolve", nil, "settle conflict `ID=local|server` (repeatable)")
 	f.BoolVar(&o.status, "status", false, "show queued changes, conflicts, issues and the last runs")
+	f.BoolVar(&o.check, "check", false, "connect, read only, and say what will and will not work with this instance")
 	f.StringVar(&o.target, "target", "", "target `NAME` from the configuration file")
 	f.BoolVar(&o.jsonOut, "json", false, "print JSON")
 	return cmd
 }
 
-func runSync(ctx context.Context, a *app, o syncOptions) error {
+func runSync(ctx context.Context, a *app, o syncOptions) (err error) {
+	// Errors carry server text (messages, echoed values): print them
+	// inert, keeping the chain for the exit code.
+	defer func() {
+		if err != nil {
+			err = inertError{err}
+		}
+	}()
 	modes := 0
-	for _, b := range []bool{o.dryRun, o.conflicts || len(o.resolve) > 0, o.status} {
+	for _, b := range []bool{o.dryRun, o.conflicts || len(o.resolve) > 0, o.status, o.check} {
 		if b {
 			modes++
 		}
 	}
 	if modes > 1 || (modes == 1 && (o.push || o.pull)) {
-		return usagef("--dry-run, --conflicts/--resolve and --status each go alone (with --target and --json)")
+		return usagef("--dry-run, --conflicts/--resolve, --status and --check each go alone (with --target and --json)")
 	}
 	cfg, err := a.config()
 	if err != nil {
@@ -92,6 +101,9 @@ func runSync(ctx context.Context, a *app, o syncOptions) error {
 	t, err := cfg.Target(o.target)
 	if err != nil {
 		return usageError{err}
+	}
+	if o.check {
+		return syncCheck(ctx, a, t, o)
 	}
 	st, err := a.store(ctx)
 	if err != nil {
@@ -103,7 +115,7 @@ func runSync(ctx context.Context, a *app, o syncOptions) error {
 	case o.conflicts || len(o.resolve) > 0:
 		return syncConflicts(ctx, a, st, t, o)
 	}
-	eng, err := newEngine(ctx, st, t, secret.Source{Keyring: secret.OSKeyring{}})
+	eng, err := newEngine(ctx, st, t, secret.Source{Keyring: secret.OSKeyring{}}, a.stderr)
 	if err != nil {
 		return err
 	}
@@ -123,7 +135,7 @@ func runSync(ctx context.Context, a *app, o syncOptions) error {
 	}
 	pull, push := o.pull || !o.push, o.push || !o.pull
 	if !o.jsonOut {
-		eng.Log = func(format string, args ...any) { fmt.Fprintf(a.stderr, format+"\n", args...) }
+		eng.Log = func(format string, args ...any) { fmt.Fprintln(a.stderr, inert(fmt.Sprintf(format, args...))) }
 	}
 	pr, ps, err := eng.Sync(ctx, pull, push)
 	if o.jsonOut {
@@ -147,10 +159,12 @@ func runSync(ctx context.Context, a *app, o syncOptions) error {
 	return err
 }
 
-// newEngine builds the engine and connector for a target.
-func newEngine(ctx context.Context, st *store.Store, t config.Target, src secret.Source) (*sync.Engine, error) {
+// newEngine builds the engine and connector for a target. Warnings (plain
+// http allowed, a secret in the configuration file) go to warn on every
+// run.
+func newEngine(ctx context.Context, st *store.Store, t config.Target, src secret.Source, warn io.Writer) (*sync.Engine, error) {
 	opt := func(k string) string { return t.Options[k] }
-	conn, err := newConnector(ctx, t, src)
+	conn, err := newConnector(ctx, t, src, warn)
 	if err != nil {
 		return nil, err
 	}
@@ -172,59 +186,29 @@ func newEngine(ctx context.Context, st *store.Store, t config.Target, src secret
 	return eng, nil
 }
 
-// optionMap reads "k=v,k=v" options (status_map) and field.NAME options.
-func optionMap(s string) (map[string]string, error) {
-	out := map[string]string{}
-	for _, kv := range strings.Split(s, ",") {
-		if strings.TrimSpace(kv) == "" {
-			continue
-		}
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok {
-			return nil, fmt.Errorf("%q: want KEY=VALUE", kv)
-		}
-		out[strings.TrimSpace(k)] = strings.TrimSpace(v)
+// newConnector builds a target's connector. Each connector package parses
+// its own options (and refuses unknown keys); the HTTP client and the
+// credentials are built here from the common options.
+func newConnector(ctx context.Context, t config.Target, src secret.Source, warn io.Writer) (sync.Connector, error) {
+	o := sync.Options{Target: t.Name, Kind: t.Kind, Values: t.Options}
+	opt := o.String
+	if keys := secret.InFile(t.Options); len(keys) > 0 {
+		fmt.Fprintf(warn, "warning: target %s: option %s holds a secret in the configuration file; rounds ignores it: "+
+			"move it to the keyring or the environment, remove it from the file, and change it\n", inert(t.Name), strings.Join(keys, ", "))
 	}
-	return out, nil
-}
-
-func fieldOptions(t config.Target, defaults map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range defaults {
-		out[k] = v
-	}
-	for k, v := range t.Options {
-		if f, ok := strings.CutPrefix(k, "field."); ok {
-			out[f] = v
-		}
-	}
-	return out
-}
-
-func newConnector(ctx context.Context, t config.Target, src secret.Source) (sync.Connector, error) {
-	opt := func(k string) string { return t.Options[k] }
-	dur := func(k string) (time.Duration, error) {
-		if opt(k) == "" {
-			return 0, nil
-		}
-		d, err := time.ParseDuration(opt(k))
+	insecure := false
+	if v := opt("allow_insecure_http"); v != "" {
+		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return 0, fmt.Errorf("target %s: option %s: %w", t.Name, k, err)
+			return nil, fmt.Errorf("target %s: option allow_insecure_http = %q: want true or false", t.Name, v)
 		}
-		return d, nil
+		insecure = b
 	}
-	num := func(k string) (int, error) {
-		if opt(k) == "" {
-			return 0, nil
-		}
-		n, err := strconv.Atoi(opt(k))
-		if err != nil || n < 0 {
-			return 0, fmt.Errorf("target %s: option %s = %q: want a number", t.Name, k, opt(k))
-		}
-		return n, nil
+	if insecure && strings.HasPrefix(strings.ToLower(t.URL), "http:") {
+		fmt.Fprintf(warn, "warning: target %s uses plain http (allow_insecure_http = true): credentials and inventory cross the network in clear\n", inert(t.Name))
 	}
 	client := func(auth transport.Auth, perMinute float64, extra ...secret.Secret) (*transport.Client, error) {
-		timeout, err := dur("timeout")
+		timeout, err := o.Duration("timeout")
 		if err != nil {
 			return nil, err
 		}
@@ -233,11 +217,19 @@ func newConnector(ctx context.Context, t config.Target, src secret.Source) (sync
 				return nil, fmt.Errorf("target %s: option rate_per_minute: %w", t.Name, err)
 			}
 		}
-		return transport.New(transport.Config{BaseURL: t.URL, CAFile: opt("ca_file"), Auth: auth, Timeout: timeout,
-			PerMinute: perMinute, UserAgent: "rounds/" + version, Secrets: extra})
+		cl, err := transport.New(transport.Config{BaseURL: t.URL, CAFile: opt("ca_file"), Auth: auth, Timeout: timeout,
+			PerMinute: perMinute, UserAgent: "rounds/" + version, Secrets: extra, AllowInsecureHTTP: insecure})
+		if err != nil {
+			return nil, fmt.Errorf("target %s: %w", t.Name, err)
+		}
+		return cl, nil
 	}
 	switch t.Kind {
 	case "servicenow":
+		c, err := servicenow.ParseOptions(o)
+		if err != nil {
+			return nil, err
+		}
 		var auth transport.Auth
 		switch opt("auth") {
 		case "", "basic":
@@ -252,81 +244,54 @@ func newConnector(ctx context.Context, t config.Target, src secret.Source) (sync
 			auth = transport.Basic(user, pass)
 		case "oauth":
 			tok, err := src.Lookup(t.Name, "token", t.Options)
-			if err != nil {
-				// No ready token: ask the instance for one.
-				cs, cerr := src.Lookup(t.Name, "client_secret", t.Options)
-				if cerr != nil {
-					return nil, fmt.Errorf("target %s: OAuth needs a token or a client_secret: %w", t.Name, err)
-				}
-				user := src.Value(t.Name, "user", t.Options)
-				var pass secret.Secret
-				if user != "" {
-					if pass, err = src.Lookup(t.Name, "password", t.Options); err != nil {
-						return nil, err
-					}
-				}
-				tc, err := client(nil, 0, cs, pass)
-				if err != nil {
-					return nil, err
-				}
-				if tok, err = servicenow.OAuthToken(ctx, tc, src.Value(t.Name, "client_id", t.Options), cs, user, pass); err != nil {
+			if err == nil {
+				auth = transport.Bearer(tok)
+				break
+			}
+			// No ready token: ask the instance for tokens, renewed as they
+			// expire.
+			cs, cerr := src.Lookup(t.Name, "client_secret", t.Options)
+			if cerr != nil {
+				return nil, fmt.Errorf("target %s: OAuth needs a token or a client_secret: %w", t.Name, err)
+			}
+			user := src.Value(t.Name, "user", t.Options)
+			var pass secret.Secret
+			if user != "" {
+				if pass, err = src.Lookup(t.Name, "password", t.Options); err != nil {
 					return nil, err
 				}
 			}
-			auth = transport.Bearer(tok)
+			tc, err := client(nil, 0, cs, pass)
+			if err != nil {
+				return nil, err
+			}
+			auth = servicenow.OAuth(tc, src.Value(t.Name, "client_id", t.Options), cs, user, pass, nil)
 		default:
 			return nil, fmt.Errorf("target %s: option auth = %q: want basic or oauth", t.Name, opt("auth"))
 		}
-		cl, err := client(auth, 0)
-		if err != nil {
+		if c.Client, err = client(auth, 0); err != nil {
 			return nil, err
-		}
-		c := servicenow.Config{Client: cl, Table: opt("table"), Class: opt("class"), SourceName: opt("source_name"),
-			Query: opt("query"), Fields: fieldOptions(t, servicenow.DefaultFields)}
-		if c.Overlap, err = dur("overlap"); err != nil {
-			return nil, err
-		}
-		for k, dst := range map[string]*int{"page_size": &c.PageSize, "items_per_payload": &c.ItemsPerPayload,
-			"payloads_per_batch": &c.PayloadsPerBatch} {
-			if *dst, err = num(k); err != nil {
-				return nil, err
-			}
-		}
-		if v := opt("status_map"); v != "" {
-			if c.Status, err = optionMap(v); err != nil {
-				return nil, fmt.Errorf("target %s: option status_map: %w", t.Name, err)
-			}
 		}
 		return servicenow.New(c)
 	case "snipeit":
+		c, err := snipeit.ParseOptions(o)
+		if err != nil {
+			return nil, err
+		}
 		tok, err := src.Lookup(t.Name, "token", t.Options)
 		if err != nil {
 			return nil, err
 		}
-		cl, err := client(transport.Bearer(tok), 120)
-		if err != nil {
+		if c.Client, err = client(transport.Bearer(tok), 120); err != nil {
 			return nil, err
-		}
-		c := snipeit.Config{Client: cl, Fields: fieldOptions(t, snipeit.DefaultFields)}
-		if c.Overlap, err = dur("overlap"); err != nil {
-			return nil, err
-		}
-		if c.PageSize, err = num("page_size"); err != nil {
-			return nil, err
-		}
-		if v := opt("timezone"); v != "" {
-			if c.Location, err = time.LoadLocation(v); err != nil {
-				return nil, fmt.Errorf("target %s: option timezone: %w", t.Name, err)
-			}
-		}
-		if v := opt("status_map"); v != "" {
-			if c.Status, err = optionMap(v); err != nil {
-				return nil, fmt.Errorf("target %s: option status_map: %w", t.Name, err)
-			}
 		}
 		return snipeit.New(c)
 	case "file":
-		return exchange.New(exchange.Config{Dir: opt("dir"), Format: opt("format"), Import: opt("import")})
+		c, err := exchange.ParseOptions(o)
+		if err != nil {
+			return nil, err
+		}
+		return exchange.New(c)
 	}
 	return nil, fmt.Errorf("target %s: kind %q: want servicenow, snipeit or file", t.Name, t.Kind)
 }
@@ -473,3 +438,40 @@ func show(v string) string {
 	}
 	return inert(v)
 }
+
+// syncCheck connects to a target, reads only, and prints what will and
+// will not work with this instance.
+func syncCheck(ctx context.Context, a *app, t config.Target, o syncOptions) error {
+	conn, err := newConnector(ctx, t, secret.Source{Keyring: secret.OSKeyring{}}, a.stderr)
+	if err != nil {
+		return err
+	}
+	ch, ok := conn.(sync.Checker)
+	if !ok {
+		fmt.Fprintf(a.stdout, "target %s (%s): nothing to check\n", inert(t.Name), t.Kind)
+		return nil
+	}
+	caps, err := ch.Check(ctx)
+	if err != nil {
+		return fmt.Errorf("target %s: check: %w", t.Name, err)
+	}
+	if o.jsonOut {
+		return json.NewEncoder(a.stdout).Encode(map[string]any{"target": t.Name, "kind": t.Kind, "capabilities": caps})
+	}
+	fmt.Fprintf(a.stdout, "target %s (%s) %s\n", inert(t.Name), t.Kind, inert(t.URL))
+	for _, c := range caps {
+		mark := "ok "
+		if !c.OK {
+			mark = "NO "
+		}
+		fmt.Fprintf(a.stdout, "  %s %s: %s\n", mark, inert(c.Name), inert(c.Detail))
+	}
+	return nil
+}
+
+// inertError prints its cause with escape sequences and control
+// characters neutralised.
+type inertError struct{ err error }
+
+func (e inertError) Error() string { return inert(e.err.Error()) }
+func (e inertError) Unwrap() error { return e.err }

@@ -33,7 +33,7 @@ func TestSyncCLI(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "r.db")
 	cfg := filepath.Join(dir, "config.toml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("[[target]]\nname = \"snow\"\nkind = \"servicenow\"\nurl = %q\noptions = { user = \"svc_rounds\", page_size = \"1\" }\n", srv.URL)), 0o600)
+	os.WriteFile(cfg, []byte(fmt.Sprintf("[[target]]\nname = \"snow\"\nkind = \"servicenow\"\nurl = %q\noptions = { user = \"svc_rounds\", page_size = \"1\", allow_insecure_http = \"true\" }\n", srv.URL)), 0o600)
 	sync := func(args ...string) (int, string, string) {
 		t.Helper()
 		code, out, errs := runCLI(t, db, append([]string{"--config", cfg, "sync"}, args...)...)
@@ -57,6 +57,9 @@ func TestSyncCLI(t *testing.T) {
 	}
 
 	code, out, errs := sync("--json")
+	if !strings.Contains(errs, "plain http") {
+		t.Errorf("no warning for plain http: %q", errs)
+	}
 	var res struct {
 		Pull struct{ Created int }
 		Push struct{ Acked int }
@@ -115,5 +118,88 @@ func TestSyncCLI(t *testing.T) {
 	code, _, errs = runCLI(t, db, "--config", cfg, "sync")
 	if code != exitFailure || !strings.Contains(errs, "ROUNDS_SNOW_PASSWORD") {
 		t.Fatalf("no password: %d %q", code, errs)
+	}
+}
+
+// writeTarget writes a one-target configuration file.
+func writeTarget(t *testing.T, dir, body string) string {
+	t.Helper()
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte("[[target]]\n"+body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestSyncRefusesPlainHTTPAndUnknownOptions(t *testing.T) {
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	t.Setenv("ROUNDS_SNOW_PASSWORD", "pw-123456")
+	dir := t.TempDir()
+	db := filepath.Join(dir, "r.db")
+	tests := []struct {
+		name, target, wantErr, notIn string
+	}{
+		{"plain http", `name = "snow"
+kind = "servicenow"
+url = "http://cmdb.hospital.example"
+options = { user = "svc" }
+`, "plain http refused", ""},
+		{"unknown option", `name = "snow"
+kind = "servicenow"
+url = "https://cmdb.hospital.example"
+options = { user = "svc", pagesize = "10" }
+`, `unknown option "pagesize"`, ""},
+		{"secret in password_env", `name = "snow"
+kind = "servicenow"
+url = "https://cmdb.hospital.example"
+options = { user = "svc", password_env = "Tr0ub4dor&3!" }
+`, "not an environment variable name", "Tr0ub4dor&3!"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := writeTarget(t, dir, tt.target)
+			code, out, errs := runCLI(t, db, "--config", cfg, "sync", "--check")
+			if code == 0 || !strings.Contains(errs, tt.wantErr) {
+				t.Fatalf("code %d, stderr %q", code, errs)
+			}
+			if tt.notIn != "" && strings.Contains(out+errs, tt.notIn) {
+				t.Fatalf("secret echoed: %q", out+errs)
+			}
+		})
+	}
+}
+
+func TestSyncCheck(t *testing.T) {
+	const pass = "check-Pa55"
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	t.Setenv("ROUNDS_SNOW_PASSWORD", pass)
+	for _, noIRE := range []bool{false, true} {
+		t.Run(fmt.Sprint("noIRE=", noIRE), func(t *testing.T) {
+			fake := snfake.New()
+			fake.User, fake.Password, fake.NoIRE = "svc_rounds", pass, noIRE
+			srv := fake.Start()
+			defer srv.Close()
+			dir := t.TempDir()
+			cfg := writeTarget(t, dir, fmt.Sprintf("name = \"snow\"\nkind = \"servicenow\"\nurl = %q\noptions = { user = \"svc_rounds\", allow_insecure_http = \"true\", password = \"oops\" }\n", srv.URL))
+			code, out, errs := runCLI(t, filepath.Join(dir, "r.db"), "--config", cfg, "sync", "--check")
+			if code != 0 {
+				t.Fatalf("check: %d %s", code, errs)
+			}
+			wantIRE := "ok  IRE"
+			if noIRE {
+				wantIRE = "NO  IRE"
+			}
+			if !strings.Contains(out, wantIRE) || !strings.Contains(out, "ok  read cmdb_ci_med_device") {
+				t.Fatalf("check output:\n%s", out)
+			}
+			if !strings.Contains(errs, "holds a secret in the configuration file") || strings.Contains(errs, "oops") {
+				t.Fatalf("no warning for the password in options: %q", errs)
+			}
+			if before := fake.Stats(); before.IREItems != 0 || len(fake.All("cmdb_ci_med_device")) != 0 {
+				t.Fatalf("check wrote: %+v", before)
+			}
+		})
 	}
 }

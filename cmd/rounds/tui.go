@@ -39,7 +39,7 @@ func runTUI(ctx context.Context, a *app) error {
 		err  error
 	}
 	advisories := func(ctx context.Context) (*advisory.Matcher, error) {
-		adv.once.Do(func() { adv.m, adv.err = advisory.Load(ctx, st) })
+		adv.once.Do(func() { adv.m, adv.err = loadAdvisories(ctx, st) })
 		return adv.m, adv.err
 	}
 	eng := &round.Engine{

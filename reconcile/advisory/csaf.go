@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -56,6 +57,13 @@ type Product struct {
 	Version string `json:"version,omitempty"`
 	// Models are the product identification helper's model numbers.
 	Models []string `json:"models,omitempty"`
+	// Variants are model names or numbers CISA wrote in the version
+	// branch ("MMT-1715 | MMT-1754", "882300 Gemini 16 Slice"): each names
+	// the product as exactly as its name does.
+	Variants []string `json:"variants,omitempty"`
+	// Family is the product family branch above the product name, kept
+	// apart: a family-level overlap is only a possible match.
+	Family string `json:"family,omitempty"`
 	// Note says how the product was formed ("Windows 7 installed on ...").
 	Note string `json:"note,omitempty"`
 
@@ -73,6 +81,55 @@ func (p *Product) Range() (version.Range, bool) {
 		p.parseRange()
 	}
 	return p.rng, p.rngErr == nil
+}
+
+var (
+	// modelInVersion is "v6.x model 35700BAX": a version and the model
+	// number it applies to.
+	modelInVersion = regexp.MustCompile(`(?i)^(.*\S)\s+models?\s+([A-Za-z0-9][A-Za-z0-9\-]*)$`)
+	// trailingNote is a parenthesis or clause after the version: "<= 1.54
+	// (integrated into GE MobileLink)", "<= 11.2 on Windows 8.1".
+	trailingNote = regexp.MustCompile(`(?i)^(.*?\S)\s*(\(.*|\s(?:on|running on|running|with)\s.*)$`)
+	// proseWords mark a sentence, not model names: "see vendor notice for
+	// affected builds" stays a version expression not understood.
+	proseWords = regexp.MustCompile(`(?i)\b(see|refer|contact|notice|affected|vendor|builds?|versions?|releases?|prior|before|after|later|earlier|all|any|unknown|latest|current|supported|only|from|until|since)\b`)
+	dateWords  = regexp.MustCompile(`(?i)\b(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|shipped|distributed|manufactured|windows|option)\b`)
+)
+
+// splitVersion separates what CISA puts in a version branch besides the
+// version: a model number ("v6.x model 35700BAX"), a trailing note, or,
+// when the branch holds no version at all but model names
+// ("MMT-1715 | MMT-1754"), the variants of the product.
+func (p *Product) splitVersion() {
+	v := strings.TrimSpace(p.Version)
+	if v == "" {
+		return
+	}
+	if m := modelInVersion.FindStringSubmatch(v); m != nil {
+		v = m[1]
+		p.Models = append(p.Models, m[2])
+	}
+	if _, err := version.ParseRange(v); err != nil {
+		if m := trailingNote.FindStringSubmatch(v); m != nil {
+			if _, err := version.ParseRange(m[1]); err == nil {
+				p.Note = strings.TrimSpace(strings.Trim(strings.TrimSpace(m[2]), "()"))
+				v = m[1]
+			}
+		}
+	}
+	if _, err := version.ParseRange(v); err != nil && !strings.ContainsAny(v, "<>=*") && !dateWords.MatchString(v) {
+		// No version in it: model names or numbers.
+		var vs []string
+		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '|' || r == '/' }) {
+			if part = strings.TrimSpace(part); part != "" {
+				vs = append(vs, part)
+			}
+		}
+		if len(vs) > 0 && !proseWords.MatchString(v) {
+			p.Variants, v = vs, ""
+		}
+	}
+	p.Version = v
 }
 
 func (p *Product) parseRange() {
@@ -191,6 +248,11 @@ type csafFullProduct struct {
 	} `json:"product_identification_helper"`
 }
 
+// icsmaID is a CISA medical advisory id, whose page address it gives.
+var icsmaID = regexp.MustCompile(`^(?i)icsma-\d{2}-\d{3}-\d{2}[a-z]?$`)
+
+func isRawJSON(u string) bool { return strings.HasSuffix(strings.ToLower(u), ".json") }
+
 // ParseCSAF parses one CSAF 2.0 document. name labels errors (usually the
 // file name). Unknown fields are ignored; missing required ones
 // (document.category, document.tracking.id, product_tree) are errors that
@@ -221,10 +283,15 @@ func ParseCSAF(name string, data []byte) (*Advisory, error) {
 	}
 	a := &Advisory{ID: strings.TrimSpace(tr.ID), Title: d.Document.Title, Publisher: d.Document.Publisher.Name,
 		Revision: tr.Version, Status: tr.Status, Released: parseTime(tr.CurrentReleaseDate), Initial: parseTime(tr.InitialReleaseDate)}
+	// The advisory's own page: CISA lists two "self" references, the raw
+	// JSON and the web page; a technician wants the page.
 	for _, r := range d.Document.References {
-		if r.Category == "self" && a.URL == "" {
+		if r.Category == "self" && (a.URL == "" || isRawJSON(a.URL) && !isRawJSON(r.URL)) {
 			a.URL = r.URL
 		}
+	}
+	if (a.URL == "" || isRawJSON(a.URL)) && icsmaID.MatchString(a.ID) {
+		a.URL = "https://www.cisa.gov/news-events/ics-medical-advisories/" + strings.ToLower(a.ID)
 	}
 	if a.URL == "" && len(d.Document.References) > 0 {
 		a.URL = d.Document.References[0].URL
@@ -301,6 +368,7 @@ func ParseCSAF(name string, data []byte) (*Advisory, error) {
 		a.Vulnerabilities = append(a.Vulnerabilities, vu)
 	}
 	for i := range a.Products {
+		a.Products[i].splitVersion()
 		a.Products[i].parseRange()
 	}
 	return a, nil
@@ -308,6 +376,7 @@ func ParseCSAF(name string, data []byte) (*Advisory, error) {
 
 type branchCtx struct {
 	vendor  string
+	family  []string
 	names   []string
 	version string
 }
@@ -320,13 +389,30 @@ func walk(b *csafBranch, c branchCtx, depth int, add func(Product)) error {
 	switch b.Category {
 	case "vendor":
 		c.vendor = strings.TrimSpace(b.Name)
-	case "product_family", "product_name":
+	case "product_family":
+		c.family = append(append([]string(nil), c.family...), strings.TrimSpace(b.Name))
+	case "product_name":
 		c.names = append(c.names, strings.TrimSpace(b.Name))
 	case "product_version", "product_version_range":
 		c.version = strings.TrimSpace(b.Name)
 	}
 	if b.Product != nil {
-		p := Product{ID: b.Product.ProductID, Vendor: c.vendor, Name: strings.Join(c.names, " "), Version: c.version}
+		// The deepest product name is the product; names above it are
+		// its family ("Alaris Gateway Workstation" above "Alaris GS").
+		fam, name := c.family, ""
+		if n := len(c.names); n > 0 {
+			fam, name = append(append([]string(nil), fam...), c.names[:n-1]...), c.names[n-1]
+		}
+		if f, n := splitJoined(name); f != "" {
+			fam, name = append(fam, f), n
+		}
+		p := Product{ID: b.Product.ProductID, Vendor: c.vendor, Name: name, Version: c.version,
+			Family: strings.Join(fam, " ")}
+		if p.Name == "" {
+			// A family with no product name under it: the family is the
+			// product ("Alaris Gateway Workstation" alone).
+			p.Name, p.Family = p.Family, ""
+		}
 		if p.Name == "" {
 			p.Name = b.Product.Name
 		}
@@ -341,6 +427,23 @@ func walk(b *csafBranch, c branchCtx, depth int, add func(Product)) error {
 		}
 	}
 	return nil
+}
+
+// splitJoined splits a product name in which CISA joined a family and a
+// product ("Alaris Gateway Workstation Alaris GS": the brand word comes
+// back): the family, then the product. It returns "" when the name is
+// not joined.
+func splitJoined(name string) (family, product string) {
+	f := strings.Fields(name)
+	if len(f) < 3 {
+		return "", name
+	}
+	for k := 2; k < len(f); k++ {
+		if strings.EqualFold(f[k], f[0]) && len(f[0]) >= 3 {
+			return strings.Join(f[:k], " "), strings.Join(f[k:], " ")
+		}
+	}
+	return "", name
 }
 
 // versionMarkers start the version part of a product name written in

@@ -102,7 +102,7 @@ func TestParseCSAF(t *testing.T) {
 		byID[p.ID] = p
 	}
 	want := map[string][3]string{
-		"CSAFPID-0001": {"Baxter", "Welch Allyn Connex Spot Monitor", "<=1.52"},
+		"CSAFPID-0001": {"Baxter", "Connex Spot Monitor", "<=1.52"}, // family "Welch Allyn" kept apart
 		"CSAFPID-0003": {"Baxter", "Sigma Spectrum Infusion System", "vers:generic/>=8.00.01|<8.01"},
 		"CSAFPID-0004": {"Philips", "IntelliVue MX40", "versions prior to B.06.18"},
 		"CSAFPID-0008": {"", "GE Healthcare CARESCAPE Monitor B450", "v2.0 and prior"},

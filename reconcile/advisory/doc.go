@@ -5,7 +5,12 @@
 // are compared after removing case, punctuation and legal suffixes and
 // through known corporate aliases, and every match records its reason.
 //
-// Parsing and matching do no I/O beyond the bytes they are handed; Load
-// and RefDocs convert to and from the rows store keeps (tables advisories
-// and recalls).
+// Parsing and matching do no I/O beyond the bytes they are handed; Rows
+// and FromRows convert to and from plain rows that the caller stores, so
+// the package needs no database (cmd/rounds moves the rows through
+// package store). A certain match needs the vendor (through reviewed
+// aliases), the product itself (exact model, a listed model number or
+// variant, an explicit model range or a product line named alone) and a
+// firmware inside an understood range; a brand-level overlap, an unknown
+// firmware or a range not understood give a possible match at most.
 package advisory

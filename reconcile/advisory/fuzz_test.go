@@ -43,3 +43,41 @@ func FuzzParseRecalls(f *testing.F) {
 		}
 	})
 }
+
+// FuzzProductIdentity runs the product-name reading (exclusions, model
+// ranges, codes, type words) on arbitrary names: no panic, a name without
+// an exclusion names itself for certain, and no match is ever made of a
+// device name with no word and no code.
+func FuzzProductIdentity(f *testing.F) {
+	for _, s := range [][2]string{
+		{"LOGIQ, not including LOGIQ 100 Pro", "LOGIQ E10"},
+		{"IntelliVue patient monitor MX400-MX850", "IntelliVue MX450"},
+		{"BD Alaris Point-of-Care Unit (PCU) Model 8015", "Alaris PC Unit 8015"},
+		{"Alaris Infusion Central software", "Alaris 8015"},
+		{"Venue, not including Venue 40 R1-3 and Venue 50 R4-5", "Venue Go"},
+		{"IntelliVue MP monitors MP20-MP90 (M8001A/2A/3A/4A/5A/7A/8A/10A) WLAN", "MP50"},
+		{"Baxter Spectrum", "Spectrum IQ 35700BAX3"},
+		{"", "x"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	vw := vendorWordSet("Philips")
+	f.Fuzz(func(t *testing.T, product, model string) {
+		if len(product) > 512 || len(model) > 512 {
+			return
+		}
+		p, d := newIdent(product, vw), newIdent(model, vw)
+		lv, why := p.covers(&d)
+		if lv != NoMatch && why == "" {
+			t.Fatalf("%q covers %q without a reason", product, model)
+		}
+		if len(d.words) == 0 && len(d.codes) == 0 && lv != NoMatch {
+			t.Fatalf("%q matched the empty name %q", product, model)
+		}
+		if len(p.excl) == 0 && (len(p.words) > 0 || len(p.codes) > 0) {
+			if self, _ := p.covers(&p); self != Certain {
+				t.Fatalf("%q does not name itself (%v)", product, self)
+			}
+		}
+	})
+}

@@ -17,6 +17,9 @@ type Document struct {
 	Kind     Kind
 	Advisory *Advisory
 	Recalls  []Recall
+	// Skipped says which records of a recall file were skipped and why;
+	// the others were read.
+	Skipped []string
 }
 
 // Parse detects the kind of data and parses it; name labels errors.
@@ -38,8 +41,8 @@ func Parse(name string, data []byte) (Document, error) {
 		a, err := ParseCSAF(name, data)
 		return Document{Kind: k, Advisory: a}, err
 	default:
-		rs, err := ParseRecalls(name, data)
-		return Document{Kind: k, Recalls: rs}, err
+		rs, skipped, err := ParseRecallsReport(name, data)
+		return Document{Kind: k, Recalls: rs, Skipped: skipped}, err
 	}
 }
 
@@ -67,10 +70,20 @@ type Hit struct {
 	// Certain is false for a possible match: the device's firmware is
 	// unknown, or the document's version expression was not understood.
 	Certain bool `json:"certain"`
+	// Severity grades the hit: a recall by its FDA class ("critical" for
+	// Class I, "warning" for II, "notice" for III); an advisory by its
+	// highest CVSS base score ("critical" from 9.0, "high" from 7.0,
+	// "medium" from 4.0, else "low").
+	Severity string `json:"severity,omitempty"`
 	// Reason says why the document applies: vendor, model and version.
 	Reason string `json:"reason"`
-	// Remediation is the vendor's fix or mitigation, when given.
+	// Remediation is the whole of the vendor's fixes and mitigations for
+	// the product, paragraphs joined by newlines.
 	Remediation string `json:"remediation,omitempty"`
+	// Range is the affected range as understood, canonically written.
+	Range string `json:"range,omitempty"`
+	// Fixed is the version the advisory lists as fixed, when it does.
+	Fixed string `json:"fixed,omitempty"`
 }
 
 // Matcher matches devices against a set of advisories and recalls. It is
@@ -92,10 +105,11 @@ type Matcher struct {
 }
 
 type prodRef struct {
-	adv    *Advisory
-	p      *Product
-	tokens []string
-	models [][]string
+	adv *Advisory
+	p   *Product
+	// vendorWords are the words of the product's vendor, dropped from
+	// names that repeat it ("Baxter Spectrum").
+	vendorWords map[string]bool
 	// vulns affecting this product, and the fixed/not-affected products
 	// of those vulnerabilities.
 	vulns []int
@@ -117,6 +131,7 @@ type vendorHits struct {
 
 type cand struct {
 	prod   int
+	level  Level
 	reason string
 }
 
@@ -143,10 +158,7 @@ func NewMatcher(advs []*Advisory, recalls []Recall) *Matcher {
 			if len(vs) == 0 {
 				continue // only affected products raise flags
 			}
-			ref := prodRef{adv: a, p: p, tokens: modelTokens(p.Name), vulns: vs}
-			for _, mn := range p.Models {
-				ref.models = append(ref.models, modelTokens(mn))
-			}
+			ref := prodRef{adv: a, p: p, vulns: vs, vendorWords: vendorWordSet(p.Vendor)}
 			idx := len(m.prods)
 			m.prods = append(m.prods, ref)
 			if nv := NormalizeVendor(p.Vendor); nv != "" {
@@ -209,7 +221,8 @@ func (m *Matcher) vendorsFor(vendor string) vendorHits {
 	return vh
 }
 
-// candidates returns the affected products naming vendor and model.
+// candidates returns the affected products naming vendor and model,
+// with how firmly each names it.
 func (m *Matcher) candidates(vendor, model string) []cand {
 	key := [2]string{vendor, model}
 	m.mu.RLock()
@@ -219,26 +232,51 @@ func (m *Matcher) candidates(vendor, model string) []cand {
 		return cs
 	}
 	vh := m.vendorsFor(vendor)
-	mt := modelTokens(model)
+	devVendor := vendorWordSet(vendor)
 	for k, i := range vh.prods {
 		ref := &m.prods[i]
-		ok, why := matchModelTokens(ref.tokens, mt, ref.p.Name, model)
-		if !ok {
-			for _, mn := range ref.models {
-				if equalTokens(mn, mt) {
-					ok, why = true, "model number "+quote(model)+" listed for product "+quote(ref.p.Name)
-					break
-				}
-			}
-		}
-		if ok {
-			cs = append(cs, cand{prod: i, reason: vh.reasons[k] + "; " + why})
+		vw := unionWords(devVendor, ref.vendorWords)
+		dev := newIdent(model, vw)
+		lv, why := productLevel(ref.p, &dev, vw)
+		if lv > NoMatch {
+			cs = append(cs, cand{prod: i, level: lv, reason: vh.reasons[k] + "; " + why})
 		}
 	}
 	m.mu.Lock()
 	m.mcache[key] = cs
 	m.mu.Unlock()
 	return cs
+}
+
+// productLevel is how firmly a product (its name, the model numbers and
+// variants CISA lists for it) names a device model. The family branch
+// above the product never makes a match on its own.
+func productLevel(p *Product, dev *ident, vw map[string]bool) (Level, string) {
+	best, why := NoMatch, ""
+	name := newIdent(p.Name, vw)
+	if lv, w := name.covers(dev); lv > best {
+		best, why = lv, w
+	}
+	for _, alt := range append(append([]string(nil), p.Models...), p.Variants...) {
+		if best == Certain {
+			break
+		}
+		// A bare number ("100" under "GE Aespire") means nothing alone.
+		if isNumber(strings.Join(words(alt), "")) {
+			alt = p.Name + " " + alt
+		}
+		id := newIdent(alt, vw)
+		// A variant or model number inherits the product's type words:
+		// "MMT-1715" under "MiniMed 630G" is the pump.
+		for t := range name.types {
+			id.types[t] = true
+		}
+		id.excl = append(id.excl, name.excl...)
+		if lv, w := id.covers(dev); lv > best {
+			best, why = lv, w
+		}
+	}
+	return best, why
 }
 
 func equalTokens(a, b []string) bool {
@@ -294,7 +332,7 @@ func (m *Matcher) advisoryHits(t Target) []Hit {
 		byDoc := map[*Advisory]int{}
 		for _, c := range cs {
 			ref := &m.prods[c.prod]
-			h, ok := m.checkProduct(ref, c.reason, t, fw, fwOK)
+			h, ok := m.checkProduct(ref, c, t, fw, fwOK)
 			if !ok {
 				continue
 			}
@@ -313,25 +351,37 @@ func (m *Matcher) advisoryHits(t Target) []Hit {
 	return hits
 }
 
-func (m *Matcher) checkProduct(ref *prodRef, reason string, t Target, fw version.Version, fwOK bool) (Hit, bool) {
+func (m *Matcher) checkProduct(ref *prodRef, c cand, t Target, fw version.Version, fwOK bool) (Hit, bool) {
 	a, p := ref.adv, ref.p
 	h := Hit{Kind: KindCSAF, Document: a.ID, Title: a.Title, URL: a.URL, Product: strings.TrimSpace(p.Vendor + " " + p.Name), Version: p.Version}
+	if len(p.Variants) > 0 {
+		h.Product += " (" + strings.Join(p.Variants, " | ") + ")"
+	}
 	rng, understood := p.Range()
+	if understood {
+		h.Range = rng.String()
+	}
 	var vwhy string
+	certainVersion := false
 	switch {
 	case !understood:
 		vwhy = "version expression " + quote(p.Version) + " not understood: check by hand"
-	case !fwOK && rng.All:
-		h.Certain = true
+	case rng.All:
+		certainVersion = true
 		vwhy = "all versions affected"
 	case !fwOK:
 		vwhy = "firmware unknown; affected versions " + rng.String()
 	case rng.Contains(fw):
-		h.Certain = true
+		certainVersion = true
 		vwhy = "firmware " + quote(t.Firmware) + " in " + quote(p.Version)
 	default:
 		return Hit{}, false
 	}
+	// Certain needs the product itself and a version inside the range;
+	// a brand-level overlap stays possible whatever the version.
+	h.Certain = c.level == Certain && certainVersion
+	var rem []string
+	seenRem := map[string]bool{}
 	for _, vi := range ref.vulns {
 		v := &a.Vulnerabilities[vi]
 		if fwOK && fixedFor(a, v, t, fw) {
@@ -341,14 +391,26 @@ func (m *Matcher) checkProduct(ref *prodRef, reason string, t Target, fw version
 			h.CVEs = append(h.CVEs, v.CVE)
 		}
 		h.CVSS = max(h.CVSS, v.CVSS)
-		if h.Remediation == "" {
-			for _, r := range v.Remediations {
-				if r.Category == "vendor_fix" || h.Remediation == "" {
-					h.Remediation = r.Details
-				}
+		// The whole remediation, in the advisory's order: CISA splits one
+		// paragraph ("... recommends the following:") from its list items.
+		for _, r := range v.Remediations {
+			if !appliesTo(r.ProductIDs, p.ID) || seenRem[r.Details] || strings.TrimSpace(r.Details) == "" {
+				continue
 			}
+			seenRem[r.Details] = true
+			rem = append(rem, strings.TrimSpace(r.Details))
+		}
+		if h.Fixed == "" {
+			h.Fixed = fixedVersion(a, v, p)
 		}
 	}
+	h.Remediation = strings.Join(rem, "\n")
+	if strings.HasSuffix(h.Remediation, ":") && h.URL != "" {
+		// CISA's CSAF extraction sometimes keeps a lead-in and drops the
+		// list after it: say where the list is rather than end mid-sentence.
+		h.Remediation += " (the list is on the advisory's page: " + h.URL + ")"
+	}
+	h.Severity = cvssSeverity(h.CVSS)
 	if len(h.CVEs) == 0 && len(ref.vulns) > 0 && fwOK {
 		// Every vulnerability lists this device's version as fixed.
 		all := true
@@ -361,11 +423,55 @@ func (m *Matcher) checkProduct(ref *prodRef, reason string, t Target, fw version
 			return Hit{}, false
 		}
 	}
-	h.Reason = reason + "; " + vwhy
+	h.Reason = c.reason + "; " + vwhy
+	if c.level == Possible {
+		h.Reason += "; possible: the product is not named exactly"
+	}
 	if p.Note != "" {
 		h.Reason += " (" + p.Note + ")"
 	}
 	return h, true
+}
+
+// cvssSeverity is the CVSS v3 qualitative rating of a base score.
+func cvssSeverity(score float64) string {
+	switch {
+	case score >= 9:
+		return "critical"
+	case score >= 7:
+		return "high"
+	case score >= 4:
+		return "medium"
+	case score > 0:
+		return "low"
+	}
+	return ""
+}
+
+func appliesTo(ids []string, id string) bool {
+	if len(ids) == 0 {
+		return true
+	}
+	for _, x := range ids {
+		if x == id {
+			return true
+		}
+	}
+	return false
+}
+
+// fixedVersion returns the version a vulnerability lists as fixed for a
+// product of the same name, if any.
+func fixedVersion(a *Advisory, v *Vulnerability, p *Product) string {
+	for _, id := range v.Fixed {
+		for i := range a.Products {
+			q := &a.Products[i]
+			if q.ID == id && q.Name == p.Name && q.Version != "" {
+				return q.Version
+			}
+		}
+	}
+	return ""
 }
 
 // fixedFor reports whether the vulnerability lists the device's version
@@ -399,7 +505,7 @@ func fixedFor(a *Advisory, v *Vulnerability, t Target, fw version.Version) bool 
 
 func merge(dst *Hit, h Hit) {
 	if h.Certain && !dst.Certain {
-		dst.Certain, dst.Reason, dst.Product, dst.Version = true, h.Reason, h.Product, h.Version
+		dst.Certain, dst.Reason, dst.Product, dst.Version, dst.Range = true, h.Reason, h.Product, h.Version, h.Range
 	}
 	seen := map[string]bool{}
 	for _, c := range dst.CVEs {
@@ -414,6 +520,9 @@ func merge(dst *Hit, h Hit) {
 	dst.CVSS = max(dst.CVSS, h.CVSS)
 	if dst.Remediation == "" {
 		dst.Remediation = h.Remediation
+	}
+	if dst.Fixed == "" {
+		dst.Fixed = h.Fixed
 	}
 }
 
@@ -437,7 +546,7 @@ func (m *Matcher) matchRecalls(t Target) []Hit {
 		if !containsAll(ref.desc, mt) {
 			continue
 		}
-		h := Hit{Kind: KindRecall, Document: ref.r.ID, Title: ref.r.Reason, URL: ref.r.URL, Product: ref.r.Firm + ": " + clip(ref.r.Product), Certain: true}
+		h := Hit{Kind: KindRecall, Document: ref.r.ID, Title: ref.r.Reason, URL: ref.r.URL, Product: ref.r.Firm + ": " + clip(ref.r.Product), Certain: true, Severity: ref.r.Severity()}
 		why := vh.rreason[k] + "; model " + quote(t.Model) + " words all in the product description"
 		codesNameSerials := strings.Contains(strings.ToLower(ref.r.Codes), "serial") || strings.Contains(strings.ToLower(ref.r.Codes), "s/n")
 		switch {

@@ -44,6 +44,7 @@ var aliasGroups = []aliasGroup{
 		"philips": "", "koninklijke philips": "Koninklijke Philips N.V. is Philips' legal name", "royal philips": "",
 		"philips healthcare": "", "philips medical systems": "", "philips electronics": "",
 		"philips respironics": "", "respironics": "Respironics was acquired by Philips in 2008",
+		"phillips": "CISA misspells Philips as Phillips in ICSMA advisories",
 	}},
 	{"ICU Medical", map[string]string{
 		"icu medical": "", "hospira": "Hospira's infusion systems were acquired by ICU Medical in 2017",
@@ -79,6 +80,11 @@ var aliasGroups = []aliasGroup{
 	}},
 	{"Stryker", map[string]string{"stryker": "", "physio control": "Physio-Control was acquired by Stryker in 2016"}},
 	{"Abbott", map[string]string{"abbott": "", "abbott laboratories": "", "st jude medical": "St. Jude Medical was acquired by Abbott in 2017"}},
+	{"Alcon", map[string]string{
+		"alcon": "", "alcon laboratories": "Alcon Laboratories, Inc. is the US operating company of Alcon",
+		"alcon research": "Alcon Research, LLC (formerly Alcon Research, Ltd.) is Alcon's US R&D and manufacturing company, which files FDA recalls",
+		"alcon vision":   "Alcon Vision, LLC is Alcon's US company (renamed from Alcon Laboratories in 2019)",
+	}},
 	{"Getinge", map[string]string{"getinge": "", "maquet": "Maquet is part of the Getinge group"}},
 	{"Mindray", map[string]string{"mindray": "", "shenzhen mindray bio medical electronics": "", "mindray ds": "", "mindray north america": ""}},
 	{"Spacelabs Healthcare", map[string]string{"spacelabs": "", "spacelabs healthcare": "", "spacelabs medical": ""}},

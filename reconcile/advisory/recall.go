@@ -3,6 +3,7 @@ package advisory
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -46,50 +47,80 @@ type fdaRecall struct {
 	RecallInitiatedDate string          `json:"recall_initiation_date"`
 	ProductCode         string          `json:"product_code"`
 	KNumbers            []string        `json:"k_numbers"`
+	ProductType         string          `json:"product_type"`
 	OpenFDA             *struct {
-		DeviceName  string `json:"device_name"`
-		DeviceClass string `json:"device_class"`
+		DeviceName       string   `json:"device_name"`
+		DeviceClass      string   `json:"device_class"`
+		ManufacturerName []string `json:"manufacturer_name"`
 	} `json:"openfda"`
 }
 
+// ErrNotDevice reports an openFDA file whose records are not device
+// recalls (a food or drug enforcement report): refused, with a warning.
+var ErrNotDevice = errors.New("advisory: not a device recall")
+
+// maxSkipped bounds the messages kept about skipped records.
+const maxSkipped = 50
+
 // ParseRecalls parses an openFDA device recall or enforcement file: an
-// object with "results", a bare array of results, or one result. Each
-// result needs an id (recall_number, product_res_number or cfres_id), a
-// recalling_firm and a product_description; a result without them is an
-// error naming its index.
+// object with "results", a bare array of results, or one bare record.
+// Records that cannot be used (no id, or not a device) are skipped; the
+// error is returned only when no record is usable. Use ParseRecallsReport
+// to learn what was skipped.
 func ParseRecalls(name string, data []byte) ([]Recall, error) {
+	rs, _, err := ParseRecallsReport(name, data)
+	return rs, err
+}
+
+// ParseRecallsReport is ParseRecalls that also returns one message per
+// skipped record (at most 50, then a count), each naming the file and the
+// record's index. A file whose records are all of another product type
+// (food, drugs) is an error wrapping ErrNotDevice.
+func ParseRecallsReport(name string, data []byte) ([]Recall, []string, error) {
 	if len(data) > MaxDocument {
-		return nil, fmt.Errorf("%s: %w (%d bytes, limit %d)", name, ErrTooLarge, len(data), MaxDocument)
+		return nil, nil, fmt.Errorf("%s: %w (%d bytes, limit %d)", name, ErrTooLarge, len(data), MaxDocument)
 	}
 	trim := bytes.TrimSpace(data)
-	var results []fdaRecall
+	var raws []json.RawMessage
 	switch {
 	case len(trim) > 0 && trim[0] == '[':
-		if err := json.Unmarshal(trim, &results); err != nil {
-			return nil, jsonError(name, trim, err)
+		if err := json.Unmarshal(trim, &raws); err != nil {
+			return nil, nil, jsonError(name, trim, err)
 		}
 	default:
 		var env struct {
-			Results *[]fdaRecall `json:"results"`
+			Results *[]json.RawMessage `json:"results"`
 		}
 		if err := json.Unmarshal(trim, &env); err != nil {
-			return nil, jsonError(name, trim, err)
+			return nil, nil, jsonError(name, trim, err)
 		}
 		if env.Results != nil {
-			results = *env.Results
+			raws = *env.Results
 		} else {
-			var one fdaRecall
-			if err := json.Unmarshal(trim, &one); err != nil {
-				return nil, jsonError(name, trim, err)
-			}
-			if one.RecallingFirm == "" && one.ProductDescription == "" {
-				return nil, fmt.Errorf("%s: results: missing (%w)", name, ErrFormat)
-			}
-			results = []fdaRecall{one}
+			// One bare record, as openFDA's documentation shows them.
+			raws = []json.RawMessage{trim}
 		}
 	}
-	out := make([]Recall, 0, len(results))
-	for i, r := range results {
+	out := make([]Recall, 0, len(raws))
+	var skipped []string
+	nSkipped, notDevice := 0, 0
+	skip := func(msg string) {
+		nSkipped++
+		if len(skipped) < maxSkipped {
+			skipped = append(skipped, msg)
+		}
+	}
+	for i, raw := range raws {
+		var r fdaRecall
+		if err := json.Unmarshal(raw, &r); err != nil {
+			skip(fmt.Sprintf("%s: results[%d]: %v", name, i, err))
+			continue
+		}
+		if pt := strings.TrimSpace(r.ProductType); pt != "" && !strings.EqualFold(pt, "Devices") && !strings.EqualFold(pt, "Device") {
+			notDevice++
+			skip(fmt.Sprintf("%s: results[%d] (%s): product_type %q is not a device: skipped", name, i, clip(strings.TrimSpace(r.RecallNumber)), clip(pt)))
+			continue
+		}
 		rc := Recall{ID: strings.TrimSpace(r.RecallNumber), Firm: strings.TrimSpace(r.RecallingFirm),
 			Product: strings.TrimSpace(r.ProductDescription), Codes: r.CodeInfo, Reason: r.ReasonForRecall,
 			Class: r.Classification, Status: r.RecallStatus, ProductCode: r.ProductCode, KNumbers: r.KNumbers}
@@ -115,25 +146,55 @@ func ParseRecalls(name string, data []byte) ([]Recall, error) {
 			if rc.Class == "" && r.OpenFDA.DeviceClass != "" {
 				rc.Class = "Device class " + r.OpenFDA.DeviceClass
 			}
+			if rc.Firm == "" && len(r.OpenFDA.ManufacturerName) > 0 {
+				rc.Firm = strings.TrimSpace(r.OpenFDA.ManufacturerName[0])
+			}
+		}
+		if rc.Product == "" {
+			// openFDA's device/recall records may leave the description
+			// out; the device name is what they carry.
+			rc.Product = rc.DeviceName
 		}
 		rc.Initiated = parseFDADate(r.EventDateInitiated)
 		if rc.Initiated.IsZero() {
 			rc.Initiated = parseFDADate(r.RecallInitiatedDate)
 		}
-		switch {
-		case rc.ID == "":
-			return nil, fmt.Errorf("%s: results[%d]: recall_number, product_res_number and cfres_id all missing", name, i)
-		case rc.Firm == "":
-			return nil, fmt.Errorf("%s: results[%d] (%s): recalling_firm: missing", name, i, clip(rc.ID))
-		case rc.Product == "":
-			return nil, fmt.Errorf("%s: results[%d] (%s): product_description: missing", name, i, clip(rc.ID))
+		if rc.ID == "" {
+			skip(fmt.Sprintf("%s: results[%d]: recall_number, product_res_number and cfres_id all missing: skipped", name, i))
+			continue
+		}
+		if rc.Product == "" {
+			skip(fmt.Sprintf("%s: results[%d] (%s): product_description and openfda.device_name missing: skipped", name, i, clip(rc.ID)))
+			continue
 		}
 		out = append(out, rc)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: results: empty", name)
+	if nSkipped > len(skipped) {
+		skipped = append(skipped, fmt.Sprintf("%s: %d more records skipped", name, nSkipped-len(skipped)))
 	}
-	return out, nil
+	switch {
+	case len(out) == 0 && notDevice > 0 && notDevice == nSkipped:
+		return nil, skipped, fmt.Errorf("%s: %w: %d records of another product type (%s)", name, ErrNotDevice, notDevice, skipped[0])
+	case len(out) == 0 && len(raws) == 0:
+		return nil, nil, fmt.Errorf("%s: results: empty", name)
+	case len(out) == 0:
+		return nil, skipped, fmt.Errorf("%s: no usable recall record (%d skipped; first: %s)", name, nSkipped, skipped[0])
+	}
+	return out, skipped, nil
+}
+
+// Severity grades a recall by its FDA class: Class I (may cause serious
+// harm or death) is "critical", Class II "warning", Class III "notice".
+// An unclassified recall is "critical": it has not been judged milder.
+func (r *Recall) Severity() string {
+	c := strings.ToUpper(strings.TrimSpace(r.Class))
+	switch {
+	case strings.HasSuffix(c, "CLASS III"):
+		return "notice"
+	case strings.HasSuffix(c, "CLASS II"):
+		return "warning"
+	}
+	return "critical"
 }
 
 // rawString reads a JSON string or number as text.
@@ -184,7 +245,7 @@ func Detect(data []byte) (Kind, error) {
 	if _, ok := top["document"]; ok {
 		return KindCSAF, nil
 	}
-	for _, k := range []string{"results", "recalling_firm", "product_res_number", "recall_number"} {
+	for _, k := range []string{"results", "recalling_firm", "product_res_number", "recall_number", "cfres_id", "res_event_number"} {
 		if _, ok := top[k]; ok {
 			return KindRecall, nil
 		}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strings"
 )
 
@@ -30,27 +29,48 @@ type bound struct {
 	v    Version
 	incl bool
 	set  bool
+	// wild compares only the components written: "<= 11.x" and "<= N"
+	// take in 11.4 and N.00.05.
+	wild bool
+}
+
+// cmp orders v against the bound's version.
+func (b bound) cmp(v Version) int {
+	if b.wild {
+		return v.compareTrunc(b.v)
+	}
+	return v.Compare(b.v)
 }
 
 // interval is one part of a union: a prefix match ("2.X") or a span
 // between optional bounds (equal bounds make an exact version).
 type interval struct {
 	prefix []comp
+	// stream is the release stream of the prefix ("bt" in "BT0x").
+	stream string
 	lo, hi bound
 }
 
 func (iv interval) contains(v Version) bool {
 	if iv.prefix != nil {
-		return v.hasPrefix(iv.prefix)
+		return v.stream == iv.stream && v.hasPrefix(iv.prefix)
 	}
+	// A bound of another release stream says nothing about v: "<= L81"
+	// does not cover U61.
 	if iv.lo.set {
-		c := v.Compare(iv.lo.v)
+		if !v.Comparable(iv.lo.v) {
+			return false
+		}
+		c := iv.lo.cmp(v)
 		if c < 0 || (c == 0 && !iv.lo.incl) {
 			return false
 		}
 	}
 	if iv.hi.set {
-		c := v.Compare(iv.hi.v)
+		if !v.Comparable(iv.hi.v) {
+			return false
+		}
+		c := iv.hi.cmp(v)
 		if c > 0 || (c == 0 && !iv.hi.incl) {
 			return false
 		}
@@ -64,7 +84,7 @@ func (iv interval) String() string {
 		for _, c := range iv.prefix {
 			parts = append(parts, strings.ToUpper(c.s))
 		}
-		return strings.Join(parts, ".") + ".x"
+		return strings.ToUpper(iv.stream) + strings.Join(parts, ".") + ".x"
 	}
 	if iv.lo.set && iv.hi.set && iv.lo.incl && iv.hi.incl && iv.lo.v.Compare(iv.hi.v) == 0 {
 		return "=" + iv.lo.v.raw
@@ -75,19 +95,26 @@ func (iv interval) String() string {
 		if iv.lo.incl {
 			op = ">="
 		}
-		parts = append(parts, op+iv.lo.v.raw)
+		parts = append(parts, op+iv.lo.v.raw+wildMark(iv.lo))
 	}
 	if iv.hi.set {
 		op := "<"
 		if iv.hi.incl {
 			op = "<="
 		}
-		parts = append(parts, op+iv.hi.v.raw)
+		parts = append(parts, op+iv.hi.v.raw+wildMark(iv.hi))
 	}
 	if len(parts) == 0 {
 		return "*"
 	}
 	return strings.Join(parts, " ")
+}
+
+func wildMark(b bound) string {
+	if b.wild && !strings.HasSuffix(strings.ToLower(b.v.raw), "x") {
+		return ".x"
+	}
+	return ""
 }
 
 // Contains reports whether v is in the range.
@@ -138,7 +165,7 @@ func (r Range) String() string {
 
 // Exact returns the range holding just v.
 func Exact(v Version) Range {
-	return Range{Text: v.raw, ivs: []interval{{lo: bound{v, true, true}, hi: bound{v, true, true}}}}
+	return Range{Text: v.raw, ivs: []interval{{lo: bound{v: v, incl: true, set: true}, hi: bound{v: v, incl: true, set: true}}}}
 }
 
 var spaces = regexp.MustCompile(`\s+`)
@@ -156,6 +183,9 @@ func ParseRange(expr string) (Range, error) {
 	}
 	if strings.HasPrefix(s, "vers:") {
 		return parseVers(r, s)
+	}
+	if cs, ok := parseConstraints(s); ok {
+		return pair(r, cs), nil
 	}
 	for _, part := range splitUnion(s) {
 		ivs, all, err := parsePart(part)
@@ -191,65 +221,11 @@ func parseVers(r Range, s string) (Range, error) {
 		r.All = true
 		return r, nil
 	}
-	type cons struct {
-		op string
-		v  Version
+	cs, ok := parseConstraints(body)
+	if !ok {
+		return Range{Text: r.Text}, fmt.Errorf("%w: %q: constraints not understood", ErrRange, clip(r.Text))
 	}
-	var cs []cons
-	for _, p := range strings.Split(body, "|") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
-		if p == "*" {
-			r.All = true
-			continue
-		}
-		op := ""
-		for _, o := range []string{">=", "<=", "!=", ">", "<", "="} {
-			if strings.HasPrefix(p, o) {
-				op = o
-				break
-			}
-		}
-		v, ok := Parse(strings.TrimSpace(p[len(op):]))
-		if !ok {
-			return Range{Text: r.Text}, fmt.Errorf("%w: %q: bad version %q", ErrRange, clip(r.Text), clip(p))
-		}
-		if op == "" {
-			op = "="
-		}
-		cs = append(cs, cons{op, v})
-	}
-	if len(cs) == 0 && !r.All {
-		return Range{Text: r.Text}, fmt.Errorf("%w: %q: no constraints", ErrRange, clip(r.Text))
-	}
-	sort.SliceStable(cs, func(i, j int) bool { return cs[i].v.Compare(cs[j].v) < 0 })
-	var open *bound
-	for _, c := range cs {
-		switch c.op {
-		case "=":
-			r.ivs = append(r.ivs, Exact(c.v).ivs...)
-		case "!=":
-			r.excl = append(r.excl, c.v)
-		case ">", ">=":
-			if open != nil {
-				r.ivs = append(r.ivs, interval{lo: *open})
-			}
-			open = &bound{c.v, c.op == ">=", true}
-		case "<", "<=":
-			iv := interval{hi: bound{c.v, c.op == "<=", true}}
-			if open != nil {
-				iv.lo = *open
-				open = nil
-			}
-			r.ivs = append(r.ivs, iv)
-		}
-	}
-	if open != nil {
-		r.ivs = append(r.ivs, interval{lo: *open})
-	}
-	return r, nil
+	return pair(r, cs), nil
 }
 
 // splitUnion splits on "|" and on " or " where both sides carry a version
@@ -278,7 +254,7 @@ func splitUnion(s string) []string {
 
 // versionRe finds version tokens in prose: "v3.0", "2.1.0b", "4.3 sp1",
 // Philips "b.06.18", and wildcards "2.x", "5.*".
-var versionRe = regexp.MustCompile(`(?:\b[a-z]\.\d+(?:\.\d+)+\b)|(?:(?:\bv|\b)\d+(?:[._]\d+)*(?:[._](?:x|\*)|(?:[a-z]{1,2}\d*)?(?:[ -]?(?:sp|build|patch|update|rev|r|hf)\s?\d+)?)?)`)
+var versionRe = regexp.MustCompile(`(?:\b[a-z]\.\d+(?:\.\d+)*\b)|(?:(?:\bv|\b)\d+(?:[._]\d+)*(?:[._](?:x|\*)|(?:[a-z]{1,2}\d*)?(?:[ -]?(?:sp|build|patch|update|rev|r|hf)\s?\d+)?)?)`)
 
 // Phrases around a version, longest first within each group.
 var (
@@ -342,7 +318,7 @@ func parsePart(p string) ([]interval, bool, error) {
 			if lo.Compare(hi) > 0 {
 				lo, hi = hi, lo
 			}
-			return []interval{{lo: bound{lo, true, true}, hi: bound{hi, true, true}}}, false, nil
+			return []interval{{lo: bound{v: lo, incl: true, set: true}, hi: bound{v: hi, incl: true, set: true}}}, false, nil
 		}
 	}
 	// A list of versions: "2.1, 2.2 and 2.3".
@@ -447,12 +423,12 @@ func parseConjunction(p string) (interval, bool) {
 			if iv.lo.set {
 				return interval{}, false
 			}
-			iv.lo = bound{v, m[1] != ">", true}
+			iv.lo = bound{v: v, incl: m[1] != ">", set: true}
 		case "<", "<=", "=<":
 			if iv.hi.set {
 				return interval{}, false
 			}
-			iv.hi = bound{v, m[1] != "<", true}
+			iv.hi = bound{v: v, incl: m[1] != "<", set: true}
 		}
 	}
 	return iv, iv.lo.set && iv.hi.set
@@ -468,7 +444,7 @@ func exactOrPrefix(s string) (interval, error) {
 		if !ok || v.class != classNone {
 			return interval{}, ErrRange
 		}
-		return interval{prefix: v.main}, nil
+		return interval{prefix: v.main, stream: v.stream}, nil
 	}
 	v, ok := Parse(s)
 	if !ok {

@@ -15,6 +15,10 @@ type Version struct {
 	// without leading zeros; a leading letter (Philips "B.06.18") is kept as
 	// a letter component.
 	main []comp
+	// stream is a letter prefix fused to the number ("BT03", "SE2020MP13",
+	// "L81"): vendors use it for separate release lines, so versions of
+	// different streams are not ordered against each other (Comparable).
+	stream string
 	// class orders qualifiers: pre-releases (beta, rc) sort before the bare
 	// release, post-releases (SP1, build 5, a trailing revision letter)
 	// after it.
@@ -48,6 +52,10 @@ var prefixWords = map[string]bool{
 	// "R3.2", "Rev 2.1": a release or revision letter before the number.
 	"r": true, "rev": true, "revision": true,
 }
+
+// months are not release streams: "May 2018" is a date.
+var months = map[string]bool{"jan": true, "feb": true, "mar": true, "apr": true, "may": true, "jun": true,
+	"jul": true, "aug": true, "sep": true, "oct": true, "nov": true, "dec": true}
 
 // preWords rank the pre-release qualifiers.
 var preWords = map[string]int{
@@ -115,6 +123,17 @@ func Parse(s string) (Version, bool) {
 	if i+2 < len(toks) && toks[i].kind == 'w' && len(toks[i].s) == 1 && toks[i+1].s == "." && toks[i+2].kind == 'n' {
 		v.main = append(v.main, comp{s: toks[i].s})
 		i += 2
+	}
+	// Stream prefix: "BT03", "SE2020MP13", "HD 16", "L81".
+	if len(v.main) == 0 && i+1 < len(toks) && toks[i].kind == 'w' && len(toks[i].s) <= 3 && !months[toks[i].s] {
+		switch {
+		case toks[i+1].kind == 'n':
+			v.stream = toks[i].s
+			i++
+		case i+2 < len(toks) && toks[i+1].s == " " && toks[i+2].kind == 'n' && len(toks[i].s) >= 2:
+			v.stream = toks[i].s
+			i += 2
+		}
 	}
 	if i >= len(toks) || toks[i].kind != 'n' {
 		return Version{}, false
@@ -192,6 +211,11 @@ var zero = comp{s: "0", num: true}
 // Compare orders v and w: -1 if v is older, 0 if they are the same release
 // ("2.1" equals "2.1.0"), 1 if v is newer.
 func (v Version) Compare(w Version) int {
+	if v.stream != w.stream {
+		// A total order for sorting; Comparable says whether it means
+		// anything.
+		return strings.Compare(v.stream, w.stream)
+	}
 	n := max(len(v.main), len(w.main))
 	for i := 0; i < n; i++ {
 		a, b := zero, zero
@@ -259,6 +283,29 @@ func Compare(a, b string) (c int, ok bool) {
 		return 0, false
 	}
 	return va.Compare(vb), true
+}
+
+// Comparable reports whether v and w belong to the same release stream
+// (the same fused letter prefix, or none), so that their order means
+// something: "BT06" and "BT03" compare, "L81" and "U61" do not.
+func (v Version) Comparable(w Version) bool { return v.stream == w.stream }
+
+// compareTrunc orders v against the first len(p) release components of
+// p's stream: the comparison of a wildcard bound ("<= 11.x", "<= N").
+func (v Version) compareTrunc(p Version) int {
+	if v.stream != p.stream {
+		return strings.Compare(v.stream, p.stream)
+	}
+	for i, c := range p.main {
+		a := zero
+		if i < len(v.main) {
+			a = v.main[i]
+		}
+		if r := compareComp(a, c); r != 0 {
+			return r
+		}
+	}
+	return 0
 }
 
 // hasPrefix reports whether v's release components start with p's

@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -31,6 +33,26 @@ func bad(f field, format string, args ...any) *fieldError {
 	return &fieldError{field: f.String(), reason: fmt.Sprintf(format, args...)}
 }
 
+// limit returns the length limit of a field, from the inventory's field
+// table (the limits sync pull and the TUI apply too), or 0 for none.
+func limit(f field) int {
+	name := f.String()
+	switch f {
+	case fBuilding, fFloor, fRoom:
+		return inventory.MaxShort
+	case fLocation:
+		return inventory.MaxLocationKey
+	case fName, fKey, fSite, fBarcode, fSegments:
+		return inventory.LocationLimits[name]
+	case fFDAClass, fMinFirmware, fLatestFirmware, fOSEOL, fSupportEnd, fAllowedTags:
+		return inventory.ModelLimits[name]
+	}
+	if fd, ok := inventory.FieldByName(name); ok {
+		return fd.MaxLen
+	}
+	return 0
+}
+
 // clean checks a value: valid UTF-8, no control characters (a CMDB or a
 // spreadsheet can hold anything, and these values reach the terminal),
 // and trims surrounding space.
@@ -38,9 +60,18 @@ func clean(f field, s string) (string, *fieldError) {
 	if !utf8.ValidString(s) {
 		return "", bad(f, "invalid UTF-8 (save the file as UTF-8)")
 	}
+	if max := limit(f); max > 0 && inventory.CheckLen(f.String(), s, max) != nil {
+		return "", bad(f, "longer than %d characters (%s); the limit of %s is %d", max, inventory.FormatSize(int64(len(s))), f, max)
+	}
 	for _, r := range s {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
 			return "", bad(f, "control character %U in %q", r, s)
+		}
+		if inert.Unsafe(r) {
+			// Bidirectional and invisible characters make two tags look
+			// alike and reorder what is shown; stored values hold none, so
+			// that every stored value exports and imports back intact.
+			return "", bad(f, "invisible or bidirectional control character %U in %q", r, s)
 		}
 	}
 	return strings.TrimSpace(s), nil

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/biomed-rounds/rounds/inert"
 )
 
 // source yields the records of a file, kind by kind.
@@ -52,7 +54,7 @@ type csvSource struct {
 }
 
 func newCSVSource(name string, br *bufio.Reader, o *Options) (*csvSource, error) {
-	r := csv.NewReader(br)
+	r := csv.NewReader(newLimitReader(br, name, false))
 	r.ReuseRecord = true
 	// Sniff the delimiter from the header line: European spreadsheets
 	// write semicolons, some exports tabs.
@@ -96,7 +98,7 @@ func newCSVSource(name string, br *bufio.Reader, o *Options) (*csvSource, error)
 
 // checkText reports why a column name is unusable, or "".
 func checkText(s string) string {
-	if _, ferr := clean(0, s); ferr != nil {
+	if _, ferr := clean(fIgnore, s); ferr != nil {
 		return ferr.reason
 	}
 	return ""
@@ -122,7 +124,9 @@ func (s *csvSource) next(rec *record) (Kind, int, error) {
 			if f == fIgnore {
 				continue
 			}
-			rec.v[f] = row[i]
+			// Undo the formula guard export adds (inert.CSVCell), so
+			// that an exported file imports back to the same values.
+			rec.v[f] = inert.ParseCSVCell(row[i])
 			if row[i] != "" {
 				blank = false
 			}
@@ -140,6 +144,10 @@ func (s *csvSource) next(rec *record) (Kind, int, error) {
 func csvError(name string, err error) error {
 	if err == io.EOF {
 		return err
+	}
+	var re *RowError
+	if errors.As(err, &re) {
+		return re
 	}
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
@@ -212,7 +220,7 @@ type jsonSource struct {
 }
 
 func newJSONSource(name string, br *bufio.Reader, o *Options) (*jsonSource, error) {
-	lr := &lineReader{r: br}
+	lr := &lineReader{r: newLimitReader(br, name, true)}
 	s := &jsonSource{name: name, lr: lr, dec: json.NewDecoder(lr), o: o}
 	s.dec.UseNumber()
 	t, err := s.dec.Token()
@@ -229,6 +237,10 @@ func newJSONSource(name string, br *bufio.Reader, o *Options) (*jsonSource, erro
 }
 
 func (s *jsonSource) syntax(err error) error {
+	var re *RowError
+	if errors.As(err, &re) {
+		return re // a bound the limit reader enforced, with its own line
+	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}

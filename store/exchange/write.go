@@ -9,6 +9,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -50,6 +51,7 @@ type Writer struct {
 	f        Format
 	sections int
 	row      []string
+	cells    []string
 }
 
 // NewWriter starts a file in format f on w.
@@ -123,6 +125,18 @@ func (x *Writer) jsonRecord(i int, k Kind, vals []string, extra func(f field) (j
 	return nil
 }
 
+// csvRow writes one CSV record with every cell guarded by inert.CSVCell,
+// so that no exported value runs as a spreadsheet formula or hides text;
+// import undoes the guard (inert.ParseCSVCell), so that a round trip
+// restores each value.
+func (x *Writer) csvRow(row []string) error {
+	x.cells = x.cells[:0]
+	for _, v := range row {
+		x.cells = append(x.cells, inert.CSVCell(v))
+	}
+	return x.cw.Write(x.cells)
+}
+
 func noExtra(field) (json.RawMessage, bool) { return nil, false }
 
 // Devices writes the devices each yields.
@@ -135,7 +149,7 @@ func (x *Writer) Devices(each func(func(store.Device) error) error) error {
 		x.row = deviceRow(&d, x.row)
 		var err error
 		if x.f == CSV {
-			err = x.cw.Write(x.row)
+			err = x.csvRow(x.row)
 		} else {
 			err = x.jsonRecord(n, Devices, x.row, noExtra)
 		}
@@ -155,7 +169,7 @@ func (x *Writer) Models(ms []store.Model) error {
 		m := &ms[i]
 		var err error
 		if x.f == CSV {
-			err = x.cw.Write(modelRow(m))
+			err = x.csvRow(modelRow(m))
 		} else {
 			err = x.jsonRecord(i, Models, modelRow(m), func(f field) (json.RawMessage, bool) {
 				if f != fAllowedTags {
@@ -189,7 +203,7 @@ func (x *Writer) Locations(ls []store.Location) error {
 		l := &ls[i]
 		var err error
 		if x.f == CSV {
-			err = x.cw.Write(locationRow(l))
+			err = x.csvRow(locationRow(l))
 		} else {
 			err = x.jsonRecord(i, Locations, locationRow(l), func(f field) (json.RawMessage, bool) {
 				switch f {

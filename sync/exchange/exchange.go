@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/sync"
 )
 
@@ -120,21 +121,12 @@ func (c *Connector) render(w io.Writer, ops []sync.Op) error {
 	cw.Write(Header)
 	for _, r := range rows(ops) {
 		for i, v := range r {
-			r[i] = defuse(v)
+			r[i] = inert.CSVCell(v)
 		}
 		cw.Write(r)
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// defuse stops a spreadsheet from running a value as a formula (CSV
-// injection): values a technician or a device typed are data.
-func defuse(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
 }
 
 // Push writes ops to one change file, durably, and acknowledges them.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -148,6 +149,13 @@ func (s Source) Lookup(target, kind string, options map[string]string) (Secret, 
 	}
 	env := EnvName(target, kind)
 	if n := options[kind+"_env"]; n != "" {
+		if !envName.MatchString(n) {
+			// Not a variable name: most likely the secret itself, pasted
+			// where its variable's name belongs. Never echo it.
+			return Secret{}, fmt.Errorf("%w: option %s_env of target %q is not an environment variable name "+
+				"(letters, digits and _); if it holds the %s itself, remove it from the file and change the %s",
+				ErrSecretInFile, kind, target, kind, kind)
+		}
 		env = n
 	}
 	getenv := s.Getenv
@@ -157,6 +165,11 @@ func (s Source) Lookup(target, kind string, options map[string]string) (Secret, 
 	if v := getenv(env); v != "" {
 		return New(v), nil
 	}
+	if options[kind+"_env"] != "" && !looksLikeEnvName(env) {
+		// A valid name that is not set and does not look like one (mixed
+		// case, digits-heavy): it may be the secret; do not print it.
+		env = "named by option " + kind + "_env (not shown: it does not look like a variable name)"
+	}
 	where := fmt.Sprintf("keyring entry %q of service %q or environment variable %s", target+"/"+kind, Service, env)
 	if kerr != nil {
 		// The keyring's own error text comes from D-Bus or the OS and
@@ -164,6 +177,34 @@ func (s Source) Lookup(target, kind string, options map[string]string) (Secret, 
 		return Secret{}, fmt.Errorf("%w: %s for target %q (keyring: %v)", ErrNotFound, kind, target, kerr)
 	}
 	return Secret{}, fmt.Errorf("%w: %s for target %q: set the %s", ErrNotFound, kind, target, where)
+}
+
+// ErrSecretInFile reports a secret written into the configuration file.
+var ErrSecretInFile = errors.New("secret: a secret appears to be in the configuration file")
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+
+// looksLikeEnvName accepts the usual spelling of variables: upper case,
+// digits and underscores.
+func looksLikeEnvName(s string) bool {
+	return regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`).MatchString(s)
+}
+
+// SecretKinds are option names that hold secrets and so must never be in
+// the configuration file.
+var SecretKinds = []string{"password", "token", "client_secret", "api_key", "secret"}
+
+// InFile reports the option names of a target that hold a secret value
+// (a "password" inside options): rounds ignores them, and the caller
+// warns that a secret sits in a file.
+func InFile(options map[string]string) []string {
+	var out []string
+	for _, k := range SecretKinds {
+		if options[k] != "" {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // Value returns a non-secret setting (a user name, a client id) from the

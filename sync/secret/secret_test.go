@@ -109,3 +109,26 @@ func TestOSKeyringWithoutBusFailsFast(t *testing.T) {
 		}
 	}
 }
+
+// Issue 13 item 16: a secret pasted into password_env is refused without
+// being echoed; secrets in options are reported.
+func TestSecretInEnvOptionNotEchoed(t *testing.T) {
+	for _, v := range []string{"Tr0ub4dor&3!", "pä\"ss\\wörd", "hunter2 with space"} {
+		_, err := Source{Getenv: func(string) string { return "" }}.Lookup("snow", "password", map[string]string{"password_env": v})
+		if !errors.Is(err, ErrSecretInFile) || strings.Contains(err.Error(), v) {
+			t.Errorf("password_env = %q: %v", v, err)
+		}
+	}
+	// A name-shaped secret that is not set is not echoed either.
+	_, err := Source{Getenv: func(string) string { return "" }}.Lookup("snow", "password", map[string]string{"password_env": "xK9mQ2pL7vR4"})
+	if err == nil || strings.Contains(err.Error(), "xK9mQ2pL7vR4") {
+		t.Errorf("unset odd name echoed: %v", err)
+	}
+	_, err = Source{Getenv: func(string) string { return "" }}.Lookup("snow", "password", map[string]string{"password_env": "SNOW_PW"})
+	if err == nil || !strings.Contains(err.Error(), "SNOW_PW") {
+		t.Errorf("a variable name should be named: %v", err)
+	}
+	if got := InFile(map[string]string{"user": "svc", "password": "x", "token": "y"}); len(got) != 2 {
+		t.Errorf("InFile = %v", got)
+	}
+}

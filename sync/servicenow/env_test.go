@@ -43,7 +43,7 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	t.Cleanup(srv.Close)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
-	tc := transport.Config{BaseURL: srv.URL, Auth: transport.Basic(user, secret.New(pass)), RoundTripper: tr,
+	tc := transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic(user, secret.New(pass)), RoundTripper: tr,
 		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }, MaxAttempts: 8,
 		Timeout: 5 * time.Second}
 	sc := servicenow.Config{PageSize: 3, ItemsPerPayload: 2, PayloadsPerBatch: 2}

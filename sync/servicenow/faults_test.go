@@ -278,7 +278,7 @@ func TestTLSWithCustomCABundle(t *testing.T) {
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600)
 	for _, withCA := range []bool{false, true} {
-		tc := transport.Config{BaseURL: srv.URL, MaxAttempts: 1}
+		tc := transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, MaxAttempts: 1}
 		if withCA {
 			tc.CAFile = ca
 		}
@@ -310,7 +310,7 @@ func TestOAuthBearer(t *testing.T) {
 		if bad {
 			cs = secret.New("wrong-client-secret")
 		}
-		tc, _ := transport.New(transport.Config{BaseURL: srv.URL, MaxAttempts: 1, Secrets: []secret.Secret{cs}})
+		tc, _ := transport.New(transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, MaxAttempts: 1, Secrets: []secret.Secret{cs}})
 		tok, err := servicenow.OAuthToken(ctx, tc, fake.ClientID, cs, "", secret.Secret{})
 		if bad {
 			if err == nil || strings.Contains(err.Error(), "wrong-client-secret") {
@@ -319,7 +319,7 @@ func TestOAuthBearer(t *testing.T) {
 			continue
 		}
 		must(t, err)
-		cl, _ := transport.New(transport.Config{BaseURL: srv.URL, Auth: transport.Bearer(tok)})
+		cl, _ := transport.New(transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(tok)})
 		conn, _ := servicenow.New(servicenow.Config{Client: cl})
 		n := 0
 		must(t, conn.Pull(ctx, "", func(_ context.Context, p sync.Page) error { n += len(p.Records); return nil }))

@@ -29,14 +29,18 @@ var (
 )
 
 // DefaultFields maps canonical fields to columns of cmdb_ci_med_device;
-// "" leaves a field unsynced. Sites override entries with the target
+// "" leaves a field unsynced. last_seen is unsynced by default: the
+// column that looks like it, last_discovered, is stamped by the IRE on
+// every item a data source reports, so it would read back as the push
+// time for devices nobody saw (map it to a custom column such as
+// u_rounds_last_seen). Sites override entries with the target
 // options field.NAME = "column" (or "-").
 var DefaultFields = map[string]string{
 	sync.FieldSerial: "serial_number", sync.FieldManufacturer: "manufacturer", sync.FieldModel: "model_id",
 	sync.FieldLocation: "location", sync.FieldStatus: "install_status", sync.FieldFirmware: "firmware_version",
 	sync.FieldOS: "os", sync.FieldOSVersion: "os_version", sync.FieldHostname: "host_name",
 	sync.FieldIP: "ip_address", sync.FieldMAC: "mac_address", sync.FieldBLEAddress: "u_ble_address",
-	sync.FieldLastSeen: "last_discovered", sync.FieldLastAudited: "u_last_audited",
+	sync.FieldLastSeen: "-", sync.FieldLastAudited: "u_last_audited",
 	sync.FieldNextAuditDue: "u_next_audit_due", sync.FieldLastPM: "u_last_pm", sync.FieldNextPMDue: "u_next_pm_due",
 	sync.FieldNotes: "comments",
 }
@@ -129,6 +133,9 @@ func New(cfg Config) (*Connector, error) {
 	}
 	if cfg.Status == nil {
 		cfg.Status = DefaultStatus
+	}
+	if cfg.Fields[sync.FieldLastSeen] == "last_discovered" {
+		return nil, errors.New("servicenow: field.last_seen = \"last_discovered\": the IRE stamps last_discovered on every item it processes, so it cannot carry when a device was seen; map last_seen to a custom column (e.g. u_rounds_last_seen) or \"-\"")
 	}
 	for _, s := range []string{cfg.Table, cfg.Class} {
 		if !safeName(s) {
@@ -411,7 +418,14 @@ func (c *Connector) record(row map[string]string) sync.Record {
 		case sync.FieldStatus:
 			s, ok := c.pullStat[v]
 			if !ok {
-				continue
+				// A display value ("In Stock") or a code outside the base
+				// choice list: mapped if rounds knows it, else passed on so
+				// that the pull records an issue instead of dropping it.
+				if st, err := sync.ParseStatus(v, ""); err == nil {
+					s = string(st)
+				} else {
+					s = v
+				}
 			}
 			v = s
 		case sync.FieldLastSeen:
@@ -611,6 +625,50 @@ func (c *Connector) build(op sync.Op) (map[string]string, string, string) {
 	return vals, notes, ""
 }
 
+// resolveIDs finds the sys_id of ops that update a CI rounds has no id
+// for (known from an import, not a pull): the IRE identifies a CI by its
+// identification rule (serial number, name), not by asset tag, so an
+// item carrying only the tag and a field would not match. ops is updated
+// in place; a CI not found is left for the IRE to refuse clearly.
+func (c *Connector) resolveIDs(ctx context.Context, ops []sync.Op) error {
+	var tags []string
+	for _, op := range ops {
+		if op.RemoteID == "" && !op.Create {
+			tags = append(tags, op.AssetTag)
+		}
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	recs, err := c.Fetch(ctx, tags)
+	if err != nil {
+		var fe *sync.FetchError
+		if !errors.As(err, &fe) {
+			return err
+		}
+	}
+	ids := map[string]string{}
+	for _, r := range recs {
+		ids[r.AssetTag] = r.RemoteID
+	}
+	for i := range ops {
+		if ops[i].RemoteID == "" && !ops[i].Create {
+			ops[i].RemoteID = ids[ops[i].AssetTag]
+		}
+	}
+	return nil
+}
+
+// writes reports whether IRE values hold more than identification.
+func writes(vals map[string]string) bool {
+	for k := range vals {
+		if k != "asset_tag" && k != "sys_id" {
+			return true
+		}
+	}
+	return false
+}
+
 // request is one Batch API call being prepared.
 type request struct {
 	payloads [][]item
@@ -619,6 +677,9 @@ type request struct {
 // Push sends ops as IRE payloads grouped in Batch API calls.
 func (c *Connector) Push(ctx context.Context, ops []sync.Op) ([]sync.Result, error) {
 	if err := c.resolveRefs(ctx, ops); err != nil {
+		return nil, err
+	}
+	if err := c.resolveIDs(ctx, ops); err != nil {
 		return nil, err
 	}
 	res := make([]sync.Result, len(ops))
@@ -630,7 +691,7 @@ func (c *Connector) Push(ctx context.Context, ops []sync.Op) ([]sync.Result, err
 			res[i].Outcome, res[i].Message = sync.Rejected, why
 			continue
 		}
-		if len(vals) <= 2 && !op.Create && notes == "" {
+		if !writes(vals) && !op.Create && notes == "" {
 			// Only identification: nothing to write.
 			res[i].Outcome = sync.Acked
 			continue
@@ -803,18 +864,16 @@ func (c *Connector) applyIRE(p []item, ir *IREResult, res []sync.Result) {
 			r.Outcome, r.Message = sync.Retry, "IRE answer lacks this item"
 		case got.ErrorCount > 0 || len(got.Errors) > 0:
 			msg := "IRE error"
-			transient := len(got.Errors) == 0
+			var codes []string
 			for _, e := range got.Errors {
 				msg += ": " + e.Error
 				if e.Message != "" {
 					msg += " (" + e.Message + ")"
 				}
-				if strings.HasPrefix(e.Error, "ABANDONED") {
-					transient = true
-				}
+				codes = append(codes, e.Error)
 			}
 			r.Outcome, r.Message = sync.Rejected, c.cfg.Client.Redact(msg)
-			if transient {
+			if ireTransient(codes) {
 				r.Outcome = sync.Retry
 			}
 		case okOperation(got.Operation) && got.SysID != "" && got.SysID != "Unknown":
@@ -826,6 +885,30 @@ func (c *Connector) applyIRE(p []item, ir *IREResult, res []sync.Result) {
 			r.Outcome, r.Message = sync.Retry, fmt.Sprintf("IRE operation %q without a sys_id", got.Operation)
 		}
 	}
+}
+
+// ireTransient classes an item's IRE error codes (the IRE error messages
+// page of the CMDB documentation): the item is retried only when every
+// code is one the documentation says to resubmit — a lock not obtained in
+// time, or processing abandoned because of another item — and rejected
+// for good when any code is a property of the item itself
+// (REQUIRED_ATTRIBUTE_EMPTY, INVALID_INPUT_DATA, MULTI_MATCH, ...), even
+// beside ABANDONED. An answer with an error count but no codes is
+// retried. The messages are never read: they are localized and reworded
+// between releases.
+func ireTransient(codes []string) bool {
+	if len(codes) == 0 {
+		return true
+	}
+	for _, c := range codes {
+		switch {
+		case c == "LOCK_TIMEOUT", c == "ABANDONED", c == "ABANDONED_DUE_TO_DEPENDENT_FAILURE",
+			strings.HasPrefix(c, "ABANDONED_DUE_TO_"):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func okOperation(op string) bool {

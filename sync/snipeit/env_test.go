@@ -63,7 +63,7 @@ func newEnv(t *testing.T, mod ...func(*snipeit.Config, *transport.Config)) *env 
 	t.Cleanup(srv.Close)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
-	tc := transport.Config{BaseURL: srv.URL, Auth: transport.Bearer(secret.New(token)), RoundTripper: tr,
+	tc := transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New(token)), RoundTripper: tr,
 		Sleep: clk.Sleep, MaxAttempts: 8, Timeout: 5 * time.Second}
 	sc := snipeit.Config{PageSize: 3, OpsPerCall: 3}
 	for _, m := range mod {

@@ -70,6 +70,10 @@ type Connector struct {
 	cfg  Config
 	mu   gosync.Mutex
 	refs map[string]map[string]int // kind -> name -> id
+	caps *Capabilities
+	// zoneUnknown: no timezone option, so server datetimes (written in
+	// APP_TIMEZONE, without a zone) are read as UTC and compared loosely.
+	zoneUnknown bool
 }
 
 var _ sync.Connector = (*Connector)(nil)
@@ -87,7 +91,8 @@ func New(cfg Config) (*Connector, error) {
 	if cfg.Overlap == 0 {
 		cfg.Overlap = 2 * time.Minute
 	}
-	if cfg.Location == nil {
+	zoneUnknown := cfg.Location == nil
+	if zoneUnknown {
 		cfg.Location = time.UTC
 	}
 	if cfg.Fields == nil {
@@ -107,7 +112,7 @@ func New(cfg Config) (*Connector, error) {
 			return nil, fmt.Errorf("snipeit: field.%s = %q: custom field columns start with _snipeit_", f, col)
 		}
 	}
-	return &Connector{cfg: cfg, refs: map[string]map[string]int{}}, nil
+	return &Connector{cfg: cfg, refs: map[string]map[string]int{}, zoneUnknown: zoneUnknown}, nil
 }
 
 // MaxBatch is the number of ops one Push call takes.
@@ -232,6 +237,15 @@ func text(raw json.RawMessage) string {
 	return ""
 }
 
+// rawText reads a string value as sent, entities and all.
+func rawText(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
 // sub reads a field of a nested object ({"id":..,"name":..}, {"datetime":..}).
 func sub(raw json.RawMessage, key string) string {
 	var o map[string]json.RawMessage
@@ -289,7 +303,14 @@ func (c *Connector) record(row map[string]json.RawMessage) sync.Record {
 			}
 		}
 		if _, ok := r.Fields[sync.FieldStatus]; !ok {
-			r.Fields[sync.FieldStatus] = name // the engine parses common spellings
+			// A site's own label: its meta type (deployable, pending,
+			// archived) says what it means; an undeployable label rounds
+			// cannot place is passed on and refused with an issue.
+			if st, err := sync.ParseStatus(name, sub(raw, "status_meta")); err == nil {
+				r.Fields[sync.FieldStatus] = string(st)
+			} else {
+				r.Fields[sync.FieldStatus] = name
+			}
 		}
 	}
 	if d := sub(row["last_audit_date"], "datetime"); d != "" {
@@ -301,7 +322,7 @@ func (c *Connector) record(row map[string]json.RawMessage) sync.Record {
 		r.Fields[sync.FieldLastAudited] = ""
 	}
 	r.Fields[sync.FieldNextAuditDue] = sub(row["next_audit_date"], "date")
-	r.Fields[sync.FieldNotes] = text(row["notes"])
+	r.Fields[sync.FieldNotes] = notesOf(row["notes"])
 	var custom map[string]json.RawMessage
 	if json.Unmarshal(row["custom_fields"], &custom) == nil {
 		byCol := map[string]string{}
@@ -339,6 +360,17 @@ func fingerprint(m map[string]string) string {
 // Pull lists hardware newest first and stops at the watermark less the
 // overlap. Pages are emitted as read; only the last carries the new mark,
 // so an interrupted pull starts over from the old one.
+//
+// Real servers make this harder than the API suggests:
+//   - the limit is cut to MAX_RESULTS, so a page shorter than asked is not
+//     the end; the total is;
+//   - rows with equal updated_at come back in any order, and a different
+//     one on each request, so each page starts again at the first row of
+//     the timestamp that ended the previous page (a tie group bigger than
+//     a page falls back to a full scan by id, which is stable);
+//   - archived assets are left out unless the server's
+//     show_archived_in_list is on, so they are listed in a second pass
+//     with status=Archived.
 func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.Context, sync.Page) error) error {
 	lower := ""
 	if from != "" {
@@ -349,44 +381,113 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 		lower = t.Add(-c.cfg.Overlap).Format(stamp)
 	}
 	newest := string(from)
+	seen := map[string]bool{}
+	take := func(row map[string]json.RawMessage) *sync.Record {
+		r := c.record(row)
+		if seen[r.RemoteID] {
+			return nil
+		}
+		seen[r.RemoteID] = true
+		return &r
+	}
+	for _, pass := range []url.Values{{}, {"status": {"Archived"}}} {
+		if err := c.pullPass(ctx, pass, lower, &newest, take, emit); err != nil {
+			return err
+		}
+	}
+	if newest != "" {
+		return emit(ctx, sync.Page{Mark: sync.Mark(newest)})
+	}
+	return nil
+}
+
+func updatedAt(row map[string]json.RawMessage) string { return sub(row["updated_at"], "datetime") }
+
+// pullPass reads one listing (all, or the archived) down to lower.
+func (c *Connector) pullPass(ctx context.Context, extra url.Values, lower string, newest *string,
+	take func(map[string]json.RawMessage) *sync.Record, emit func(context.Context, sync.Page) error) error {
+	emitRows := func(rows []map[string]json.RawMessage) error {
+		var recs []sync.Record
+		for _, row := range rows {
+			if r := take(row); r != nil {
+				recs = append(recs, *r)
+			}
+		}
+		if len(recs) == 0 {
+			return nil
+		}
+		return emit(ctx, sync.Page{Records: recs})
+	}
 	for offset := 0; ; {
-		l, err := c.list(ctx, offset)
+		l, err := c.list(ctx, offset, "updated_at", "desc", extra)
 		if err != nil {
 			return err
 		}
-		var recs []sync.Record
+		rows := l.Rows
+		if len(rows) == 0 {
+			return nil
+		}
 		stop := false
-		for _, row := range l.Rows {
-			ua := sub(row["updated_at"], "datetime")
-			if ua > newest {
-				newest = ua
+		var keep []map[string]json.RawMessage
+		for _, row := range rows {
+			ua := updatedAt(row)
+			if ua > *newest {
+				*newest = ua
 			}
 			if lower != "" && ua < lower {
 				stop = true
 				continue
 			}
-			recs = append(recs, c.record(row))
+			keep = append(keep, row)
 		}
-		offset += len(l.Rows)
-		done := stop || len(l.Rows) < c.cfg.PageSize || offset >= l.Total
-		p := sync.Page{Records: recs}
-		if done && newest != "" {
-			p.Mark = sync.Mark(newest)
+		if err := emitRows(keep); err != nil {
+			return err
 		}
-		if len(recs) > 0 || p.Mark != "" {
-			if err := emit(ctx, p); err != nil {
-				return err
+		if stop || offset+len(rows) >= l.Total {
+			return nil
+		}
+		// Start the next page at the first row of the last timestamp.
+		k := len(rows) - 1
+		for k > 0 && updatedAt(rows[k-1]) == updatedAt(rows[len(rows)-1]) {
+			k--
+		}
+		if k == 0 {
+			// One timestamp fills the page: no offset can split it safely.
+			return c.scanByID(ctx, extra, newest, emitRows)
+		}
+		offset += k
+	}
+}
+
+// scanByID lists everything in id order, which is stable.
+func (c *Connector) scanByID(ctx context.Context, extra url.Values, newest *string,
+	emitRows func([]map[string]json.RawMessage) error) error {
+	for offset := 0; ; {
+		l, err := c.list(ctx, offset, "id", "asc", extra)
+		if err != nil {
+			return err
+		}
+		for _, row := range l.Rows {
+			if ua := updatedAt(row); ua > *newest {
+				*newest = ua
 			}
 		}
-		if done {
+		if err := emitRows(l.Rows); err != nil {
+			return err
+		}
+		offset += len(l.Rows)
+		if len(l.Rows) == 0 || offset >= l.Total {
 			return nil
 		}
 	}
 }
 
-func (c *Connector) list(ctx context.Context, offset int) (*List, error) {
-	q := url.Values{"sort": {"updated_at"}, "order": {"desc"}, "limit": {strconv.Itoa(c.cfg.PageSize)},
+func (c *Connector) list(ctx context.Context, offset int, sortBy, order string, extra url.Values) (*List, error) {
+	q := url.Values{"sort": {sortBy}, "order": {order}, "limit": {strconv.Itoa(c.cfg.PageSize)},
 		"offset": {strconv.Itoa(offset)}}
+	for k, v := range extra {
+		q[k] = v
+	}
 	for attempt := 0; ; attempt++ {
 		resp, err := c.cfg.Client.Do(ctx, transport.Request{Method: http.MethodGet, Path: "/api/v1/hardware", Query: q, Idempotent: true})
 		if err != nil {
@@ -413,7 +514,11 @@ func (c *Connector) get(ctx context.Context, path string) (map[string]json.RawMe
 		if err == nil {
 			return row, nil
 		}
-		if errors.Is(err, ErrAPI) && strings.Contains(strings.ToLower(err.Error()), "does not exist") {
+		if errors.Is(err, ErrAPI) && resp.Status == http.StatusOK {
+			// The show endpoints (AssetsController::show, showByTag) answer
+			// "status":"error" with HTTP 200 only when the asset does not
+			// exist; every other failure is an HTTP error. The text is
+			// localized (APP_LOCALE), so it is never read.
 			return nil, errNotFound
 		}
 		if attempt >= 2 || errors.Is(err, ErrAPI) {
@@ -431,14 +536,23 @@ func (c *Connector) Fetch(ctx context.Context, tags []string) ([]sync.Record, er
 	out := make([]*sync.Record, len(tags))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
+	var mu gosync.Mutex
+	failed := map[string]error{}
 	for i, t := range tags {
 		g.Go(func() error {
 			row, err := c.get(gctx, bytagPath(t))
 			if errors.Is(err, errNotFound) {
 				return nil
 			}
+			var te *transport.Error
+			if err != nil && (gctx.Err() != nil || errors.As(err, &te) && (te.Status == http.StatusUnauthorized || te.Status == http.StatusForbidden)) {
+				return err // the whole call, not this device
+			}
 			if err != nil {
-				return err
+				mu.Lock()
+				failed[t] = err
+				mu.Unlock()
+				return nil
 			}
 			r := c.record(row)
 			out[i] = &r
@@ -453,6 +567,9 @@ func (c *Connector) Fetch(ctx context.Context, tags []string) ([]sync.Record, er
 		if r != nil {
 			recs = append(recs, *r)
 		}
+	}
+	if len(failed) > 0 {
+		return recs, &sync.FetchError{Failed: failed}
 	}
 	return recs, nil
 }
@@ -595,6 +712,37 @@ func (c *Connector) patchBody(ctx context.Context, op sync.Op, create bool, look
 	return body, "", nil
 }
 
+// ignoredCustom checks a write's answer for custom fields the server
+// dropped: AssetsController::update writes only the columns of the model's
+// fieldset and ignores the others without a word, and answers with the
+// asset model itself, every column included. It says which were dropped.
+func ignoredCustom(sent map[string]any, answer []byte) string {
+	var env envelope
+	if json.Unmarshal(answer, &env) != nil {
+		return ""
+	}
+	var p map[string]json.RawMessage
+	if json.Unmarshal(env.Payload, &p) != nil || p == nil {
+		return "" // an answer without the model: nothing to compare
+	}
+	var dropped []string
+	for col, v := range sent {
+		if !strings.HasPrefix(col, "_snipeit_") {
+			continue
+		}
+		want, _ := v.(string)
+		if got, ok := p[col]; !ok || text(got) != want {
+			dropped = append(dropped, col)
+		}
+	}
+	if len(dropped) == 0 {
+		return ""
+	}
+	sort.Strings(dropped)
+	return fmt.Sprintf("Snipe-IT ignored custom field %s: not in the fieldset of the asset's model; add it to the fieldset or unmap it (field.NAME = \"-\")",
+		strings.Join(dropped, ", "))
+}
+
 // appendNotes adds undelivered notes to the server's notes.
 func appendNotes(current string, notes []sync.Note) (string, bool) {
 	log, appended := current, false
@@ -627,7 +775,7 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 	}
 	notesNow := op.Server[sync.FieldNotes]
 	if current != nil {
-		notesNow = text(current["notes"])
+		notesNow = notesOf(current["notes"])
 	}
 	if id == "" {
 		if !op.Create {
@@ -664,7 +812,7 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 			// may exist now. Look before anything else.
 			row, gerr := c.get(ctx, bytagPath(op.AssetTag))
 			if gerr == nil {
-				id, notesNow, res.Server = text(row["id"]), text(row["notes"]), nil
+				id, notesNow, res.Server = text(row["id"]), notesOf(row["notes"]), nil
 				break
 			}
 			if !errors.Is(gerr, errNotFound) {
@@ -694,12 +842,16 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 		}
 		if len(body) > 0 {
 			b, _ := json.Marshal(body)
-			if _, err := c.do(ctx, transport.Request{Method: http.MethodPatch, Path: "/api/v1/hardware/" + url.PathEscape(id),
-				Body: b, Idempotent: true}); err != nil {
+			rb, err := c.do(ctx, transport.Request{Method: http.MethodPatch, Path: "/api/v1/hardware/" + url.PathEscape(id),
+				Body: b, Idempotent: true})
+			if err != nil {
 				if errors.Is(err, ErrAPI) {
 					return sync.Result{ID: op.ID, Outcome: sync.Rejected, RemoteID: id, Message: err.Error()}, nil
 				}
 				return res, err
+			}
+			if why := ignoredCustom(body, rb); why != "" {
+				return sync.Result{ID: op.ID, Outcome: sync.Rejected, RemoteID: id, Message: why}, nil
 			}
 		}
 	}
@@ -711,6 +863,10 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 	}
 	if audit != nil {
 		if err := c.audit(ctx, id, op, audit); err != nil {
+			var te transientError
+			if errors.As(err, &te) {
+				return sync.Result{ID: op.ID, Outcome: sync.Retry, RemoteID: id, Message: err.Error()}, nil
+			}
 			if errors.Is(err, ErrAPI) {
 				return sync.Result{ID: op.ID, Outcome: sync.Rejected, RemoteID: id, Message: err.Error()}, nil
 			}
@@ -719,6 +875,14 @@ func (c *Connector) push(ctx context.Context, op sync.Op) (sync.Result, error) {
 	}
 	return res, nil
 }
+
+// transientError marks an error that must not reject an op.
+type transientError struct{ err error }
+
+func (e transientError) Error() string { return e.err.Error() }
+func (e transientError) Unwrap() error { return e.err }
+
+func transient(err error) error { return transientError{err} }
 
 // audited reports whether the asset's last audit is at or after at.
 func (c *Connector) audited(ctx context.Context, id string, at time.Time) (bool, error) {
@@ -734,6 +898,13 @@ func (c *Connector) audited(ctx context.Context, id string, at time.Time) (bool,
 	if err != nil {
 		return false, nil
 	}
+	if c.zoneUnknown {
+		// The server's zone is anything from UTC-12 to UTC+14: an audit
+		// that may be ours counts as ours. Posting twice is the worse
+		// error (each post is an audit in the asset's history); set the
+		// target's timezone option for an exact check.
+		t = t.Add(12 * time.Hour)
+	}
 	return !t.Before(at.Add(-c.cfg.ClockSkew)), nil
 }
 
@@ -743,8 +914,12 @@ func (c *Connector) audited(ctx context.Context, id string, at time.Time) (bool,
 func (c *Connector) audit(ctx context.Context, id string, op sync.Op, a *sync.Audit) error {
 	if op.Retry {
 		done, err := c.audited(ctx, id, a.At)
-		if err != nil || done {
-			return err
+		if err != nil {
+			// Not knowing is not a refusal: try again later.
+			return transient(err)
+		}
+		if done {
+			return nil
 		}
 	}
 	body := map[string]any{"note": a.Note}
@@ -763,8 +938,15 @@ func (c *Connector) audit(ctx context.Context, id string, op sync.Op, a *sync.Au
 	if a.NextDue != "" {
 		body["next_audit_date"] = a.NextDue
 	}
+	path := "/api/v1/hardware/" + url.PathEscape(id) + "/audit"
+	if !c.Detect(ctx).AuditByID {
+		// Before v8.1.0 only the legacy route exists; it finds the asset
+		// by the asset_tag in the body.
+		path = "/api/v1/hardware/audit"
+		body["asset_tag"] = op.AssetTag
+	}
 	b, _ := json.Marshal(body)
-	_, err := c.do(ctx, transport.Request{Method: http.MethodPost, Path: "/api/v1/hardware/" + url.PathEscape(id) + "/audit", Body: b})
+	_, err := c.do(ctx, transport.Request{Method: http.MethodPost, Path: path, Body: b})
 	if err == nil || errors.Is(err, ErrAPI) || !errors.Is(err, transport.ErrUncertain) {
 		return err
 	}

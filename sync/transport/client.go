@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +36,8 @@ var (
 	ErrUncertain = errors.New("transport: outcome unknown")
 	// ErrTooLarge reports a response body over Config.MaxBody.
 	ErrTooLarge = errors.New("transport: response too large")
+	// ErrInsecure refuses a plain http:// URL not explicitly allowed.
+	ErrInsecure = errors.New("transport: plain http refused")
 )
 
 // Auth applies credentials to a request.
@@ -52,7 +53,9 @@ type basicAuth struct {
 
 func (a basicAuth) apply(r *http.Request) { r.SetBasicAuth(a.user, a.pass.Reveal()) }
 func (a basicAuth) secrets() []string {
-	return []string{a.pass.Reveal(), base64.StdEncoding.EncodeToString([]byte(a.user + ":" + a.pass.Reveal()))}
+	// The pair "user:password" is what Authorization carries in base64;
+	// secret.Forms redacts that encoding too.
+	return []string{a.pass.Reveal(), a.user + ":" + a.pass.Reveal()}
 }
 
 // Basic authenticates with a user name and password.
@@ -99,6 +102,10 @@ type Config struct {
 	Rand func() float64
 	// RoundTripper replaces the TLS transport (tests only).
 	RoundTripper http.RoundTripper
+	// AllowInsecureHTTP accepts a plain http:// BaseURL. Without it such
+	// a URL is refused: basic-auth credentials and tokens would travel in
+	// clear.
+	AllowInsecureHTTP bool
 }
 
 // Client sends requests to one server. It is safe for concurrent use.
@@ -135,6 +142,10 @@ func New(cfg Config) (*Client, error) {
 	}
 	if u.Scheme != "https" && u.Scheme != "http" || u.Host == "" {
 		return nil, fmt.Errorf("transport: base URL %q: want https://host", u.Redacted())
+	}
+	if u.Scheme == "http" && !cfg.AllowInsecureHTTP {
+		return nil, fmt.Errorf("%w: %s (credentials and inventory would cross the network in clear; "+
+			"set allow_insecure_http = true on the target only for a test server)", ErrInsecure, u.Redacted())
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 60 * time.Second
@@ -183,20 +194,14 @@ func New(cfg Config) (*Client, error) {
 		}
 		c.limiter = rate.NewLimiter(rate.Limit(cfg.PerMinute/60), burst)
 	}
-	var pairs []string
 	var all []string
 	if cfg.Auth != nil {
 		all = cfg.Auth.secrets()
 	}
-	for _, s := range cfg.Secrets {
-		all = append(all, s.Reveal(), url.QueryEscape(s.Reveal()))
+	for _, sec := range cfg.Secrets {
+		all = append(all, sec.Reveal())
 	}
-	for _, s := range all {
-		if len(s) >= 3 {
-			pairs = append(pairs, s, "[redacted]")
-		}
-	}
-	c.redact = strings.NewReplacer(pairs...)
+	c.redact = secret.Redactor(all...)
 	return c, nil
 }
 
@@ -229,7 +234,13 @@ func (c *Client) Stats() Stats {
 }
 
 // Redact removes the client's credentials from s.
-func (c *Client) Redact(s string) string { return c.redact.Replace(s) }
+func (c *Client) Redact(s string) string {
+	s = c.redact.Replace(s)
+	if d, ok := c.cfg.Auth.(dynamicAuth); ok {
+		s = d.redact(s)
+	}
+	return s
+}
 
 // Request is one logical request.
 type Request struct {
@@ -293,6 +304,8 @@ func (e *Error) Retryable() bool {
 func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 	c.requests.Add(1)
 	var last *Error
+	dyn, _ := c.cfg.Auth.(dynamicAuth)
+	renewed := false
 	for attempt := 0; attempt < c.cfg.MaxAttempts; attempt++ {
 		if attempt > 0 {
 			d := c.backoff(attempt, last)
@@ -308,7 +321,20 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 				return nil, c.fail(req, 0, nil, err)
 			}
 		}
+		if dyn != nil {
+			if err := dyn.prepare(ctx); err != nil {
+				return nil, c.fail(req, 0, nil, err)
+			}
+		}
 		resp, sentBody, err := c.once(ctx, req)
+		if err == nil && resp.Status == http.StatusUnauthorized && dyn != nil && !renewed {
+			// The token expired early or was revoked: renew once and send
+			// again (the server did not act on an unauthenticated request).
+			renewed = true
+			dyn.invalidate()
+			attempt--
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, c.fail(req, 0, nil, ctx.Err())

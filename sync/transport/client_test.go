@@ -35,7 +35,7 @@ func (f *fastSleep) sleep(ctx context.Context, d time.Duration) error {
 func newClient(t *testing.T, url string, mod func(*Config)) (*Client, *fastSleep) {
 	t.Helper()
 	fs := &fastSleep{}
-	cfg := Config{BaseURL: url, Auth: Basic("svc", secret.New(pass)), Sleep: fs.sleep,
+	cfg := Config{BaseURL: url, AllowInsecureHTTP: strings.HasPrefix(url, "http:"), Auth: Basic("svc", secret.New(pass)), Sleep: fs.sleep,
 		Rand: func() float64 { return 0.5 }, RoundTripper: http.DefaultTransport.(*http.Transport).Clone()}
 	if mod != nil {
 		mod(&cfg)

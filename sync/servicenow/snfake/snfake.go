@@ -41,11 +41,16 @@ const (
 	// ItemError fails the first item of an IRE payload with an
 	// ABANDONED error (nothing written for it); the others go through.
 	ItemError
+	// LockTimeout fails the first item of an IRE payload with
+	// LOCK_TIMEOUT, which the IRE error messages document as transient
+	// ("IRE error messages", servicenow.com/docs, CMDB: id-engine-error-
+	// messages): nothing written, resubmit later.
+	LockTimeout
 )
 
 func (f Fault) String() string {
 	return [...]string{"none", "throttle", "unavailable", "internal-error", "drop-after-commit", "slow",
-		"malformed", "partial-batch", "item-error"}[f]
+		"malformed", "partial-batch", "item-error", "lock-timeout"}[f]
 }
 
 // Record is a row: field name to value, all strings as the Table API
@@ -89,6 +94,22 @@ type Server struct {
 	// RefuseSerial, when set, makes the IRE answer 400 for a whole payload
 	// holding an item with that serial_number: a payload-level refusal.
 	RefuseSerial string
+	// NoIRE makes the instance lack the IRE REST API.
+	NoIRE bool
+	// Required lists CI attributes the instance's data policy requires:
+	// an IRE item that leaves one empty on insert fails with
+	// REQUIRED_ATTRIBUTE_EMPTY and is ABANDONED (nothing written). It is
+	// permanent: resending the same item fails the same way.
+	Required []string
+	// StableDiscovered turns off the IRE's habit of stamping
+	// last_discovered with the time of every item it processes (the IRE
+	// writes it for each CI a data source reports, whatever the payload
+	// says).
+	StableDiscovered bool
+	// TokenTTL is the lifetime of OAuth tokens (expires_in, default
+	// 1799 s as instances ship); a token older than that is refused with
+	// 401. Each grant hands out a new token.
+	TokenTTL time.Duration
 	// BeforeList runs before a table list is served, outside the lock,
 	// with the table and the encoded query: tests make concurrent central
 	// edits there.
@@ -103,6 +124,8 @@ type Server struct {
 	history   map[string]map[string][]Write
 	stats     Stats
 	seq       int
+	tokens    map[string]time.Time // granted OAuth tokens: when issued
+	grants    int
 }
 
 type table struct {
@@ -405,8 +428,16 @@ func (s *Server) authenticate(r *http.Request) (string, bool) {
 	if s.User == "" && s.Token == "" {
 		return "anonymous", true
 	}
-	if s.Token != "" && r.Header.Get("Authorization") == "Bearer "+s.Token {
-		return "oauth", true
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && s.Token != "" {
+		s.mu.Lock()
+		issued, granted := s.tokens[tok]
+		s.mu.Unlock()
+		switch {
+		case tok == s.Token && !granted:
+			return "oauth", true // a fixed token, not from a grant
+		case granted && s.now().Sub(issued) < s.tokenTTL():
+			return "oauth", true
+		}
 	}
 	if u, p, ok := r.BasicAuth(); ok && s.User != "" && u == s.User && p == s.Password {
 		return u, true
@@ -431,8 +462,23 @@ func (s *Server) oauth(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": s.Token, "refresh_token": "r-" + s.Token,
-		"scope": "useraccount", "token_type": "Bearer", "expires_in": 1799})
+	s.mu.Lock()
+	s.grants++
+	tok := fmt.Sprintf("%s-%d", s.Token, s.grants)
+	if s.tokens == nil {
+		s.tokens = map[string]time.Time{}
+	}
+	s.tokens[tok] = s.now()
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "refresh_token": "r-" + tok,
+		"scope": "useraccount", "token_type": "Bearer", "expires_in": int(s.tokenTTL() / time.Second)})
+}
+
+func (s *Server) tokenTTL() time.Duration {
+	if s.TokenTTL > 0 {
+		return s.TokenTTL
+	}
+	return 1799 * time.Second
 }
 
 func isBatch(p string) bool { return p == "/api/now/v1/batch" || p == "/api/now/batch" }
@@ -454,8 +500,16 @@ func (s *Server) route(w http.ResponseWriter, method string, u *url.URL, body []
 	p := strings.TrimPrefix(u.Path, "/api/now")
 	p = strings.TrimPrefix(p, "/v1")
 	switch {
+	case (p == "/identifyreconcile" || p == "/identifyreconcile/query") && s.NoIRE:
+		// An instance without the IRE REST API (plugin inactive, or the
+		// user lacks the role) answers 400 "Requested URI does not
+		// represent any resource", like any unknown path.
+		writeError(w, http.StatusBadRequest, "Requested URI does not represent any resource", u.Path)
 	case p == "/identifyreconcile" && method == http.MethodPost:
 		s.ire(w, body, user, f)
+	case p == "/identifyreconcile/query" && method == http.MethodPost:
+		// Identification only: what the IRE would do, nothing committed.
+		s.ireQuery(w, body)
 	case strings.HasPrefix(p, "/table/") && method == http.MethodGet:
 		rest := strings.TrimPrefix(p, "/table/")
 		name, id, _ := strings.Cut(rest, "/")
@@ -518,8 +572,8 @@ func (s *Server) batch(w http.ResponseWriter, body []byte, user string, f Fault)
 		n = (n + 1) / 2
 	}
 	itemFault := NoFault
-	if f == ItemError {
-		itemFault = ItemError
+	if f == ItemError || f == LockTimeout {
+		itemFault = f
 	}
 	for i, rr := range req.RestRequests {
 		if i >= n {
@@ -584,6 +638,30 @@ type ireResult struct {
 	Errors                 []ireError `json:"errors,omitempty"`
 }
 
+func (s *Server) ireQuery(w http.ResponseWriter, body []byte) {
+	var req struct {
+		Items []ireItem `json:"items"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.Items == nil {
+		writeError(w, http.StatusBadRequest, "Invalid payload", "items is required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := []ireResult{}
+	for i, it := range req.Items {
+		res := ireResult{ClassName: it.ClassName, Operation: "INSERT", SysID: "Unknown", InputIndices: []int{i},
+			IdentificationAttempts: []any{}, Markers: []any{}, MergedPayloadIDs: []any{}}
+		if id, code, msg := s.identify(it); code != "" {
+			res.ErrorCount, res.Errors = 1, []ireError{{code, msg}}
+		} else if id != "" {
+			res.Operation, res.SysID = "UPDATE", id
+		}
+		out = append(out, res)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"result": map[string]any{"items": out, "relations": []any{}}})
+}
+
 // ire serves POST /api/now/identifyreconcile.
 func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f Fault) {
 	var req struct {
@@ -616,6 +694,10 @@ func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f Fault) {
 			fail("ABANDONED_DUE_TO_DEPENDENT_FAILURE", "processing abandoned; resubmit the payload")
 			continue
 		}
+		if f == LockTimeout && i == 0 {
+			fail("LOCK_TIMEOUT", "Timed out waiting for lock on identification; try again")
+			continue
+		}
 		if it.ClassName != s.ciTable() {
 			fail("INVALID_INPUT_DATA", fmt.Sprintf("className %q is not a CMDB class this instance serves", it.ClassName))
 			continue
@@ -638,6 +720,25 @@ func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f Fault) {
 			continue
 		}
 		if id == "" {
+			missing := ""
+			for _, a := range s.Required {
+				if it.Values[a] == "" {
+					missing = a
+				}
+			}
+			if missing != "" {
+				res.ErrorCount = 2
+				res.Errors = []ireError{{"REQUIRED_ATTRIBUTE_EMPTY", "Required attribute " + missing + " is empty"},
+					{"ABANDONED", "Abandoned due to REQUIRED_ATTRIBUTE_EMPTY"}}
+				out = append(out, res)
+				continue
+			}
+		}
+		if !s.StableDiscovered {
+			it.Values = copyValues(it.Values)
+			it.Values["last_discovered"] = s.now().Format(stamp)
+		}
+		if id == "" {
 			vals := Record{}
 			for k, v := range it.Values {
 				if k != "sys_id" {
@@ -657,6 +758,14 @@ func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f Fault) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"result": map[string]any{"items": out, "relations": []any{},
 		"additionalCommittedItems": []any{}, "additionalCommittedRelations": []any{}}})
+}
+
+func copyValues(m map[string]string) map[string]string {
+	c := make(map[string]string, len(m)+1)
+	for k, v := range m {
+		c[k] = v
+	}
+	return c
 }
 
 // identify finds the CI an item describes: by source native key, then

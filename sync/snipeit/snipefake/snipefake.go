@@ -83,14 +83,39 @@ type Server struct {
 	Token string
 	// PerMinute is the throttle (default 120; negative disables it).
 	PerMinute int
-	// MaxLimit caps the limit parameter (default 500).
+	// MaxLimit is the server's MAX_RESULTS: a larger limit is cut to it,
+	// and so is a missing one (SettingsServiceProvider 'api_limit_value').
+	// Default 100, a common production setting (.env.example ships 500).
 	MaxLimit int
+	// ShowArchivedInList is the setting of that name: off (the default),
+	// lists leave out assets whose status label is archived unless the
+	// request names a status_id or status=Archived (AssetsController::index).
+	ShowArchivedInList bool
+	// StableTies orders assets with equal updated_at by id. Off (the
+	// default), each list request orders them differently, as MySQL does.
+	StableTies bool
+	// Locale is APP_LOCALE: "en-US" (default), "fr-FR" or "de-DE".
+	Locale string
+	// Version is the app version (default "v8.1.4"). Before v8.1 there is
+	// no POST /hardware/{id}/audit, only POST /hardware/audit with
+	// asset_tag (routes/api.php "Legacy URL for audit").
+	Version string
+	// AuditIntervalMonths is the audit_interval setting (default 12).
+	AuditIntervalMonths int
+	// Zone is APP_TIMEZONE: datetimes are stored and shown in it, without
+	// a zone (default UTC).
+	Zone *time.Location
 	// Latency is added to every request; SlowDelay is how long Slow waits.
 	Latency, SlowDelay time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// FaultFunc picks a fault for requests not served from the queue.
 	FaultFunc func(r *http.Request) Fault
+	// Fieldsets restricts, by model id, the custom field columns an asset
+	// of that model keeps: AssetsController::update only writes the
+	// columns of the model's fieldset and silently ignores the others. A
+	// model absent from the map accepts every column.
+	Fieldsets map[int][]string
 	// BeforeList runs before a hardware list is served, outside the lock.
 	BeforeList func()
 
@@ -111,6 +136,7 @@ type Server struct {
 	window   time.Time
 	used     int
 	stats    Stats
+	listN    int
 }
 
 // New returns a Snipe-IT with the default status labels.
@@ -192,6 +218,16 @@ func (s *Server) AddModel(manufacturer, name string) int {
 	return s.nextID
 }
 
+// AddStatusLabel creates a status label of a meta type (deployable,
+// pending, undeployable, archived) and returns its id.
+func (s *Server) AddStatusLabel(name, typ string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	s.statuses[s.nextID] = &named{ID: s.nextID, Name: name, Type: typ}
+	return s.nextID
+}
+
 // StatusID returns the id of a status label by name.
 func (s *Server) StatusID(name string) int {
 	s.mu.Lock()
@@ -270,7 +306,7 @@ func (s *Server) apply(a *Asset, fields map[string]string, by string) map[string
 		case "asset_tag":
 			for _, o := range s.assets {
 				if o.ID != a.ID && o.Tag == v {
-					errs[k] = append(errs[k], "The asset tag must be unique.")
+					errs[k] = append(errs[k], s.msg("unique"))
 				}
 			}
 			if len(errs[k]) == 0 {
@@ -311,7 +347,7 @@ func (s *Server) apply(a *Asset, fields map[string]string, by string) map[string
 				a.LocationID = n
 			}
 		default:
-			if strings.HasPrefix(k, "_snipeit_") {
+			if strings.HasPrefix(k, "_snipeit_") && s.inFieldset(a, k) {
 				a.Custom[k] = v
 			}
 		}
@@ -328,6 +364,19 @@ func (s *Server) apply(a *Asset, fields map[string]string, by string) map[string
 		s.byUpdate = nil
 	}
 	return errs
+}
+
+func (s *Server) inFieldset(a *Asset, col string) bool {
+	cols, ok := s.Fieldsets[a.ModelID]
+	if !ok {
+		return true
+	}
+	for _, c := range cols {
+		if c == col {
+			return true
+		}
+	}
+	return false
 }
 
 // Asset returns a copy of an asset.
@@ -448,6 +497,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.mu.Unlock()
+	// The Date header is the server's clock, in UTC as HTTP wants.
+	w.Header().Set("Date", s.now().Format(http.TimeFormat))
+	if f == StatusError && !write {
+		// Reads answer "status":"error" only for "does not exist"; other
+		// read failures are HTTP errors (maintenance mode is a 503).
+		f = Unavailable
+	}
 	if retry > 0 || f == Throttle {
 		if retry == 0 {
 			retry = 1
@@ -522,7 +578,7 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 				return
 			}
 		}
-		fail(w, "Asset does not exist.")
+		fail(w, s.msg("does_not_exist"))
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[0] == "hardware":
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -532,13 +588,22 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 			writeJSON(w, http.StatusOK, s.render(a))
 			return
 		}
-		fail(w, "Asset does not exist.")
+		fail(w, s.msg("does_not_exist"))
 	case (r.Method == http.MethodPatch || r.Method == http.MethodPut) && len(parts) == 2 && parts[0] == "hardware":
 		s.patch(w, parts[1], body)
 	case r.Method == http.MethodPost && p == "/hardware":
 		s.create(w, body)
-	case r.Method == http.MethodPost && len(parts) == 3 && parts[0] == "hardware" && parts[2] == "audit":
+	case r.Method == http.MethodPost && len(parts) == 3 && parts[0] == "hardware" && parts[2] == "audit" && s.atLeast(8, 1):
 		s.audit(w, parts[1], body)
+	case r.Method == http.MethodPost && p == "/hardware/audit":
+		s.audit(w, "", body)
+	case r.Method == http.MethodGet && p == "/version":
+		// routes/api.php: {"version": config('version.app_version')}.
+		v := s.Version
+		if v == "" {
+			v = "v8.1.4"
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"version": v})
 	case r.Method == http.MethodGet && (p == "/locations" || p == "/models" || p == "/statuslabels"):
 		s.names(w, r, p)
 	default:
@@ -550,50 +615,61 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	max := s.MaxLimit
 	if max <= 0 {
-		max = 500
+		max = 100
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
-	if limit <= 0 {
-		limit = 50
+	if limit < 0 {
+		limit = -limit
 	}
-	if limit > max {
+	if limit == 0 || limit > max {
 		limit = max
 	}
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.Lists++
+	s.listN++
+	statusID, _ := strconv.Atoi(q.Get("status_id"))
 	all := make([]*Asset, 0, len(s.assets))
-	if q.Get("sort") == "updated_at" && s.byUpdate != nil {
-		all = append(all, s.byUpdate...)
-	} else {
-		for _, a := range s.assets {
-			all = append(all, a)
+	for _, a := range s.assets {
+		archived := false
+		if st, ok := s.statuses[a.StatusID]; ok && st.Type == "archived" {
+			archived = true
 		}
+		switch {
+		case statusID != 0:
+			if a.StatusID != statusID {
+				continue
+			}
+		case q.Get("status") == "Archived":
+			if !archived {
+				continue
+			}
+		case archived && !s.ShowArchivedInList:
+			continue
+		}
+		all = append(all, a)
 	}
+	n := s.listN
+	desc := q.Get("order") == "desc"
 	less := func(a, b *Asset) bool { return a.ID < b.ID }
 	switch q.Get("sort") {
 	case "updated_at":
 		less = func(a, b *Asset) bool {
 			if a.UpdatedAt != b.UpdatedAt {
-				return a.UpdatedAt < b.UpdatedAt
+				return a.UpdatedAt < b.UpdatedAt != desc
 			}
-			return a.ID < b.ID
+			if s.StableTies {
+				return a.ID < b.ID
+			}
+			return tieKey(a.ID, n) < tieKey(b.ID, n)
 		}
 	case "asset_tag":
-		less = func(a, b *Asset) bool { return a.Tag < b.Tag }
+		less = func(a, b *Asset) bool { return a.Tag < b.Tag != desc }
+	default:
+		less = func(a, b *Asset) bool { return a.ID < b.ID != desc }
 	}
-	if q.Get("sort") != "updated_at" || s.byUpdate == nil {
-		sort.Slice(all, func(i, j int) bool { return less(all[i], all[j]) })
-		if q.Get("sort") == "updated_at" {
-			s.byUpdate = append([]*Asset(nil), all...)
-		}
-	}
-	if q.Get("order") == "desc" {
-		for i, j := 0, len(all)-1; i < j; i, j = i+1, j-1 {
-			all[i], all[j] = all[j], all[i]
-		}
-	}
+	sort.Slice(all, func(i, j int) bool { return less(all[i], all[j]) })
 	rows := []map[string]any{}
 	for i := offset; i < len(all) && i < offset+limit; i++ {
 		rows = append(rows, s.render(all[i]))
@@ -612,9 +688,9 @@ func ref(m map[int]*named, id int) any {
 func (s *Server) render(a *Asset) map[string]any {
 	out := map[string]any{"id": a.ID, "name": a.Name, "asset_tag": a.Tag, "serial": a.Serial,
 		"model": ref(s.models, a.ModelID), "location": ref(s.locations, a.LocationID),
-		"rtd_location": ref(s.locations, a.LocationID), "notes": a.Notes,
-		"created_at":      map[string]any{"datetime": a.CreatedAt, "formatted": a.CreatedAt},
-		"updated_at":      map[string]any{"datetime": a.UpdatedAt, "formatted": a.UpdatedAt},
+		"rtd_location": ref(s.locations, a.LocationID), "notes": nil,
+		"created_at":      map[string]any{"datetime": s.serverTime(a.CreatedAt), "formatted": s.serverTime(a.CreatedAt)},
+		"updated_at":      map[string]any{"datetime": s.serverTime(a.UpdatedAt), "formatted": s.serverTime(a.UpdatedAt)},
 		"last_audit_date": nil, "next_audit_date": nil, "manufacturer": nil, "status_label": nil,
 		"custom_fields": map[string]any{}}
 	if m, ok := s.models[a.ModelID]; ok {
@@ -623,14 +699,20 @@ func (s *Server) render(a *Asset) map[string]any {
 	if st, ok := s.statuses[a.StatusID]; ok {
 		out["status_label"] = map[string]any{"id": st.ID, "name": st.Name, "status_type": st.Type, "status_meta": st.Type}
 	}
+	if a.Notes != "" {
+		out["notes"] = renderNotes(a.Notes)
+	}
 	if a.LastAudit != "" {
-		out["last_audit_date"] = map[string]any{"datetime": a.LastAudit, "formatted": a.LastAudit}
+		out["last_audit_date"] = map[string]any{"datetime": s.serverTime(a.LastAudit), "formatted": s.serverTime(a.LastAudit)}
 	}
 	if a.NextAudit != "" {
 		out["next_audit_date"] = map[string]any{"date": a.NextAudit, "formatted": a.NextAudit}
 	}
 	cf := map[string]any{}
 	for col, v := range a.Custom {
+		if !s.inFieldset(a, col) {
+			continue // the transformer lists the fieldset's fields only
+		}
 		label := strings.TrimPrefix(col, "_snipeit_")
 		cf[label] = map[string]any{"field": col, "value": v, "field_format": "ANY", "element": "text"}
 	}
@@ -671,7 +753,7 @@ func (s *Server) patch(w http.ResponseWriter, idStr string, body []byte) {
 	id, _ := strconv.Atoi(idStr)
 	a, ok := s.assets[id]
 	if !ok {
-		fail(w, "Asset does not exist.")
+		fail(w, s.msg("does_not_exist"))
 		return
 	}
 	// Validate on a copy so that a refused PATCH writes nothing.
@@ -689,14 +771,23 @@ func (s *Server) patch(w http.ResponseWriter, idStr string, body []byte) {
 		return
 	}
 	s.apply(a, fields, "api")
-	success(w, "Asset updated successfully.", s.payload(a))
+	success(w, s.msg("updated"), s.payload(a))
 }
 
 func (s *Server) payload(a *Asset) map[string]any {
 	p := map[string]any{"id": a.ID, "asset_tag": a.Tag, "serial": a.Serial, "model_id": a.ModelID, "status_id": a.StatusID,
 		"location_id": a.LocationID, "notes": a.Notes, "updated_at": a.UpdatedAt}
+	// The payload is the Eloquent model itself: every custom column of the
+	// assets table, including those the model's fieldset ignored.
 	for k, v := range a.Custom {
 		p[k] = v
+	}
+	for _, cols := range s.Fieldsets {
+		for _, c := range cols {
+			if _, ok := p[c]; !ok {
+				p[c] = nil
+			}
+		}
 	}
 	return p
 }
@@ -732,7 +823,7 @@ func (s *Server) create(w http.ResponseWriter, body []byte) {
 	id := s.insert(Asset{}, "api")
 	a := s.assets[id]
 	s.apply(a, fields, "api")
-	success(w, "Asset created successfully.", s.payload(a))
+	success(w, s.msg("created"), s.payload(a))
 }
 
 func (s *Server) audit(w http.ResponseWriter, idStr string, body []byte) {
@@ -746,11 +837,26 @@ func (s *Server) audit(w http.ResponseWriter, idStr string, body []byte) {
 	s.stats.Audits++
 	id, _ := strconv.Atoi(idStr)
 	a, ok := s.assets[id]
+	if tag := fields["asset_tag"]; tag != "" {
+		// "Allow the asset tag to be passed in the payload (legacy method)".
+		a, ok = nil, false
+		for _, x := range s.assets {
+			if x.Tag == tag {
+				a, ok = x, true
+			}
+		}
+	}
 	if !ok {
-		fail(w, "Asset does not exist.")
+		fail(w, s.msg("does_not_exist"))
 		return
 	}
-	upd := map[string]string{}
+	// AssetsController::audit sets next_audit_date to now plus the
+	// audit_interval setting unless the request fills it.
+	months := s.AuditIntervalMonths
+	if months == 0 {
+		months = 12
+	}
+	upd := map[string]string{"next_audit_date": s.now().AddDate(0, months, 0).Format("2006-01-02")}
 	if v := fields["next_audit_date"]; v != "" {
 		upd["next_audit_date"] = v
 	}
@@ -768,7 +874,7 @@ func (s *Server) audit(w http.ResponseWriter, idStr string, body []byte) {
 	s.byUpdate = nil
 	a.Audits++
 	s.record(a.ID, "last_audit_date", a.LastAudit, "api")
-	success(w, "Asset audited successfully.", map[string]any{"id": a.ID, "asset_tag": a.Tag, "note": fields["note"],
+	success(w, s.msg("audited"), map[string]any{"id": a.ID, "asset_tag": a.Tag, "note": fields["note"],
 		"next_audit_date": a.NextAudit})
 }
 
