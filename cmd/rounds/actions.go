@@ -179,7 +179,7 @@ func runAction(ctx context.Context, a *app, kind round.ActionKind, args []string
 		}
 	}
 	eng := &round.Engine{Store: st, Actor: a.technician()}
-	vid, err := st.LatestVisitID(ctx, roomKey)
+	vid, err := st.LatestRoomVisitID(ctx, roomKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return refusal{fmt.Errorf("room %s was never swept: sweep it first (rounds scan --room %s)", inert(roomKey), inert(roomKey))}
 	}

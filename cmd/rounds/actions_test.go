@@ -166,9 +166,10 @@ func TestActionJSON(t *testing.T) {
 		res.Device == nil || res.Device.LastAudited.IsZero() {
 		t.Errorf("result %+v", res)
 	}
-	// Again: the same word once, as the TUI combines repeated actions.
-	code, out, _ = runCLI(t, db, "confirm", "BME-1", "--json")
-	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.Done != "confirmed" {
-		t.Errorf("second confirm: %d %s", code, out)
+	// Again: refused as in the TUI (a second confirm would queue an empty
+	// change), with the reason, and nothing on stdout.
+	code, out, errs = runCLI(t, db, "confirm", "BME-1", "--json")
+	if code != 1 || out != "" || !strings.Contains(errs, "already confirmed") {
+		t.Errorf("second confirm: %d %q %q", code, out, errs)
 	}
 }

@@ -24,7 +24,7 @@ func newAdvisoriesCmd(a *app) *cobra.Command {
 			return usagef("advisories needs a command: import FILE... or list")
 		},
 	}
-	cmd.AddCommand(newAdvisoriesImportCmd(a), newAdvisoriesListCmd(a))
+	cmd.AddCommand(newAdvisoriesImportCmd(a), newAdvisoriesListCmd(a), newAdvisoriesUpdateCmd(a))
 	return cmd
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/biomed-rounds/rounds/config"
 	inertpkg "github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/tui"
 )
 
 // Exit codes, mapped in one place (exitCode) and documented in the README's
@@ -82,6 +83,7 @@ type app struct {
 	// warnings keeps the last warning logged, for the TUI's status line.
 	warnings *lastWarning
 	logFile  io.Closer
+	jsonOut  bool
 	st       *store.Store
 }
 
@@ -204,6 +206,8 @@ func commands(a *app) []*cobra.Command {
 		newDemoCmd(a),
 		newConfigCmd(a),
 		newManCmd(a),
+		newReportCmd(a),
+		newRecallsCmd(a),
 	}
 }
 
@@ -242,6 +246,8 @@ Exit codes: 0 ok, 1 failure, 2 usage error (unknown command or flag),
 	root.Flags().DurationVar(&a.tuiBLEDuration, "ble-duration", 20*time.Second, "how long each room's BLE sweep listens")
 	root.Flags().BoolVar(&a.mouse, "mouse", false, "capture the mouse in the terminal UI (wheel scrolling); off, text can be selected to copy")
 	root.PersistentFlags().StringVar(&a.dbPath, "db", defaultDBPath(), "inventory database `path` (env ROUNDS_DB)")
+	root.PersistentFlags().DurationVar(&scanGapFlag, "scan-gap", tui.DefaultScanGap, "longest pause between two keys of a barcode scanner's burst in the terminal UI")
+	root.PersistentFlags().StringVar(&technicianFlag, "technician", "", "who walks the round, for the journal and reports (env ROUNDS_ACTOR; default the login name)")
 	root.PersistentFlags().StringVar(&a.configPath, "config", config.DefaultPath(), "configuration `file` (env ROUNDS_CONFIG)")
 	root.PersistentFlags().BoolVar(&a.debug, "debug", false, "log debug messages, to stderr as well as the log file")
 	root.PersistentFlags().BoolVarP(&a.quiet, "quiet", "q", false, "no progress output")
