@@ -17,10 +17,6 @@ import (
 	"github.com/biomed-rounds/rounds/sync/secret"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newRecallsCmd)
-}
-
 // feedHTTP is the client the update commands use; tests leave it alone
 // (they point --provider and --base-url at loopback servers).
 var feedHTTP = &http.Client{Timeout: 60 * time.Second}

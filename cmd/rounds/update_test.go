@@ -41,12 +41,12 @@ func listedIDs(t *testing.T, db string) []string {
 	if code != 0 {
 		t.Fatalf("list: %d %s", code, errs)
 	}
+	var docs []store.RefDoc
+	if err := json.Unmarshal([]byte(out), &docs); err != nil {
+		t.Fatalf("advisories list --json is not one JSON array: %v\n%s", err, out)
+	}
 	var ids []string
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-		var d store.RefDoc
-		if err := json.Unmarshal([]byte(l), &d); err != nil {
-			t.Fatalf("%q: %v", l, err)
-		}
+	for _, d := range docs {
 		ids = append(ids, d.ID)
 	}
 	slices.Sort(ids)
