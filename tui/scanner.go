@@ -42,9 +42,17 @@ type scanner struct {
 	held  []tea.KeyPressMsg
 	first time.Time
 	last  time.Time
-	burst bool // every gap so far was shorter than gap
+	// slow counts the gaps longer than gap within the held keys: a
+	// loaded machine can hand the program one key of a burst late, so a
+	// single slow gap (below hiccup) is forgiven when the keys average a
+	// scanner's pace.
+	slow  int
+	burst bool // no gap so far was longer than hiccup
 	gen   int
 }
+
+// hiccup is how many gaps long one pause inside a burst may be.
+const hiccup = 4
 
 func newScanner(o Options) *scanner {
 	s := &scanner{gap: o.ScanGap, clock: o.keyClock, timer: o.scanTimer}
@@ -86,26 +94,31 @@ type result struct {
 func (s *scanner) key(k tea.KeyPressMsg) result {
 	now := s.clock()
 	var r result
-	if len(s.held) > 0 && now.Sub(s.last) >= s.gap {
-		// The timer has not fired yet, but the burst is over.
+	if len(s.held) > 0 && now.Sub(s.last) >= s.gap*hiccup {
+		// The timer has not fired yet, but the burst is long over.
 		r.keys = s.take()
 	}
 	switch {
 	case printable(k):
 		if len(s.held) == 0 {
-			s.first, s.burst = now, true
-		} else if now.Sub(s.last) >= s.gap {
+			s.first, s.burst, s.slow = now, true, 0
+		} else if d := now.Sub(s.last); d >= s.gap*hiccup {
 			s.burst = false
+		} else if d >= s.gap {
+			s.slow++
 		}
 		s.held = append(s.held, k)
 		s.last = now
 		s.gen++
-		r.cmd = s.timer(s.gap, s.gen)
+		// Two gaps of silence hand the keys on: one late key of a burst
+		// (a busy machine) does not split it, and a typed key still
+		// answers within a frame or two.
+		r.cmd = s.timer(2*s.gap, s.gen)
 		if len(s.held) > maxScan {
 			r.keys = append(r.keys, s.take()...)
 			r.cmd = nil
 		}
-	case ends(k) && len(s.held) >= minScan && s.burst && now.Sub(s.last) < s.gap:
+	case ends(k) && s.isScan(now):
 		var b strings.Builder
 		for _, h := range s.held {
 			b.WriteString(h.Text)
@@ -118,6 +131,17 @@ func (s *scanner) key(k tea.KeyPressMsg) result {
 		r.keys = append(r.keys, k)
 	}
 	return r
+}
+
+// isScan reports whether the held keys, ended now, were a scanner's
+// burst: long enough, no pause longer than a hiccup, at most one slow gap,
+// and on average faster than gap.
+func (s *scanner) isScan(now time.Time) bool {
+	n := len(s.held)
+	if n < minScan || !s.burst || s.slow > 1 || now.Sub(s.last) >= s.gap*hiccup {
+		return false
+	}
+	return now.Sub(s.first) < s.gap*time.Duration(n)
 }
 
 // flush hands on the held keys when the timer of the latest one fires.

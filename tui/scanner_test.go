@@ -1,0 +1,82 @@
+package tui
+
+import (
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+)
+
+// TestScannerBursts feeds the scanner layer keys at given gaps and checks
+// whether Enter ends a scan or is a key.
+func TestScannerBursts(t *testing.T) {
+	ms := time.Millisecond
+	tests := []struct {
+		name string
+		text string
+		gaps []time.Duration // before each key after the first, then before Enter
+		scan bool
+	}{
+		{"scanner at 5 ms", "BME-3021", []time.Duration{5 * ms}, true},
+		{"scanner at 1 ms", "LOC-DEMO-3W14", []time.Duration{ms}, true},
+		{"one late key on a busy machine", "BME-3021", []time.Duration{5 * ms, 5 * ms, 80 * ms, 5 * ms}, true},
+		{"two late keys", "BME-3021", []time.Duration{5 * ms, 50 * ms, 5 * ms, 50 * ms, 5 * ms}, false},
+		{"a pause longer than a hiccup", "BM", []time.Duration{5 * ms, 200 * ms}, false},
+		{"fast typist at 45 ms", "cmx", []time.Duration{45 * ms}, false},
+		{"person at 150 ms", "BME-1", []time.Duration{150 * ms}, false},
+		{"too short", "ab", []time.Duration{2 * ms}, false},
+		{"enter long after", "BME-3021", []time.Duration{5 * ms, 5 * ms, 5 * ms, 5 * ms, 5 * ms, 5 * ms, 5 * ms, 300 * ms}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+			s := newScanner(Options{keyClock: func() time.Time { return now },
+				scanTimer: func(time.Duration, int) tea.Cmd { return nil }})
+			gap := func(i int) time.Duration { return tt.gaps[min(i, len(tt.gaps)-1)] }
+			var keys []tea.KeyPressMsg
+			i := 0
+			for j, r := range tt.text {
+				if j > 0 {
+					now = now.Add(gap(i))
+					i++
+				}
+				res := s.key(keyMsg(string(r)))
+				keys = append(keys, res.keys...)
+			}
+			now = now.Add(gap(i))
+			res := s.key(keyMsg("enter"))
+			keys = append(keys, res.keys...)
+			if got := res.scan != ""; got != tt.scan {
+				t.Fatalf("scan %q, keys %d; want scan %v", res.scan, len(keys), tt.scan)
+			}
+			if tt.scan && (res.scan != tt.text || len(keys) != 0) {
+				t.Fatalf("scan %q with %d keys handed on", res.scan, len(keys))
+			}
+			if !tt.scan && len(keys) != len([]rune(tt.text))+1 {
+				t.Fatalf("%d keys handed on, want every key and enter", len(keys))
+			}
+		})
+	}
+}
+
+// Keys typed before a pause go on as keys; the burst after it is the scan.
+func TestScannerKeysThenScan(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	s := newScanner(Options{keyClock: func() time.Time { return now },
+		scanTimer: func(time.Duration, int) tea.Cmd { return nil }})
+	var keys []tea.KeyPressMsg
+	for _, r := range "xx" {
+		keys = append(keys, s.key(keyMsg(string(r))).keys...)
+		now = now.Add(300 * time.Millisecond)
+	}
+	var res result
+	for _, r := range "BME-9001" {
+		res = s.key(keyMsg(string(r)))
+		keys = append(keys, res.keys...)
+		now = now.Add(5 * time.Millisecond)
+	}
+	res = s.key(keyMsg("enter"))
+	if res.scan != "BME-9001" || len(keys) != 2 || keys[0].Text != "x" {
+		t.Fatalf("scan %q after %d keys", res.scan, len(keys))
+	}
+}
