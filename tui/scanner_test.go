@@ -80,3 +80,47 @@ func TestScannerKeysThenScan(t *testing.T) {
 		t.Fatalf("scan %q after %d keys", res.scan, len(keys))
 	}
 }
+
+// FuzzScanner feeds arbitrary keystrokes at arbitrary gaps: nothing
+// panics and no keystroke is lost or duplicated: every one comes out as a
+// key or inside a scan.
+func FuzzScanner(f *testing.F) {
+	f.Add("BME-3021\r", []byte{5, 5, 5, 5, 5, 5, 5, 5, 5})
+	f.Add("cmx\r", []byte{200, 200, 200, 1})
+	f.Add("LOC-DEMO-3W14\t", []byte{1})
+	f.Add("ab\x00\r\r\r", []byte{0, 255})
+	f.Fuzz(func(t *testing.T, text string, gaps []byte) {
+		if len(text) > 256 {
+			return
+		}
+		now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+		s := newScanner(Options{keyClock: func() time.Time { return now },
+			scanTimer: func(time.Duration, int) tea.Cmd { return nil }})
+		in, out := 0, 0
+		for i, r := range text {
+			if len(gaps) > 0 {
+				now = now.Add(time.Duration(gaps[i%len(gaps)]) * time.Millisecond)
+			}
+			k := tea.KeyPressMsg{Code: r, Text: string(r)}
+			switch r {
+			case '\r':
+				k = tea.KeyPressMsg{Code: tea.KeyEnter}
+			case '\t':
+				k = tea.KeyPressMsg{Code: tea.KeyTab}
+			}
+			in++
+			res := s.key(k)
+			out += len(res.keys)
+			if res.scan != "" {
+				out += len([]rune(res.scan)) + 1 // its characters and the Enter
+			}
+			if i%7 == 0 {
+				out += len(s.flush(s.gen))
+			}
+		}
+		out += len(s.flush(s.gen))
+		if in != out {
+			t.Fatalf("%d keys in, %d out", in, out)
+		}
+	})
+}
