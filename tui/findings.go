@@ -95,6 +95,9 @@ type findingsPage struct {
 	// scanTag is an unknown asset tag scanned here, offered when the
 	// technician next adopts a unit.
 	scanTag string
+	// lastActed is the finding of the last action taken here, what u
+	// takes back.
+	lastActed int64
 }
 
 func newFindings(c *common) *findingsPage {
@@ -161,6 +164,7 @@ func (p *findingsPage) setVisit(v round.Visit, rs *resumeState) {
 	p.typing = false
 	p.scanTag = ""
 	p.flag = ""
+	p.lastActed = 0
 	p.cursor, p.offset = 0, 0
 	var want int64
 	if rs != nil && rs.VisitID == v.ID {
@@ -370,6 +374,16 @@ func (p *findingsPage) Update(msg tea.Msg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(km, p.keys.actions.Undo):
+		// u takes back the last action taken here, wherever the cursor
+		// moved on to since; with none, the row's own.
+		if p.lastActed != 0 {
+			for _, x := range p.visit.Items {
+				if x.ID == p.lastActed {
+					p.selectID(x.ID)
+					return undo(x, p.c.pending != 0)
+				}
+			}
+		}
 		if has {
 			return undo(it, p.c.pending != 0)
 		}

@@ -539,7 +539,9 @@ func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 	if d := msg.item.Finding.Device; d != nil {
 		tag = d.AssetTag + ": " + msg.item.Action
 	}
+	m.findings.lastActed = msg.id
 	if msg.kind == undoKind {
+		m.findings.lastActed = 0
 		tag, _ := report.Subject(msg.item.Finding)
 		m.setStatus("undone · "+inert.String(tag), nil)
 		if m.top() == scrHistory {
