@@ -252,7 +252,10 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return tea.Batch(cmds...)
 	case scanFlushMsg:
-		keys := m.scan.flush(msg.gen)
+		keys, again := m.scan.flush(msg.gen)
+		if again != nil {
+			return again
+		}
 		if len(keys) == 1 {
 			return m.key(keys[0])
 		}
@@ -561,6 +564,9 @@ func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 
 // View draws the header, the current screen, the status line and the help.
 func (m *Model) View() tea.View {
+	// Timing for the scanner layer only (see scanner.drew); the model's
+	// state is untouched.
+	defer m.scan.drew()
 	v := tea.NewView(m.render())
 	v.AltScreen = true
 	v.WindowTitle = "rounds"

@@ -49,6 +49,26 @@ type scanner struct {
 	slow  int
 	burst bool // no gap so far was longer than hiccup
 	gen   int
+	// drawn is when the program last finished drawing. Bubble Tea draws
+	// between two messages; on a slow or loaded machine a frame can take
+	// longer than a scanner's gap, so the time spent drawing is not
+	// counted as a pause between keys: a gap runs from the later of the
+	// last key and the last frame.
+	drawn  time.Time
+	rearms int
+}
+
+// drew records the end of a frame. It is timing, not state of the model.
+func (s *scanner) drew() { s.drawn = s.clock() }
+
+// since is the idle time before now: from the later of the last key and
+// the last frame.
+func (s *scanner) since(now time.Time) time.Duration {
+	from := s.last
+	if s.drawn.After(from) {
+		from = s.drawn
+	}
+	return now.Sub(from)
 }
 
 // hiccup is how many gaps long one pause inside a burst may be.
@@ -94,7 +114,7 @@ type result struct {
 func (s *scanner) key(k tea.KeyPressMsg) result {
 	now := s.clock()
 	var r result
-	if len(s.held) > 0 && now.Sub(s.last) >= s.gap*hiccup {
+	if len(s.held) > 0 && s.since(now) >= s.gap*hiccup {
 		// The timer has not fired yet, but the burst is long over.
 		r.keys = s.take()
 	}
@@ -102,7 +122,7 @@ func (s *scanner) key(k tea.KeyPressMsg) result {
 	case printable(k):
 		if len(s.held) == 0 {
 			s.first, s.burst, s.slow = now, true, 0
-		} else if d := now.Sub(s.last); d >= s.gap*hiccup {
+		} else if d := s.since(now); d >= s.gap*hiccup {
 			s.burst = false
 		} else if d >= s.gap {
 			s.slow++
@@ -138,18 +158,25 @@ func (s *scanner) key(k tea.KeyPressMsg) result {
 // and on average faster than gap.
 func (s *scanner) isScan(now time.Time) bool {
 	n := len(s.held)
-	if n < minScan || !s.burst || s.slow > 1 || now.Sub(s.last) >= s.gap*hiccup {
+	if n < minScan || !s.burst || s.slow > 1 || s.since(now) >= s.gap*hiccup {
 		return false
 	}
-	return now.Sub(s.first) < s.gap*time.Duration(n)
+	return s.slow == 0 || now.Sub(s.first) < s.gap*time.Duration(n)
 }
 
 // flush hands on the held keys when the timer of the latest one fires.
-func (s *scanner) flush(gen int) []tea.KeyPressMsg {
+// When the program was busy drawing until just now, keys of the burst may
+// still be queued behind the timer: it is started again instead.
+func (s *scanner) flush(gen int) ([]tea.KeyPressMsg, tea.Cmd) {
 	if gen != s.gen {
-		return nil
+		return nil, nil
 	}
-	return s.take()
+	if len(s.held) > 0 && s.since(s.clock()) < s.gap && s.rearms < 4 {
+		s.rearms++
+		return nil, s.timer(2*s.gap, s.gen)
+	}
+	s.rearms = 0
+	return s.take(), nil
 }
 
 func (s *scanner) take() []tea.KeyPressMsg {

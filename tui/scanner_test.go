@@ -115,12 +115,42 @@ func FuzzScanner(f *testing.F) {
 				out += len([]rune(res.scan)) + 1 // its characters and the Enter
 			}
 			if i%7 == 0 {
-				out += len(s.flush(s.gen))
+				ks, _ := s.flush(s.gen)
+				out += len(ks)
 			}
 		}
-		out += len(s.flush(s.gen))
+		for range 6 {
+			ks, _ := s.flush(s.gen)
+			out += len(ks)
+		}
 		if in != out {
 			t.Fatalf("%d keys in, %d out", in, out)
 		}
 	})
+}
+
+// A slow frame between two keys of a burst is not a pause: on a loaded
+// machine every key can wait behind a frame longer than the gap.
+func TestScannerSlowFrames(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	s := newScanner(Options{keyClock: func() time.Time { return now },
+		scanTimer: func(time.Duration, int) tea.Cmd { return nil }})
+	var keys []tea.KeyPressMsg
+	for _, r := range "bme-3002" {
+		keys = append(keys, s.key(keyMsg(string(r))).keys...)
+		now = now.Add(45 * time.Millisecond) // drawing a frame
+		s.drew()
+		now = now.Add(time.Millisecond) // the next key was already queued
+	}
+	res := s.key(keyMsg("enter"))
+	if res.scan != "bme-3002" || len(keys) != 0 {
+		t.Fatalf("scan %q, %d keys handed on", res.scan, len(keys))
+	}
+	// A timer that fires right after a frame, with keys still queued,
+	// waits rather than handing the burst on as keys.
+	s.key(keyMsg("x"))
+	s.drew()
+	if ks, _ := s.flush(s.gen); len(ks) != 0 {
+		t.Fatalf("flushed %d keys right after a frame", len(ks))
+	}
 }
