@@ -144,6 +144,9 @@ func seed(ctx context.Context, st *store.Store, now time.Time) error {
 	return st.Write(ctx, "demo-import", func(w *store.Writer) error {
 		// The inventory is the CMDB's state: nothing to push back.
 		w.NoJournal = true
+		if err := w.MarkGenerated("rounds demo"); err != nil {
+			return err
+		}
 		for _, l := range locations() {
 			if _, err := w.PutLocation(l); err != nil {
 				return err

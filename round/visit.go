@@ -86,20 +86,7 @@ func Record(room store.Location, obs []scan.Observation, fs []reconcile.Finding,
 // Latest keeps the last observation for each key (a later observation of
 // the same host or advertiser supersedes an earlier one), in the order
 // the keys were first seen.
-func Latest(obs []scan.Observation) []scan.Observation {
-	idx := map[string]int{}
-	var out []scan.Observation
-	for _, o := range obs {
-		k := o.Key()
-		if i, ok := idx[k]; ok {
-			out[i] = o
-			continue
-		}
-		idx[k] = len(out)
-		out = append(out, o)
-	}
-	return out
-}
+func Latest(obs []scan.Observation) []scan.Observation { return scan.Latest(obs) }
 
 // Done closes a visit: the technician is finished with the room.
 func (e *Engine) Done(ctx context.Context, visitID int64) error {

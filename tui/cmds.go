@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/biomed-rounds/rounds/atomicfile"
 	"github.com/biomed-rounds/rounds/report"
 	"github.com/biomed-rounds/rounds/round"
 	"github.com/biomed-rounds/rounds/scan"
@@ -224,7 +225,7 @@ func (c *common) export(r report.Report, formats ...report.Format) tea.Cmd {
 		for _, f := range formats {
 			name := fmt.Sprintf("round-%d-%s%s", r.Round.ID, r.GeneratedAt.UTC().Format("20060102-1504"), f.Ext())
 			p := filepath.Join(dir, name)
-			if err := writeFile(p, func(f2 *os.File) error { return report.Write(f2, f, r) }); err != nil {
+			if err := writeFile(p, func(w io.Writer) error { return report.Write(w, f, r) }); err != nil {
 				return exportMsg{paths: paths, err: err}
 			}
 			if abs, err := filepath.Abs(p); err == nil {
@@ -236,32 +237,11 @@ func (c *common) export(r report.Report, formats ...report.Format) tea.Cmd {
 	}
 }
 
-// writeFile writes a file through a temporary name and renames it into
-// place, so that a crash never leaves half a report.
-func writeFile(path string, fn func(*os.File) error) error {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".rounds-export-*")
-	if err != nil {
+// writeFile writes a report through atomicfile: a crash never leaves
+// half a report, and a written one survives a power cut.
+func writeFile(path string, fn func(io.Writer) error) error {
+	if err := atomicfile.Write(path, fn); err != nil {
 		return fmt.Errorf("export: %w", err)
-	}
-	defer os.Remove(f.Name())
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("export %s: %w", path, err)
-	}
-	if err := fn(f); err != nil {
-		f.Close()
-		return fmt.Errorf("export %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("export %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("export %s: %w", path, err)
 	}
 	return nil
 }

@@ -27,6 +27,9 @@ type Options struct {
 	Sync func(ctx context.Context) (SyncInfo, error)
 	// Demo marks the header as a demo.
 	Demo bool
+	// Mouse captures the mouse (wheel scrolling). Off by default so that
+	// the technician can select text, an asset tag for example, to copy.
+	Mouse bool
 	// Profile forces a colour profile (tests use NoTTY); zero means the
 	// terminal's, learnt from Bubble Tea.
 	Profile colorprofile.Profile

@@ -510,3 +510,17 @@ func TestMouseWheelScrolls(t *testing.T) {
 		t.Errorf("cursor %d after wheel up", h.m.overview.cursor)
 	}
 }
+
+// TestMouseCaptureOptIn: the mouse is captured only when asked for, so that
+// by default a technician can select an asset tag in the terminal to copy.
+func TestMouseCaptureOptIn(t *testing.T) {
+	for _, tc := range []struct {
+		mouse bool
+		want  tea.MouseMode
+	}{{false, tea.MouseModeNone}, {true, tea.MouseModeCellMotion}} {
+		h := newHarness(t, 80, 24, true, func(o *Options) { o.Mouse = tc.mouse })
+		if got := h.m.View().MouseMode; got != tc.want {
+			t.Errorf("Mouse=%v: mouse mode %v, want %v", tc.mouse, got, tc.want)
+		}
+	}
+}

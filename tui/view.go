@@ -24,7 +24,9 @@ func (m *Model) View() tea.View {
 	if m.c.hasRound {
 		v.WindowTitle = "rounds · " + inert.String(m.c.round.Name)
 	}
-	v.MouseMode = tea.MouseModeCellMotion
+	if m.c.opts.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	return v
 }
 

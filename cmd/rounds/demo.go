@@ -15,8 +15,6 @@ import (
 	"github.com/biomed-rounds/rounds/tui"
 )
 
-func init() { extraCommands = append(extraCommands, newDemoCmd) }
-
 type demoOptions struct {
 	headless bool
 	fresh    bool
@@ -92,7 +90,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 			}
 		}
 	}
-	d, err := demo.Setup(ctx, demo.Options{Dir: dir, Fast: o.headless, Capture: o.capture, Actor: technician()})
+	d, err := demo.Setup(ctx, demo.Options{Dir: dir, Fast: o.headless, Capture: o.capture, Actor: a.technician()})
 	if err != nil {
 		return err
 	}

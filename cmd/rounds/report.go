@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,7 +50,7 @@ func runReport(ctx context.Context, a *app, id int64, f report.Format, out strin
 	if err != nil {
 		return err
 	}
-	eng := &round.Engine{Store: st, Actor: technician()}
+	eng := &round.Engine{Store: st, Actor: a.technician()}
 	rd, err := eng.Load(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		if id == 0 {
@@ -113,16 +112,3 @@ var scanGapFlag time.Duration
 // technicianFlag is --technician: who walks the round, for the journal
 // and the report.
 var technicianFlag string
-
-// technician names the person in the journal and the report: the
-// --technician flag, else $ROUNDS_ACTOR, else the login name. Every
-// command reads it this one way.
-func technician() string {
-	if s := strings.TrimSpace(technicianFlag); s != "" {
-		return s
-	}
-	if s := strings.TrimSpace(os.Getenv("ROUNDS_ACTOR")); s != "" {
-		return s
-	}
-	return loginName()
-}
