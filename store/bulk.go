@@ -410,14 +410,17 @@ func (w *Writer) EndLoad() error {
 	// Sort with the default cache through files on disk instead (100k
 	// devices: 213 MB -> 91 MB peak, the same CPU time), then give the
 	// connection back its bulk settings.
-	var temp int
+	var temp, cache int
 	if err := w.tx.QueryRowContext(w.ctx, "PRAGMA temp_store").Scan(&temp); err != nil {
+		return translate(err)
+	}
+	if err := w.tx.QueryRowContext(w.ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
 		return translate(err)
 	}
 	if _, err := w.tx.ExecContext(w.ctx, "PRAGMA temp_store = FILE; PRAGMA cache_size = -"+strconv.Itoa(defaultCacheKiB)); err != nil {
 		return translate(err)
 	}
-	defer w.tx.ExecContext(w.ctx, "PRAGMA temp_store = "+strconv.Itoa(temp)+"; PRAGMA cache_size = -"+strconv.Itoa(BulkCacheKiB))
+	defer w.tx.ExecContext(w.ctx, "PRAGMA temp_store = "+strconv.Itoa(temp)+"; PRAGMA cache_size = "+strconv.Itoa(cache))
 	for _, ix := range l.indexes {
 		if _, err := w.tx.ExecContext(w.ctx, ix.sql); err != nil {
 			err = translate(err)
