@@ -98,14 +98,10 @@ func importRows(ctx context.Context, c *config, t *table, n int, report bool) (s
 		goal, rssGoal = "≤1.3×", " RSS<200MB"
 	}
 	t.add(fmt.Sprintf("import %s --baseline vs sqlite3 shell (median of %d)", size(n), runs),
-		fmt.Sprintf("%s wall, %s CPU, %.0f MB", secs(b.wall), secs(b.cpu), b.rssMB),
-		fmt.Sprintf("%s wall, %s CPU, %.0f MB", secs(s.wall), secs(s.cpu), s.rssMB),
-		fmt.Sprintf("%.2f× wall, %.2f× CPU", b.wall.Seconds()/s.wall.Seconds(), b.cpu.Seconds()/s.cpu.Seconds()),
+		figures(b), figures(s), ratios(b, s),
 		goal+rssGoal, b.wall.Seconds()/s.wall.Seconds() <= 1.3 && b.rssMB < 200 || n < 1_000_000)
 	t.add(fmt.Sprintf("import %s journalled vs --baseline", size(n)),
-		fmt.Sprintf("%s wall, %s CPU, %.0f MB", secs(j.wall), secs(j.cpu), j.rssMB),
-		fmt.Sprintf("%s wall, %s CPU", secs(b.wall), secs(b.cpu)),
-		fmt.Sprintf("%.2f× wall, %.2f× CPU", j.wall.Seconds()/b.wall.Seconds(), j.cpu.Seconds()/b.cpu.Seconds()),
+		figures(j), figures(b), ratios(j, b),
 		"≤1.5× RSS<200MB", j.wall.Seconds()/b.wall.Seconds() <= 1.5 && j.rssMB < 200)
 	return baseDB, nil
 }
@@ -212,8 +208,7 @@ func listRows(c *config, t *table, db string, n int) error {
 		}
 		o, s := median(ours), median(shell)
 		t.add(fmt.Sprintf("cold start: rounds devices --room (%s DB, median of 11)", size(n)),
-			fmt.Sprintf("%s, %.0f MB", secs(o.wall), o.rssMB), fmt.Sprintf("%s, %.0f MB", secs(s.wall), s.rssMB),
-			fmt.Sprintf("%.2f×", o.wall.Seconds()/s.wall.Seconds()), "≤1.0×", o.wall <= s.wall)
+			figures(o), figures(s), ratios(o, s), "≤1.0×", o.wall <= s.wall)
 	}
 	if c.rows["list"] {
 		var ours, shell, exp, expShell []result
@@ -238,12 +233,20 @@ func listRows(c *config, t *table, db string, n int) error {
 		}
 		o, s := median(ours), median(shell)
 		t.add(fmt.Sprintf("rounds devices, all %s", size(n)),
-			fmt.Sprintf("%s, %.0f MB", secs(o.wall), o.rssMB), fmt.Sprintf("%s, %.0f MB", secs(s.wall), s.rssMB),
-			fmt.Sprintf("%.2f×", o.wall.Seconds()/s.wall.Seconds()), "≤2× RSS<50MB", o.wall.Seconds() <= 2*s.wall.Seconds() && o.rssMB < 50)
+			figures(o), figures(s), ratios(o, s), "≤2× RSS<50MB", o.wall.Seconds() <= 2*s.wall.Seconds() && o.rssMB < 50)
 		o, s = median(exp), median(expShell)
 		t.add(fmt.Sprintf("rounds export --format csv, %s", size(n)),
-			fmt.Sprintf("%s, %.0f MB", secs(o.wall), o.rssMB), fmt.Sprintf("%s, %.0f MB", secs(s.wall), s.rssMB),
-			fmt.Sprintf("%.2f×", o.wall.Seconds()/s.wall.Seconds()), "RSS<50MB", o.rssMB < 50)
+			figures(o), figures(s), ratios(o, s), "RSS<50MB", o.rssMB < 50)
 	}
 	return nil
+}
+
+// figures shows a process's wall time, CPU time and peak RSS: on a shared
+// machine the CPU time is the steadier figure.
+func figures(r result) string {
+	return fmt.Sprintf("%s wall, %s CPU, %.0f MB", secs(r.wall), secs(r.cpu), r.rssMB)
+}
+
+func ratios(a, b result) string {
+	return fmt.Sprintf("%.2f× wall, %.2f× CPU", a.wall.Seconds()/b.wall.Seconds(), a.cpu.Seconds()/max(b.cpu.Seconds(), 1e-3))
 }

@@ -156,7 +156,7 @@ func syncRows(c *config, t *table) error {
 // reconcileRows: a visit's store-backed reconcile (100k-device store).
 func reconcileRows(c *config, t *table) error {
 	for _, n := range []int{20, 1000} {
-		m, _, err := c.bench("round", fmt.Sprintf("BenchmarkStoreBackedReconcile/observations=%d$", n), "50x")
+		m, _, err := c.bench("round", fmt.Sprintf("BenchmarkStoreBackedReconcile/observations=%d$", n), "20x")
 		if err != nil {
 			return err
 		}
