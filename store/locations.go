@@ -31,35 +31,44 @@ type queryer interface {
 }
 
 func queryLocations(ctx context.Context, db queryer, key string) ([]Location, error) {
-	q := `SELECT id, key, site, building, floor, room, name, rf_shielded, barcode FROM locations`
-	var args []any
-	if key != "" {
-		q += " WHERE key = ? OR (barcode <> '' AND barcode = ?) ORDER BY key = ? DESC LIMIT 1"
-		args = append(args, key, key, key)
-	} else {
-		q += " ORDER BY key"
-	}
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
+	const cols = `SELECT id, key, site, building, floor, room, name, rf_shielded, barcode FROM locations`
 	var out []Location
 	idx := map[int64]int{}
-	for rows.Next() {
-		var l Location
-		if err := rows.Scan(&l.ID, &l.Key, &l.Site, &l.Building, &l.Floor, &l.Room, &l.Name, &l.RFShielded, &l.Barcode); err != nil {
-			rows.Close()
-			return nil, translate(err)
+	scan := func(q string, args ...any) error {
+		rows, err := db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return translate(err)
 		}
-		idx[l.ID] = len(out)
-		out = append(out, l)
+		defer rows.Close()
+		for rows.Next() {
+			var l Location
+			if err := rows.Scan(&l.ID, &l.Key, &l.Site, &l.Building, &l.Floor, &l.Room, &l.Name, &l.RFShielded, &l.Barcode); err != nil {
+				return translate(err)
+			}
+			idx[l.ID] = len(out)
+			out = append(out, l)
+		}
+		return translate(rows.Err())
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, translate(err)
-	}
-	if key != "" && len(out) == 0 {
-		return nil, nil
+	if key == "" {
+		if err := scan(cols + " ORDER BY key"); err != nil {
+			return nil, err
+		}
+	} else {
+		// The key first, then the barcode: two indexed lookups. One query
+		// with "key = ? OR barcode = ?" read the whole table per call,
+		// which made a locations import quadratic.
+		if err := scan(cols+" WHERE key = ?", key); err != nil {
+			return nil, err
+		}
+		if len(out) == 0 {
+			if err := scan(cols+" WHERE barcode <> '' AND barcode = ? ORDER BY key LIMIT 1", key); err != nil {
+				return nil, err
+			}
+		}
+		if len(out) == 0 {
+			return nil, nil
+		}
 	}
 	sq := "SELECT location_id, cidr, tags FROM segments ORDER BY location_id, cidr"
 	var sargs []any

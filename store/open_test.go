@@ -292,3 +292,37 @@ func TestWriterEnforcesLimits(t *testing.T) {
 		t.Errorf("%d devices, want 1", n)
 	}
 }
+
+// TestLocationLookupsUseIndexes: the per-row lookups of a locations
+// import (by key, by barcode, by display name) search an index instead of
+// reading the whole table; "key = ? OR barcode = ?" scanned it, which
+// made the import quadratic (6,259 rooms 2.9 s, 24,846 rooms 33.8 s).
+func TestLocationLookupsUseIndexes(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for _, q := range []string{
+		"SELECT id FROM locations WHERE key = ?",
+		"SELECT id, key FROM locations WHERE barcode <> '' AND barcode = ? ORDER BY key LIMIT 1",
+		"SELECT key FROM locations WHERE (barcode <> '' AND barcode = ?1) OR (name <> '' AND name = ?1) ORDER BY barcode = ?1 DESC, key LIMIT 2",
+	} {
+		rows, err := s.db.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q, "x")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		for _, p := range plan {
+			if strings.HasPrefix(p, "SCAN locations") {
+				t.Errorf("%s\nplan %q reads the whole table", q, plan)
+			}
+		}
+	}
+}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -41,10 +40,7 @@ one building, or with one status.`,
 				return err
 			}
 			if room != "" {
-				l, err := st.Location(ctx, room)
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no room with key or barcode %q", inert(room))
-				}
+				l, err := findRoom(ctx, st, room)
 				if err != nil {
 					return err
 				}

@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/biomed-rounds/rounds/atomicfile"
 	"github.com/biomed-rounds/rounds/store/exchange"
 )
 
@@ -42,9 +42,26 @@ that "rounds import" reads back whole. Files are created 0600.`,
 			if err != nil {
 				return err
 			}
-			return writeOut(a, out, func(w io.Writer) error {
-				return exchange.Export(cmd.Context(), st, w, f, kinds...)
+			// Progress on stdout would mix with the data: only an export
+			// to a file shows it.
+			if out == "" || out == "-" {
+				return writeOut(a, out, func(w io.Writer) error {
+					return exchange.Export(cmd.Context(), st, w, f, kinds...)
+				})
+			}
+			pr := a.newProgress("export "+filepath.Base(out), "bytes", 0, false)
+			var n int64
+			err = writeOut(a, out, func(w io.Writer) error {
+				cw := &countingWriter{w: w, p: pr}
+				err := exchange.Export(cmd.Context(), st, cw, f, kinds...)
+				n = cw.n
+				return err
 			})
+			if err == nil {
+				pr.Done(n)
+				a.log.Info("export", "file", out, "bytes", n)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "csv", "csv or json")
@@ -60,26 +77,5 @@ func writeOut(a *app, path string, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return write(a.stdout)
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, write)
 }

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/reconcile/version"
 )
 
@@ -259,7 +261,7 @@ func isRawJSON(u string) bool { return strings.HasSuffix(strings.ToLower(u), ".j
 // name the field.
 func ParseCSAF(name string, data []byte) (*Advisory, error) {
 	if len(data) > MaxDocument {
-		return nil, fmt.Errorf("%s: %w (%d bytes, limit %d)", name, ErrTooLarge, len(data), MaxDocument)
+		return nil, fmt.Errorf("%s: %w: over the limit of %s", name, ErrTooLarge, inventory.FormatSize(MaxDocument))
 	}
 	var d csafDoc
 	if err := json.Unmarshal(data, &d); err != nil {
@@ -501,9 +503,33 @@ func jsonError(name string, data []byte, err error) error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		line, col := position(data, te.Offset)
-		return fmt.Errorf("%s:%d:%d: field %s: want %s, got JSON %s", name, line, col, te.Field, te.Type, te.Value)
+		return fmt.Errorf("%s:%d:%d: field %s: want %s, got JSON %s", name, line, col, te.Field, jsonKind(te.Type), te.Value)
 	}
 	return fmt.Errorf("%s: %w", name, err)
+}
+
+// jsonKind names the JSON a Go type reads, so that an error speaks of
+// the document ("want an object") and not of this package's structs.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "another value"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "another value"
 }
 
 func position(data []byte, off int64) (line, col int) {

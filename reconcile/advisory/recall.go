@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // Recall is one recalled product from an openFDA device recall or
@@ -78,7 +80,7 @@ func ParseRecalls(name string, data []byte) ([]Recall, error) {
 // (food, drugs) is an error wrapping ErrNotDevice.
 func ParseRecallsReport(name string, data []byte) ([]Recall, []string, error) {
 	if len(data) > MaxDocument {
-		return nil, nil, fmt.Errorf("%s: %w (%d bytes, limit %d)", name, ErrTooLarge, len(data), MaxDocument)
+		return nil, nil, fmt.Errorf("%s: %w: over the limit of %s", name, ErrTooLarge, inventory.FormatSize(MaxDocument))
 	}
 	trim := bytes.TrimSpace(data)
 	var raws []json.RawMessage

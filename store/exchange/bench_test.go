@@ -3,6 +3,9 @@ package exchange_test
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"os"
+	"strconv"
 	"testing"
 
 	"github.com/biomed-rounds/rounds/store/exchange"
@@ -32,6 +35,40 @@ func BenchmarkImportCSV(b *testing.B) {
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*20000), "ns/row")
+		})
+	}
+}
+
+// BenchmarkImportLocations imports 10,000 and 100,000 rooms (with
+// barcodes and a segment each) into a fresh database per iteration; the
+// time per row must stay flat as the file grows (linear import).
+// ROUNDS_BENCH_LOCATIONS=N measures one other size instead.
+func BenchmarkImportLocations(b *testing.B) {
+	sizes := []int{10000, 100000}
+	if v := os.Getenv("ROUNDS_BENCH_LOCATIONS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("ROUNDS_BENCH_LOCATIONS=%q", v)
+		}
+		sizes = []int{n}
+	}
+	for _, n := range sizes {
+		var buf bytes.Buffer
+		buf.WriteString("key,name,barcode,segments\n")
+		for i := range n {
+			fmt.Fprintf(&buf, "B%d/%d/R%d,Room %d,LOC-%07d,10.%d.%d.0/24=clinical\n", i%20, i%15, i, i, i, (i>>8)&255, i&255)
+		}
+		data := buf.Bytes()
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for b.Loop() {
+				b.StopTimer()
+				st := open(b)
+				b.StartTimer()
+				if _, err := exchange.Import(context.Background(), st, bytes.NewReader(data), exchange.Options{Name: "rooms.csv"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/float64(n), "µs/row")
 		})
 	}
 }

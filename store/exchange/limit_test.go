@@ -120,3 +120,46 @@ func TestHugeFieldIsRefusedEarly(t *testing.T) {
 		})
 	}
 }
+
+// TestJSONDuplicateKeys: a record that names a key twice is refused at the
+// line of the second one; encoding/json would keep the last silently.
+func TestJSONDuplicateKeys(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		line       int
+	}{
+		{"one line", `[{"asset_tag":"T1","owner":"a","owner":"b"}]`, 1},
+		{"pretty", "[\n  {\n    \"asset_tag\": \"T1\",\n    \"owner\": \"a\",\n    \"owner\": \"b\"\n  }\n]\n", 5},
+		{"second record", "{\"devices\": [\n{\"asset_tag\":\"T1\"},\n{\"asset_tag\":\"T2\",\n\"asset_tag\":\"T3\"}\n]}", 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := open(t)
+			_, err := importString(t, st, "dup.json", tc.data, exchange.Options{})
+			var re *exchange.RowError
+			if !errors.As(err, &re) || re.Line != tc.line || !strings.Contains(re.Reason, "twice") {
+				t.Fatalf("import: %v; want a duplicate-key error at line %d", err, tc.line)
+			}
+		})
+	}
+}
+
+// TestJSONErrorLines: syntax errors name the line they are on, not line 1.
+func TestJSONErrorLines(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		line       int
+	}{
+		{"missing comma", "[\n{\"asset_tag\":\"T1\"}\n{\"asset_tag\":\"T2\"}\n]", 3},
+		{"bad value", "[\n{\"asset_tag\":\"T1\"},\n{\"asset_tag\": tru}\n]", 3},
+		{"truncated", "[\n{\"asset_tag\":\"T1\"},\n{\"asset_tag\":", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := open(t)
+			_, err := importString(t, st, "bad.json", tc.data, exchange.Options{})
+			var re *exchange.RowError
+			if !errors.As(err, &re) || re.Line != tc.line {
+				t.Fatalf("import: %v; want an error at line %d", err, tc.line)
+			}
+		})
+	}
+}

@@ -247,7 +247,14 @@ func (s *jsonSource) syntax(err error) error {
 	line := s.lr.line(s.dec.InputOffset())
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		line = s.lr.line(se.Offset - 1)
+		// The scanner's errors ("invalid character") give the offset
+		// after the bad byte; the token reader's ("expected comma after
+		// array element") the offset of the bad byte itself.
+		if strings.HasPrefix(se.Error(), "expected ") {
+			line = s.lr.line(se.Offset)
+		} else {
+			line = s.lr.line(se.Offset - 1)
+		}
 	}
 	reason := err.Error()
 	if errors.Is(err, io.ErrUnexpectedEOF) {
@@ -346,6 +353,37 @@ func (s *jsonSource) nextSection() error {
 }
 
 // record maps one JSON object onto rec.
+// duplicateKey returns the first key of the object raw that appears a
+// second time, with the offset of its second appearance.
+func duplicateKey(raw json.RawMessage) (string, int64, bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", 0, false
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		off := dec.InputOffset()
+		t, err := dec.Token()
+		if err != nil {
+			return "", 0, false
+		}
+		k, _ := t.(string)
+		if seen[k] {
+			// Skip the separator and space the offset stops before.
+			for int(off) < len(raw) && (raw[off] == ',' || raw[off] == ' ' || raw[off] == '\n' || raw[off] == '\r' || raw[off] == '\t') {
+				off++
+			}
+			return k, off, true
+		}
+		seen[k] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", 0, false
+		}
+	}
+	return "", 0, false
+}
+
 func (s *jsonSource) record(raw json.RawMessage, rec *record, line int) (Kind, error) {
 	rowErr := func(field, reason string) error {
 		return &RowError{File: s.name, Line: line, Field: field, Reason: reason}
@@ -353,6 +391,12 @@ func (s *jsonSource) record(raw json.RawMessage, rec *record, line int) (Kind, e
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &obj); err != nil {
 		return s.kind, rowErr("json", "a record must be an object")
+	}
+	if k, off, dup := duplicateKey(raw); dup {
+		// encoding/json keeps the last value silently; which one the
+		// file meant is unknowable, so the record is refused.
+		return s.kind, &RowError{File: s.name, Line: line + bytes.Count(raw[:off], []byte("\n")), Field: "json",
+			Reason: fmt.Sprintf("key %q appears twice in one record", k)}
 	}
 	keys := make([]string, 0, len(obj))
 	for k := range obj {

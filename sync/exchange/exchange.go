@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biomed-rounds/rounds/atomicfile"
 	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/sync"
 )
@@ -161,41 +162,11 @@ func safe(s string) string {
 	}, s)
 }
 
-// writeAtomic writes a 0600 file through a temporary name, synced, then
-// renamed over the target and the directory synced: a reader sees the old
-// file or the whole new one.
+// writeAtomic writes a 0600 change file durably (atomicfile): a reader
+// sees the old file or the whole new one.
 func writeAtomic(name string, b []byte) error {
-	dir := filepath.Dir(name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := atomicfile.WriteFile(name, b); err != nil {
 		return fmt.Errorf("exchange: %w", err)
-	}
-	f, err := os.CreateTemp(dir, ".rounds-*.tmp")
-	if err != nil {
-		return fmt.Errorf("exchange: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return fmt.Errorf("exchange: %w", err)
-	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return fmt.Errorf("exchange: write %s: %w", name, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("exchange: sync %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("exchange: %w", err)
-	}
-	if err := os.Rename(tmp, name); err != nil {
-		return fmt.Errorf("exchange: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
