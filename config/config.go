@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -13,8 +14,29 @@ import (
 
 // Config is the whole configuration file. Each subsystem owns its section.
 type Config struct {
-	Scan    Scan     `toml:"scan"`
-	Targets []Target `toml:"target"`
+	// Technician names the person in the journal; empty means the login
+	// name.
+	Technician string   `toml:"technician"`
+	Scan       Scan     `toml:"scan"`
+	TUI        TUI      `toml:"tui"`
+	Log        Log      `toml:"log"`
+	Targets    []Target `toml:"target"`
+}
+
+// TUI is the [tui] section.
+type TUI struct {
+	// Mouse captures the mouse (wheel scrolling). Off by default so that
+	// text, an asset tag for example, can be selected to copy.
+	Mouse bool `toml:"mouse"`
+}
+
+// Log is the [log] section.
+type Log struct {
+	// File is the log file; empty means rounds.log in the state
+	// directory ($XDG_STATE_HOME/rounds).
+	File string `toml:"file"`
+	// Level is debug, info, warn or error; empty means info.
+	Level string `toml:"level"`
 }
 
 // Scan is the [scan] section: what the sweeps must never touch.
@@ -27,6 +49,47 @@ type Scan struct {
 	ExcludeClasses []string `toml:"exclude_classes"`
 	// Profile is the default IP safety profile ("safe" or "fast").
 	Profile string `toml:"profile"`
+	// PacketLog, when set, is a file every sweep (command line and TUI)
+	// appends a line to for each packet it sends.
+	PacketLog string `toml:"packet_log"`
+	// SNMP gives, per segment, the credentials the SNMP identity probe
+	// uses ([[scan.snmp]]). Secrets are never in the file: it names the
+	// environment variables that hold them.
+	SNMP []SNMP `toml:"snmp"`
+}
+
+// SNMP is one [[scan.snmp]]: SNMPv2c (CommunityEnv) or SNMPv3 (User) for
+// the hosts of Segment.
+type SNMP struct {
+	// Segment is a CIDR ("10.3.12.0/24").
+	Segment string `toml:"segment"`
+	// CommunityEnv names the environment variable holding the v2c
+	// community.
+	CommunityEnv string `toml:"community_env"`
+	// User, AuthProto (MD5, SHA, SHA224, SHA256, SHA384, SHA512),
+	// AuthPassEnv, PrivProto (DES, AES, AES192, AES256) and PrivPassEnv
+	// are the SNMPv3 USM settings.
+	User        string `toml:"user"`
+	AuthProto   string `toml:"auth_proto"`
+	AuthPassEnv string `toml:"auth_pass_env"`
+	PrivProto   string `toml:"priv_proto"`
+	PrivPassEnv string `toml:"priv_pass_env"`
+}
+
+// check validates the [[scan.snmp]] entries.
+func (s Scan) check() error {
+	for i, e := range s.SNMP {
+		if _, err := netip.ParsePrefix(e.Segment); err != nil {
+			return fmt.Errorf("[[scan.snmp]] #%d: segment %q: not a CIDR", i+1, e.Segment)
+		}
+		if (e.CommunityEnv == "") == (e.User == "") {
+			return fmt.Errorf("[[scan.snmp]] #%d (%s): give community_env (SNMPv2c) or user (SNMPv3), not both or neither", i+1, e.Segment)
+		}
+		if e.User == "" && (e.AuthProto != "" || e.AuthPassEnv != "" || e.PrivProto != "" || e.PrivPassEnv != "") {
+			return fmt.Errorf("[[scan.snmp]] #%d (%s): auth_* and priv_* need user", i+1, e.Segment)
+		}
+	}
+	return nil
 }
 
 // Target is one [[target]]: a CMDB to sync with.
@@ -77,6 +140,9 @@ func Load(path string) (Config, error) {
 	}
 	if und := md.Undecoded(); len(und) > 0 {
 		return c, fmt.Errorf("config %s: unknown key %q", path, und[0].String())
+	}
+	if err := c.Scan.check(); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
 	}
 	return c, nil
 }

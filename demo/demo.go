@@ -107,8 +107,8 @@ func Setup(ctx context.Context, opts Options) (*Demo, error) {
 		Actor:     opts.Actor,
 		Sources:   d.sources(captures, opts.Fast),
 	}
-	if d.Round, err = st.ActiveRound(ctx); errors.Is(err, store.ErrNotFound) {
-		d.Round, err = st.CreateRound(ctx, "Demo wing, floor 3", opts.Actor, now(), Rooms)
+	if d.Round, err = d.Engine.Load(ctx, 0); errors.Is(err, store.ErrNotFound) {
+		d.Round, err = d.Engine.Start(ctx, "Demo wing, floor 3", Rooms)
 	}
 	if err != nil {
 		return fail(err)
@@ -144,6 +144,9 @@ func seed(ctx context.Context, st *store.Store, now time.Time) error {
 	return st.Write(ctx, "demo-import", func(w *store.Writer) error {
 		// The inventory is the CMDB's state: nothing to push back.
 		w.NoJournal = true
+		if err := w.MarkGenerated("rounds demo"); err != nil {
+			return err
+		}
 		for _, l := range locations() {
 			if _, err := w.PutLocation(l); err != nil {
 				return err

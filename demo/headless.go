@@ -16,7 +16,7 @@ import (
 // that is the technician's part.
 func (d *Demo) Walk(ctx context.Context, progress func(room string, v round.Visit)) (report.Report, error) {
 	e := d.Engine
-	rooms, err := d.Store.RoundRooms(ctx, d.Round.ID, e.Now())
+	rooms, err := e.Rooms(ctx, d.Round.ID)
 	if err != nil {
 		return report.Report{}, err
 	}

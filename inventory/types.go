@@ -83,7 +83,7 @@ func ParseStatus(s string) (Status, bool) {
 	case "disposed", "disposal", "scrapped":
 		return StatusDisposed, true
 	}
-	return "", false
+	return parseCMDBStatus(s) // ServiceNow codes, Snipe-IT "Label (meta)"
 }
 
 // Device is one inventoried unit. Manufacturer, Model and DeviceClass come

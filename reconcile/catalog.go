@@ -176,6 +176,7 @@ func (c *Catalog) Candidates(o *scan.Observation, n int) []Candidate {
 		if len(hintTokens) > 0 {
 			if ok, why := advisory.MatchTokens(hintTokens, mt, o.Hints.Model, m.Model); ok {
 				consider(m, 0.45, "reported model: "+why)
+				scores[m].ReportedModel = true
 				continue
 			}
 		}

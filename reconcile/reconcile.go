@@ -369,38 +369,8 @@ func identLabel(k inventory.IdentKind) string {
 	return string(k)
 }
 
-// latest keeps the last observation of each key (scan.Observation.Key),
-// in first-seen order. IP hosts are keyed by address and BLE advertisers
-// by group key or address without building the key strings.
-func latest(obs []scan.Observation) []scan.Observation {
-	byIP := make(map[netip.Addr]int, len(obs))
-	byGroup, byAddr := map[string]int{}, map[string]int{}
-	out := make([]scan.Observation, 0, len(obs))
-	for _, o := range obs {
-		var i int
-		var ok bool
-		switch {
-		case o.Source == scan.SourceBLE && o.BLE != nil && o.BLE.GroupKey != "":
-			if i, ok = byGroup[o.BLE.GroupKey]; !ok {
-				byGroup[o.BLE.GroupKey] = len(out)
-			}
-		case o.Source == scan.SourceBLE && o.BLE != nil:
-			if i, ok = byAddr[o.BLE.Address]; !ok {
-				byAddr[o.BLE.Address] = len(out)
-			}
-		default:
-			if i, ok = byIP[o.IP]; !ok {
-				byIP[o.IP] = len(out)
-			}
-		}
-		if ok {
-			out[i] = o
-			continue
-		}
-		out = append(out, o)
-	}
-	return out
-}
+// latest is scan.Latest, the one de-duplication of observations.
+func latest(obs []scan.Observation) []scan.Observation { return scan.Latest(obs) }
 
 // nearbyOnly reports whether every observation is a BLE advertiser heard
 // only faintly.
@@ -542,6 +512,13 @@ func Reconcile(in Input) []Finding {
 				cands[sig] = cs
 			}
 			f.Candidates = cs
+			for i := range cs {
+				if cs[i].ReportedModel {
+					c := cs[i]
+					f.Suggested = &c
+					break
+				}
+			}
 		}
 	}
 	out = append(out, unknown...)

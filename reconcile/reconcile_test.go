@@ -276,6 +276,10 @@ func TestFindings(t *testing.T) {
 			if len(u.Candidates) == 0 || u.Candidates[0].Model != "Rad-97" || u.Candidates[0].Score < 0.7 {
 				t.Errorf("candidates = %+v", u.Candidates)
 			}
+			// The model it reported is what adopting it suggests.
+			if u.Suggested == nil || u.Suggested.Model != "Rad-97" || !u.Suggested.ReportedModel {
+				t.Errorf("suggested = %+v", u.Suggested)
+			}
 			if !strings.Contains(u.Reason, "MAC vendor Masimo Corporation") || !strings.Contains(u.Reason, "ports 80,443") {
 				t.Errorf("reason = %q", u.Reason)
 			}
@@ -290,6 +294,9 @@ func TestFindings(t *testing.T) {
 			if len(us) != 1 || len(us[0].Candidates) == 0 || us[0].Candidates[0].Model != "3230" ||
 				!strings.Contains(us[0].Candidates[0].Reason, "oximeter") {
 				t.Fatalf("unknowns = %+v", us)
+			}
+			if us[0].Suggested != nil {
+				t.Errorf("no model was reported, yet %+v is suggested", us[0].Suggested)
 			}
 		}},
 		{"unknowns reporting one serial are one finding", func(w *world) {

@@ -96,6 +96,9 @@ type Candidate struct {
 	Model        string  `json:"model"`
 	Score        float64 `json:"score"`
 	Reason       string  `json:"reason"`
+	// ReportedModel says the device's own reported model (UPnP, SNMP
+	// ENTITY-MIB, BLE DIS) matched this catalog model.
+	ReportedModel bool `json:"reported_model,omitempty"`
 }
 
 // Finding is one line of a room visit's review.
@@ -114,6 +117,10 @@ type Finding struct {
 	Reason string `json:"reason,omitempty"`
 	// Candidates are the best model guesses for an unknown device.
 	Candidates []Candidate `json:"candidates,omitempty"`
+	// Suggested is the catalog model to offer when the technician adopts
+	// an unknown unit: the best candidate that the model the device
+	// reported itself matched. Nil when it reported none or none matched.
+	Suggested *Candidate `json:"suggested,omitempty"`
 	// Claimants are the inventory records that all claim the identifier
 	// of what was seen (a duplicate identity); no device is chosen.
 	Claimants []inventory.Device `json:"claimants,omitempty"`

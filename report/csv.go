@@ -11,7 +11,7 @@ import (
 
 // CSVHeader is the header row of WriteCSV.
 var CSVHeader = []string{"round", "room", "room_name", "visit_status", "kind", "asset_tag", "manufacturer",
-	"model", "serial", "observed", "seen", "flags", "documents", "reason", "action", "acted_at"}
+	"model", "serial", "observed", "seen", "flags", "documents", "reason", "action", "acted_at", "resolution", "notes", "undone"}
 
 // WriteCSV renders one row per finding, rooms in round order.
 func WriteCSV(w io.Writer, r Report) error {
@@ -40,7 +40,7 @@ func WriteCSV(w io.Writer, r Report) error {
 			}
 			row := []string{r.Round.Name, rm.Key, rm.Name, rm.Status, string(f.Kind), tag, manu, model, serial,
 				observed, Seen(f.Finding), strings.Join(flags, ";"), strings.Join(docs, ";"), f.Reason, f.Action,
-				inventory.FormatInstant(f.ActedAt)}
+				inventory.FormatInstant(f.ActedAt), f.Resolution, noteText(f.Notes), strings.Join(f.Undone, "; ")}
 			for i := range row {
 				row[i] = inert.CSVCell(row[i])
 			}
@@ -51,4 +51,14 @@ func WriteCSV(w io.Writer, r Report) error {
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// noteText joins a finding's notes into one cell, each with its author and
+// time.
+func noteText(ns []Note) string {
+	parts := make([]string, 0, len(ns))
+	for _, n := range ns {
+		parts = append(parts, n.At.UTC().Format("2006-01-02 15:04")+" "+n.Actor+": "+n.Text)
+	}
+	return strings.Join(parts, " | ")
 }

@@ -39,6 +39,28 @@ type Finding struct {
 	// "marked missing", "adopted as BME-1234", ...); "" when nothing.
 	Action  string    `json:"action,omitempty"`
 	ActedAt time.Time `json:"acted_at,omitzero"`
+	// Resolution says what settled the finding without an action of its
+	// own: "seen in 3W-12 at 10:42" for a unit found elsewhere in the
+	// round (it is counted there, once), "dismissed: patient-owned".
+	Resolution string `json:"resolution,omitempty"`
+	// Notes are the device's notes, the technician's and the CMDB's.
+	Notes []Note `json:"notes,omitempty"`
+	// Undone are actions taken and then undone, oldest first: folded
+	// under the action that stands.
+	Undone []string `json:"undone,omitempty"`
+}
+
+// Note is one note on a device, with who wrote it and when.
+type Note struct {
+	At    time.Time `json:"at"`
+	Actor string    `json:"actor"`
+	Text  string    `json:"text"`
+}
+
+// Counted reports whether the finding counts under its kind: a unit found
+// present elsewhere in the round counts there, not also here.
+func (f Finding) Counted() bool {
+	return f.Resolution == "" || (f.Kind != reconcile.Missing && f.Kind != reconcile.Unverified)
 }
 
 // Format names an output format.
@@ -112,6 +134,9 @@ func (r Report) Totals() Totals {
 			t.Done++
 		}
 		for _, f := range rm.Findings {
+			if !f.Counted() {
+				continue
+			}
 			t.Kinds[f.Kind]++
 			for _, fl := range f.Flags {
 				t.Flags[fl.Kind]++
@@ -119,6 +144,7 @@ func (r Report) Totals() Totals {
 			switch {
 			case f.Action != "":
 				t.Acted++
+			case f.Resolution != "":
 			case NeedsAction(f.Kind):
 				t.Open++
 			}

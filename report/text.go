@@ -78,7 +78,16 @@ func WriteText(w io.Writer, r Report) error {
 			if f.Action != "" {
 				fmt.Fprintf(bw, "  -> %s", inert.String(f.Action))
 			}
+			if f.Resolution != "" {
+				fmt.Fprintf(bw, "  (%s)", inert.String(f.Resolution))
+			}
+			if len(f.Undone) > 0 {
+				fmt.Fprintf(bw, "  (undone: %s)", inert.String(strings.Join(f.Undone, "; ")))
+			}
 			fmt.Fprintln(bw)
+			for _, n := range f.Notes {
+				fmt.Fprintf(bw, "      note %s %s: %s\n", n.At.UTC().Format("2006-01-02 15:04"), inert.String(n.Actor), inert.String(n.Text))
+			}
 		}
 	}
 	return bw.Flush()

@@ -2,6 +2,7 @@ package round
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -31,7 +32,16 @@ const (
 	Correct ActionKind = "correct"
 	// Note attaches a note to the device.
 	Note ActionKind = "note"
+	// Dismiss settles an unknown unit that is not inventory (a patient's
+	// own meter, a visitor's phone), remembered by its identity.
+	Dismiss ActionKind = "dismiss"
 )
+
+// DismissReasons are the reasons offered for dismissing an unknown unit.
+var DismissReasons = []string{"patient-owned", "staff or visitor device", "not medical equipment", "belongs to another site"}
+
+// Words names an action for people ("mark missing").
+func (k ActionKind) Words() string { return strings.ReplaceAll(string(k), "_", " ") }
 
 // Correctable fields.
 const (
@@ -52,7 +62,7 @@ type Action struct {
 	// correction.
 	Field string
 	Value string
-	// Text is a note.
+	// Text is a note, or the reason of a dismissal.
 	Text string
 }
 
@@ -71,8 +81,58 @@ func Applies(k ActionKind, it Item) bool {
 		return !hasDev && (kindOf(it) == reconcile.Unknown || kindOf(it) == reconcile.HeardNearby)
 	case Correct, Note:
 		return hasDev
+	case Dismiss:
+		return !hasDev && kindOf(it) == reconcile.Unknown && it.Dismissed == ""
 	}
 	return false
+}
+
+// done words of the actions that must not be repeated on one finding.
+var doneWord = map[ActionKind]string{Confirm: "confirmed", MoveHere: "moved here", MarkMissing: "marked missing"}
+
+// refusal is an error that reads as its message alone but matches its
+// sentinel with errors.Is: the TUI shows it to the technician as is.
+type refusal struct {
+	sentinel error
+	msg      string
+}
+
+func (r refusal) Error() string { return r.msg }
+func (r refusal) Unwrap() error { return r.sentinel }
+
+func refuse(sentinel error, format string, args ...any) error {
+	return refusal{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
+}
+
+// Check says why action k cannot be done on the item, or nil: the TUI
+// shows the reason, and Apply refuses with it.
+func Check(k ActionKind, it Item) error {
+	tag := "this unit"
+	if d := it.Finding.Device; d != nil && d.AssetTag != "" {
+		tag = d.AssetTag
+	}
+	if k == MarkMissing && it.SeenIn != "" {
+		return refuse(ErrSeenElsewhere, "%s was %s; it is not missing", tag, it.Resolution())
+	}
+	if !Applies(k, it) {
+		kind := strings.ToLower(strings.ReplaceAll(string(it.Finding.Kind), "_", " "))
+		if it.Finding.Kind == reconcile.HeardNearby {
+			kind = "heard-nearby"
+		}
+		article := "a"
+		if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
+			article = "an"
+		}
+		return refuse(ErrNotApplicable, "%s does not apply to %s %s finding", k.Words(), article, kind)
+	}
+	if w, ok := doneWord[k]; ok {
+		for _, p := range strings.Split(it.Action, "; ") {
+			if p == w {
+				return refuse(ErrAlreadyDone, "%s was already %s", tag, w)
+			}
+		}
+	}
+	return nil
 }
 
 // ValidTag checks an asset tag typed or scanned by the technician.
@@ -92,8 +152,8 @@ func ValidTag(tag string) error {
 // journal entry and the finding's action are written in one transaction.
 // It returns the item as it now stands.
 func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, error) {
-	if !Applies(a.Kind, it) {
-		return it, fmt.Errorf("%w: %s on a %s finding", ErrNotApplicable, a.Kind, it.Finding.Kind)
+	if err := Check(a.Kind, it); err != nil {
+		return it, err
 	}
 	now := e.now()
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
@@ -109,14 +169,46 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 			d.LastSeen = seen
 		}
 	}
-	var word string
+	var word, dismissed string
 	var dev store.Device
 	err := e.Store.Write(ctx, e.actor(), func(w *store.Writer) error {
 		var tag string
 		if it.Finding.Device != nil {
 			tag = it.Finding.Device.AssetTag
 		}
-		var err error
+		// What the undo needs: the journal head, the device and the
+		// finding as they stand before the action.
+		head, err := w.JournalHead()
+		if err != nil {
+			return err
+		}
+		rec := store.ActionRecord{FindingID: it.ID, Kind: string(a.Kind), AssetTag: tag, PrevAction: it.Action, PrevActedAt: it.ActedAt}
+		prev, err := json.Marshal(it.Finding)
+		if err != nil {
+			return err
+		}
+		rec.PrevData = string(prev)
+		if tag != "" {
+			if d, err := w.Device(tag); err == nil {
+				b, err := json.Marshal(d)
+				if err != nil {
+					return err
+				}
+				rec.DeviceBefore = string(b)
+			}
+		}
+		logged := func(word string) error {
+			after, err := w.JournalHead()
+			if err != nil {
+				return err
+			}
+			if after > head {
+				rec.SeqFrom, rec.SeqTo = head+1, after
+			}
+			rec.Word = word
+			_, err = w.LogAction(rec)
+			return err
+		}
 		switch a.Kind {
 		case Confirm:
 			word = "confirmed"
@@ -171,8 +263,26 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 			}
 			word = "note added"
 			err = w.AddNote(tag, inert.String(text))
+		case Dismiss:
+			reason := strings.TrimSpace(a.Text)
+			if reason == "" || !inert.Clean(reason) || len(reason) > 200 {
+				return errors.New("round: a dismissal needs a short reason")
+			}
+			if len(it.Finding.Observations) == 0 {
+				return fmt.Errorf("%w: nothing was seen to dismiss", ErrNotApplicable)
+			}
+			word = "dismissed: " + reason
+			dismissed = reason
+			if err := w.Dismiss(it.Finding.Observations[0].Key(), reason, v.Room.Key); err != nil {
+				return err
+			}
+			if err := logged(word); err != nil {
+				return err
+			}
+			return setAction(w, it.ID, combine(it.Action, word), it.Finding)
 		case Adopt:
 			tag = strings.TrimSpace(a.AssetTag)
+			rec.AssetTag = tag
 			if err := ValidTag(tag); err != nil {
 				return err
 			}
@@ -194,7 +304,7 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 			if err != nil {
 				return err
 			}
-			if _, err := w.Tx().ExecContext(ctx, "UPDATE findings SET device_id = ? WHERE id = ?", created.ID, it.ID); err != nil {
+			if err := w.SetFindingDevice(it.ID, created.ID); err != nil {
 				return err
 			}
 		default:
@@ -204,6 +314,9 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 			return err
 		}
 		if dev, err = w.Device(tag); err != nil {
+			return err
+		}
+		if err := logged(word); err != nil {
 			return err
 		}
 		word = combine(it.Action, word)
@@ -216,9 +329,62 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 	if err != nil {
 		return it, err
 	}
+	if dismissed != "" {
+		it.Action, it.ActedAt, it.Dismissed = combine(it.Action, word), now.Truncate(time.Second), dismissed
+		return it, nil
+	}
 	it.Action, it.ActedAt = word, now.Truncate(time.Second)
 	it.Finding.Device = &dev
+	if a.Kind == Note {
+		it.Notes = append(it.Notes, store.Note{At: now.Truncate(time.Second), Actor: e.actor(), Text: inert.String(strings.TrimSpace(a.Text))})
+	}
+	// The flags of the finding are those of the record as it now stands
+	// (a corrected firmware is no longer old; a confirmed unit is no
+	// longer due an audit; an adopted unit is no longer unknown).
+	if f, ok, err := e.reflag(ctx, v, dev); err != nil {
+		return it, fmt.Errorf("%s saved, but its flags could not be recomputed: %w", word, err)
+	} else if ok {
+		it.Finding.Flags = f.Flags
+		if it.Finding.Kind == reconcile.Unknown || it.Finding.Kind == reconcile.HeardNearby {
+			it.Finding.Kind = f.Kind
+		}
+		if err := e.Store.Write(ctx, e.actor(), func(w *store.Writer) error {
+			return setAction(w, it.ID, it.Action, it.Finding)
+		}); err != nil {
+			return it, err
+		}
+	}
 	return it, nil
+}
+
+// reflag reconciles the visit's stored observations again and returns
+// the finding of device dev as the store now has it.
+func (e *Engine) reflag(ctx context.Context, v Visit, dev store.Device) (reconcile.Finding, bool, error) {
+	if e.Reconcile == nil {
+		return reconcile.Finding{}, false, nil
+	}
+	rec, err := e.Store.VisitRecord(ctx, v.ID)
+	if err != nil {
+		return reconcile.Finding{}, false, err
+	}
+	obs := make([]scan.Observation, 0, len(rec.Observations))
+	for _, o := range rec.Observations {
+		var ob scan.Observation
+		if err := json.Unmarshal(o.Data, &ob); err != nil {
+			return reconcile.Finding{}, false, fmt.Errorf("visit %d observation %s: %w", v.ID, o.Key, err)
+		}
+		obs = append(obs, ob)
+	}
+	fs, err := e.Reconcile.Reconcile(ctx, v.Room, obs, Swept{IP: rec.IPSwept, BLE: rec.BLESwept}, e.now())
+	if err != nil {
+		return reconcile.Finding{}, false, err
+	}
+	for _, f := range fs {
+		if f.Device != nil && f.Device.ID == dev.ID {
+			return f, true, nil
+		}
+	}
+	return reconcile.Finding{}, false, nil
 }
 
 // combine appends a new action word to what was done before, once.

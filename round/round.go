@@ -21,6 +21,12 @@ var (
 	// ErrNotApplicable reports an action that does not fit the finding
 	// (moving a missing device here, adopting a known one, ...).
 	ErrNotApplicable = errors.New("round: action does not apply to this finding")
+	// ErrSeenElsewhere refuses to mark missing a unit found in another
+	// room of the same round.
+	ErrSeenElsewhere = errors.New("round: seen elsewhere in this round")
+	// ErrAlreadyDone refuses to repeat an action, which would queue an
+	// empty change for the CMDB.
+	ErrAlreadyDone = errors.New("round: already done")
 )
 
 // Source is one discovery source of a room sweep.
@@ -70,6 +76,42 @@ type Item struct {
 	// "" when nothing yet. A later action replaces the word.
 	Action  string    `json:"action,omitempty"`
 	ActedAt time.Time `json:"acted_at,omitzero"`
+	// DeviceID is the stored finding's device (zero for none).
+	DeviceID int64 `json:"device_id,omitempty"`
+	// SeenIn and SeenAt name the room of this round where a unit missing
+	// or unverified here was found present: one truth per round.
+	SeenIn string    `json:"seen_in,omitempty"`
+	SeenAt time.Time `json:"seen_at,omitzero"`
+	// Notes are the device's notes (the technician's and the CMDB's), so
+	// that a search finds them.
+	Notes []store.Note `json:"-"`
+	// Dismissed is the reason an unknown unit was dismissed (now or in
+	// an earlier visit); such a unit needs no action.
+	Dismissed string `json:"dismissed,omitempty"`
+}
+
+// Open reports whether the item still needs the technician: a missing,
+// moved or unknown unit nothing has been done about, that was not found
+// elsewhere in the round nor dismissed.
+func (it Item) Open() bool {
+	switch it.Finding.Kind {
+	case reconcile.Missing, reconcile.MovedHere, reconcile.Unknown:
+	default:
+		return false
+	}
+	return it.Action == "" && it.SeenIn == "" && it.Dismissed == ""
+}
+
+// Resolution describes what settled an item without an action of its
+// own ("seen in 3W-12 at 10:42", "dismissed: patient-owned"), or "".
+func (it Item) Resolution() string {
+	switch {
+	case it.SeenIn != "":
+		return "seen in " + it.SeenIn + " at " + it.SeenAt.Local().Format("15:04")
+	case it.Dismissed != "" && it.Action == "":
+		return "dismissed: " + it.Dismissed
+	}
+	return ""
 }
 
 // Visit is one sweep of one room within a round.

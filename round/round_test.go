@@ -274,7 +274,7 @@ func TestActionsAccumulate(t *testing.T) {
 	it := item(t, v, reconcile.Verified, "BME-1001")
 	ctx := context.Background()
 	var err error
-	for _, a := range []round.Action{{Kind: round.Confirm}, {Kind: round.Confirm}, {Kind: round.Note, Text: "bezel cracked"}} {
+	for _, a := range []round.Action{{Kind: round.Confirm}, {Kind: round.Note, Text: "bezel cracked"}} {
 		if it, err = e.Apply(ctx, v, it, a); err != nil {
 			t.Fatal(err)
 		}
@@ -282,9 +282,12 @@ func TestActionsAccumulate(t *testing.T) {
 	if it.Action != "confirmed; note added" {
 		t.Errorf("action = %q", it.Action)
 	}
-	// Two audits are two journal entries: each is a fact.
-	if es := journalFor(t, e.Store, "BME-1001"); len(es) != 3 {
-		t.Errorf("journal has %d entries, want 3", len(es))
+	// A second confirm would queue an empty change: it is refused.
+	if _, err := e.Apply(ctx, v, it, round.Action{Kind: round.Confirm}); !errors.Is(err, round.ErrAlreadyDone) {
+		t.Errorf("second confirm: %v", err)
+	}
+	if es := journalFor(t, e.Store, "BME-1001"); len(es) != 2 {
+		t.Errorf("journal has %d entries, want 2", len(es))
 	}
 }
 

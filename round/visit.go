@@ -2,11 +2,8 @@ package round
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"time"
 
 	"github.com/biomed-rounds/rounds/reconcile"
 	"github.com/biomed-rounds/rounds/scan"
@@ -89,20 +86,7 @@ func Record(room store.Location, obs []scan.Observation, fs []reconcile.Finding,
 // Latest keeps the last observation for each key (a later observation of
 // the same host or advertiser supersedes an earlier one), in the order
 // the keys were first seen.
-func Latest(obs []scan.Observation) []scan.Observation {
-	idx := map[string]int{}
-	var out []scan.Observation
-	for _, o := range obs {
-		k := o.Key()
-		if i, ok := idx[k]; ok {
-			out[i] = o
-			continue
-		}
-		idx[k] = len(out)
-		out = append(out, o)
-	}
-	return out
-}
+func Latest(obs []scan.Observation) []scan.Observation { return scan.Latest(obs) }
 
 // Done closes a visit: the technician is finished with the room.
 func (e *Engine) Done(ctx context.Context, visitID int64) error {
@@ -111,56 +95,86 @@ func (e *Engine) Done(ctx context.Context, visitID int64) error {
 	})
 }
 
-// Visit loads a visit with its findings in stored order.
+// Visit loads a visit with its findings in stored order. A unit missing
+// or unverified here but found present in another room of the same round
+// carries where (Item.SeenIn), and an unknown unit dismissed before
+// carries the reason (Item.Dismissed).
 func (e *Engine) Visit(ctx context.Context, id int64) (Visit, error) {
-	db := e.Store.DB()
-	var v Visit
-	var rid sql.NullInt64
-	var key, started, finished string
-	err := db.QueryRowContext(ctx, `SELECT v.id, v.round_id, l.key, v.status, v.started_at, v.finished_at
-		FROM visits v JOIN locations l ON l.id = v.location_id WHERE v.id = ?`, id).
-		Scan(&v.ID, &rid, &key, &v.Status, &started, &finished)
-	if errors.Is(err, sql.ErrNoRows) {
-		return v, fmt.Errorf("visit %d: %w", id, store.ErrNotFound)
-	}
+	head, rows, err := e.Store.Visit(ctx, id)
 	if err != nil {
-		return v, fmt.Errorf("visit %d: %w", id, err)
+		return Visit{}, err
 	}
-	v.RoundID = rid.Int64
-	v.StartedAt, _ = time.Parse(time.RFC3339, started)
-	v.FinishedAt, _ = time.Parse(time.RFC3339, finished)
-	if v.Room, err = e.Store.Location(ctx, key); err != nil {
-		return v, fmt.Errorf("visit %d: room %s: %w", id, key, err)
+	v := Visit{ID: head.ID, RoundID: head.RoundID, Status: head.Status, StartedAt: head.StartedAt, FinishedAt: head.FinishedAt}
+	if v.Room, err = e.Store.Location(ctx, head.LocationKey); err != nil {
+		return v, fmt.Errorf("visit %d: room %s: %w", id, head.LocationKey, err)
 	}
-	rows, err := db.QueryContext(ctx, "SELECT id, data, action, acted_at FROM findings WHERE visit_id = ? ORDER BY id", id)
-	if err != nil {
-		return v, fmt.Errorf("visit %d findings: %w", id, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var it Item
-		var data, acted string
-		if err := rows.Scan(&it.ID, &data, &it.Action, &acted); err != nil {
-			return v, err
+	var idents []string
+	for _, r := range rows {
+		it := Item{ID: r.ID, DeviceID: r.DeviceID, Action: r.Action, ActedAt: r.ActedAt}
+		if err := json.Unmarshal([]byte(r.Data), &it.Finding); err != nil {
+			return v, fmt.Errorf("visit %d finding %d: %w", id, r.ID, err)
 		}
-		if err := json.Unmarshal([]byte(data), &it.Finding); err != nil {
-			return v, fmt.Errorf("visit %d finding %d: %w", id, it.ID, err)
+		if it.Finding.Kind == reconcile.Unknown && len(it.Finding.Observations) > 0 {
+			idents = append(idents, it.Finding.Observations[0].Key())
 		}
-		it.ActedAt, _ = time.Parse(time.RFC3339, acted)
 		v.Items = append(v.Items, it)
 	}
-	return v, rows.Err()
+	if err := e.annotate(ctx, &v, idents); err != nil {
+		return v, fmt.Errorf("visit %d: %w", id, err)
+	}
+	return v, nil
+}
+
+// annotate marks the items settled outside their own action: units found
+// elsewhere in the round, unknown units dismissed before.
+func (e *Engine) annotate(ctx context.Context, v *Visit, idents []string) error {
+	if v.RoundID != 0 {
+		seen, err := e.Store.RoundSightings(ctx, v.RoundID)
+		if err != nil {
+			return err
+		}
+		for i := range v.Items {
+			it := &v.Items[i]
+			if it.DeviceID == 0 || (it.Finding.Kind != reconcile.Missing && it.Finding.Kind != reconcile.Unverified) {
+				continue
+			}
+			if sg, ok := seen[it.DeviceID]; ok && sg.VisitID != v.ID && sg.LocationKey != v.Room.Key {
+				it.SeenIn, it.SeenAt = sg.LocationKey, sg.At
+			}
+		}
+	}
+	for i := range v.Items {
+		it := &v.Items[i]
+		if d := it.Finding.Device; d != nil && d.AssetTag != "" {
+			ns, err := e.Store.Notes(ctx, d.AssetTag)
+			if err != nil {
+				return fmt.Errorf("notes of %s: %w", d.AssetTag, err)
+			}
+			it.Notes = ns
+		}
+	}
+	if len(idents) == 0 {
+		return nil
+	}
+	ds, err := e.Store.Dismissals(ctx, idents)
+	if err != nil {
+		return err
+	}
+	for i := range v.Items {
+		it := &v.Items[i]
+		if it.Finding.Kind == reconcile.Unknown && len(it.Finding.Observations) > 0 {
+			if d, ok := ds[it.Finding.Observations[0].Key()]; ok {
+				it.Dismissed = d.Reason
+			}
+		}
+	}
+	return nil
 }
 
 // LatestVisit returns the newest visit of a room within a round, or
 // store.ErrNotFound.
 func (e *Engine) LatestVisit(ctx context.Context, roundID int64, roomKey string) (Visit, error) {
-	var id int64
-	err := e.Store.DB().QueryRowContext(ctx, `SELECT v.id FROM visits v JOIN locations l ON l.id = v.location_id
-		WHERE v.round_id = ? AND l.key = ? ORDER BY v.id DESC LIMIT 1`, roundID, roomKey).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return Visit{}, store.ErrNotFound
-	}
+	id, err := e.Store.LatestVisitID(ctx, roundID, roomKey)
 	if err != nil {
 		return Visit{}, err
 	}

@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"net/netip"
 	"time"
 
@@ -131,7 +132,14 @@ type BLE struct {
 	// addresses; empty for public and static addresses.
 	GroupKey string `json:"group_key,omitempty"`
 
-	Name             string             `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// CompanyVendor is the company named by the manufacturer data
+	// (Bluetooth SIG company identifier), when it names the device's
+	// maker: company 0x0000, the test ID 0xFFFF and iBeacon frames (any
+	// maker's tag uses Apple's ID for them) do not.
+	CompanyVendor string `json:"company_vendor,omitempty"`
+	// OUIVendor is the IEEE registrant of a public address's OUI.
+	OUIVendor        string             `json:"oui_vendor,omitempty"`
 	ManufacturerData []ManufacturerData `json:"manufacturer_data,omitempty"`
 	ServiceData      []ServiceData      `json:"service_data,omitempty"`
 	// Services are the advertised service UUIDs, in the short form for
@@ -177,6 +185,41 @@ func (o Observation) Key() string {
 	return "ip:" + o.IP.String()
 }
 
+// Latest keeps the last observation of each Key, in first-seen order: a
+// later observation of the same host or advertiser supersedes an earlier
+// one. It is the one de-duplication of a sweep's observations (reconcile
+// and round both use it); it computes the keys of Key without building
+// their strings.
+func Latest(obs []Observation) []Observation {
+	byIP := make(map[netip.Addr]int, len(obs))
+	byBLE := map[string]int{} // group keys and addresses share Key's "ble:" space
+	out := make([]Observation, 0, len(obs))
+	for _, o := range obs {
+		var i int
+		var ok bool
+		switch {
+		case o.Source == SourceBLE && o.BLE != nil:
+			k := o.BLE.Address
+			if o.BLE.GroupKey != "" {
+				k = o.BLE.GroupKey
+			}
+			if i, ok = byBLE[k]; !ok {
+				byBLE[k] = len(out)
+			}
+		default:
+			if i, ok = byIP[o.IP]; !ok {
+				byIP[o.IP] = len(out)
+			}
+		}
+		if ok {
+			out[i] = o
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
 // Label is a short human description for lists: the best name known.
 // It is not sanitised; renderers must make it inert.
 func (o Observation) Label() string {
@@ -203,6 +246,14 @@ func (o Observation) Label() string {
 // colons, dashes, dots (Cisco), spaces or no separators. It returns "" when mac is
 // not a 48-bit address.
 func NormalizeMAC(mac string) string { return inventory.NormalizeMAC(mac) }
+
+// ErrIncomplete reports that a source stopped before it had looked
+// everywhere it should have: a damaged or unreadable capture, a capture
+// cut short, an adapter that failed, a cap on advertisers reached. What it
+// saw was delivered and is true, but what it did not see proves nothing:
+// the room's expected devices are unverified, never missing. Sources wrap
+// it with the reason.
+var ErrIncomplete = errors.New("scan: sweep incomplete")
 
 // Sweeper is a discovery source. Sweep sends observations on out until the
 // source is exhausted or ctx is cancelled, then returns; it never closes

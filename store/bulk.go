@@ -3,12 +3,16 @@ package store
 import (
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/inventory"
 )
 
@@ -63,10 +67,11 @@ func (w *Writer) NewDevices(tags []string) (map[string]bool, error) {
 // repeats, a MAC, serial or UDI that another device holds or that two
 // devices of the batch share. Then it returns ErrConflict having written
 // nothing, and the caller falls back to PutDevice row by row, which names
-// the row and the field. Having checked, it writes with INSERT OR FAIL,
-// which spares SQLite a statement journal per statement; any error after
-// that point (I/O) leaves part of the batch written and must end the
-// transaction.
+// the row and the field. During a load (BeginLoad) the checks against
+// stored rows are skipped: there are none. Having checked, it writes with
+// INSERT OR FAIL, which spares SQLite a statement journal per statement;
+// any error after that point leaves part of the batch written, matches
+// neither ErrConflict nor ErrConstraint, and must end the transaction.
 func (w *Writer) CreateDevices(ds []Device) error {
 	if len(ds) == 0 {
 		return nil
@@ -100,21 +105,39 @@ func (w *Writer) CreateDevices(ds []Device) error {
 			unique[id.Kind] = append(unique[id.Kind], id.Value)
 		}
 	}
-	exists, err := w.NewDevices(tags)
-	if err != nil {
-		return err
-	}
-	if len(exists) > 0 {
-		return fmt.Errorf("%w: %d of the asset tags exist", ErrConflict, len(exists))
-	}
+	// During a load the inventory was empty when it began and the
+	// importer refuses a tag given twice, so there is nothing stored to
+	// check against; a unique identifier two batches share fails the
+	// index rebuild at EndLoad, which names the device.
 	if len(tags) > 1 {
-		dup := map[string]bool{}
+		dup := make(map[string]bool, len(tags))
 		for _, t := range tags {
 			if dup[t] {
 				return fmt.Errorf("%w: asset tag %s given twice", ErrConflict, t)
 			}
 			dup[t] = true
 		}
+	}
+	if w.load == nil {
+		if err := w.checkStored(tags, unique); err != nil {
+			return err
+		}
+	}
+	if err := w.createChecked(ds); err != nil {
+		return writeFailed{err}
+	}
+	return nil
+}
+
+// checkStored returns ErrConflict if an asset tag exists or repeats, or a
+// unique identifier is held by a stored device.
+func (w *Writer) checkStored(tags []string, unique map[IdentKind][]string) error {
+	exists, err := w.NewDevices(tags)
+	if err != nil {
+		return err
+	}
+	if len(exists) > 0 {
+		return fmt.Errorf("%w: %d of the asset tags exist", ErrConflict, len(exists))
 	}
 	for kind, values := range unique {
 		held, err := w.heldIdentifiers(kind, values)
@@ -125,6 +148,11 @@ func (w *Writer) CreateDevices(ds []Device) error {
 			return fmt.Errorf("%w: %s %s already belongs to a device", ErrConflict, kind, held)
 		}
 	}
+	return nil
+}
+
+// createChecked writes devices CreateDevices has checked.
+func (w *Writer) createChecked(ds []Device) error {
 	var base int64
 	st, err := w.stmt("SELECT COALESCE(max(id), 0) FROM devices")
 	if err != nil {
@@ -286,4 +314,172 @@ func (w *Writer) heldIdentifiers(kind IdentKind, values []string) (string, error
 		values = values[n:]
 	}
 	return "", nil
+}
+
+// bulkLoad is the state of a load into an empty inventory (BeginLoad):
+// the secondary indexes dropped at its start, to be rebuilt at its end.
+type bulkLoad struct {
+	indexes []loadIndex
+}
+
+// loadIndex is one dropped index and the statement that made it.
+type loadIndex struct {
+	name, table, sql string
+	unique           bool
+}
+
+// BeginLoad prepares the transaction for loading many devices into an
+// empty inventory: it drops the secondary indexes of devices,
+// identifiers and the journal, so that rows are appended instead of
+// seeking through index B-trees, and CreateDevices skips the look-ups
+// that check each batch against what is stored (there is nothing stored
+// to hold a tag or an identifier). EndLoad, or the end of the
+// transaction's function, rebuilds the indexes by sorting, inside the
+// same transaction: a failure rolls everything back, indexes included.
+//
+// It reports false, and changes nothing, when the inventory holds a
+// device. While a load is on, use only CreateDevices for devices (call
+// EndLoad before anything that looks devices up: without the indexes it
+// would scan).
+func (w *Writer) BeginLoad() (bool, error) {
+	if w.load != nil {
+		return true, nil
+	}
+	var some int
+	if err := w.tx.QueryRowContext(w.ctx, "SELECT EXISTS (SELECT 1 FROM devices)").Scan(&some); err != nil {
+		return false, translate(err)
+	}
+	if some != 0 {
+		return false, nil
+	}
+	rows, err := w.tx.QueryContext(w.ctx, `SELECT name, tbl_name, sql FROM sqlite_schema
+		WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('devices', 'identifiers', 'journal') ORDER BY rowid`)
+	if err != nil {
+		return false, translate(err)
+	}
+	l := &bulkLoad{}
+	for rows.Next() {
+		var ix loadIndex
+		if err := rows.Scan(&ix.name, &ix.table, &ix.sql); err != nil {
+			rows.Close()
+			return false, translate(err)
+		}
+		ix.unique = strings.HasPrefix(strings.ToUpper(strings.Join(strings.Fields(ix.sql), " ")), "CREATE UNIQUE")
+		l.indexes = append(l.indexes, ix)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return false, translate(err)
+	}
+	// Plain indexes are rebuilt first: the duplicate search after a
+	// failed unique index uses them.
+	slices.SortStableFunc(l.indexes, func(a, b loadIndex) int {
+		switch {
+		case a.unique == b.unique:
+			return 0
+		case a.unique:
+			return 1
+		}
+		return -1
+	})
+	for _, ix := range l.indexes {
+		if _, err := w.tx.ExecContext(w.ctx, `DROP INDEX "`+strings.ReplaceAll(ix.name, `"`, `""`)+`"`); err != nil {
+			return false, fmt.Errorf("store: dropping index %s for the load: %w", ix.name, translate(err))
+		}
+	}
+	w.load = l
+	return true, nil
+}
+
+// Loading reports whether a load (BeginLoad) is on.
+func (w *Writer) Loading() bool { return w.load != nil }
+
+// EndLoad rebuilds the indexes BeginLoad dropped; it does nothing when no
+// load is on. If two devices of the load hold the same unique identifier
+// it returns a *DuplicateError naming the later one, as writing the rows
+// one by one would have, and the transaction must be rolled back.
+func (w *Writer) EndLoad() error {
+	l := w.load
+	if l == nil {
+		return nil
+	}
+	w.load = nil
+	// The index builds sort every row. A bulk connection keeps temporary
+	// files in memory (statement journals are rewritten per statement);
+	// the sorter's temporary files must go to disk instead, or a
+	// million-row sort stays resident.
+	var temp int
+	if err := w.tx.QueryRowContext(w.ctx, "PRAGMA temp_store").Scan(&temp); err != nil {
+		return translate(err)
+	}
+	if _, err := w.tx.ExecContext(w.ctx, "PRAGMA temp_store = FILE"); err != nil {
+		return translate(err)
+	}
+	defer w.tx.ExecContext(w.ctx, "PRAGMA temp_store = "+strconv.Itoa(temp))
+	for _, ix := range l.indexes {
+		if _, err := w.tx.ExecContext(w.ctx, ix.sql); err != nil {
+			err = translate(err)
+			if ix.unique && ix.table == "identifiers" && errors.Is(err, ErrConflict) {
+				if de, derr := w.firstDuplicate(); derr == nil {
+					return de
+				}
+			}
+			return fmt.Errorf("store: rebuilding index %s after the load: %w", ix.name, err)
+		}
+	}
+	return nil
+}
+
+// firstDuplicate finds the first device, in id (load) order, that holds a
+// unique identifier a device before it holds.
+func (w *Writer) firstDuplicate() (*DuplicateError, error) {
+	var id int64
+	var kind, value string
+	err := w.tx.QueryRowContext(w.ctx, `SELECT i.device_id, i.kind, i.value FROM identifiers i
+		WHERE i.kind IN ('mac', 'serial', 'udi') AND EXISTS (SELECT 1 FROM identifiers j
+			WHERE j.kind = i.kind AND j.value = i.value AND j.device_id < i.device_id)
+		ORDER BY i.device_id LIMIT 1`).Scan(&id, &kind, &value)
+	if err != nil {
+		return nil, translate(err)
+	}
+	de := &DuplicateError{Conflict: IdentConflictError{Kind: IdentKind(kind), Value: value}}
+	err = w.tx.QueryRowContext(w.ctx, `SELECT (SELECT asset_tag FROM devices WHERE id = ?),
+		(SELECT d.asset_tag FROM identifiers j JOIN devices d ON d.id = j.device_id
+			WHERE j.kind = ? AND j.value = ? AND j.device_id < ? ORDER BY j.device_id LIMIT 1)`,
+		id, kind, value, id).Scan(&de.AssetTag, &de.Conflict.Owner)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return de, nil
+}
+
+// DuplicateError reports, at the end of a load, a device given a unique
+// identifier (MAC, serial, UDI) that an earlier device of the load holds.
+// It unwraps to the *IdentConflictError (and so matches ErrConflict).
+type DuplicateError struct {
+	// AssetTag is the device that came second.
+	AssetTag string
+	Conflict IdentConflictError
+}
+
+func (e *DuplicateError) Error() string {
+	return "device " + inert.String(e.AssetTag) + ": " + e.Conflict.Error()
+}
+
+// Unwrap returns the identifier conflict.
+func (e *DuplicateError) Unwrap() error { return &e.Conflict }
+
+// writeFailed marks an error of CreateDevices' write phase: part of the
+// batch may be written, so the caller must end the transaction rather
+// than write the rows again one by one. It hides ErrConflict and
+// ErrConstraint, which callers take to mean "nothing written".
+type writeFailed struct{ err error }
+
+func (e writeFailed) Error() string { return "store: bulk insert: " + e.err.Error() }
+
+func (e writeFailed) Unwrap() error {
+	if errors.Is(e.err, ErrConflict) || errors.Is(e.err, ErrConstraint) {
+		return nil
+	}
+	return e.err
 }

@@ -106,3 +106,137 @@ func countIn(w *Writer) (int, error) {
 	err := w.Tx().QueryRowContext(w.ctx, "SELECT count(*) FROM devices").Scan(&n)
 	return n, err
 }
+
+// indexSQL lists the schema's indexes with their statements.
+func indexSQL(t *testing.T, s *Store) string {
+	t.Helper()
+	rows, err := s.db.Query("SELECT name, coalesce(sql, '') FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var b []byte
+	for rows.Next() {
+		var name, sql string
+		if err := rows.Scan(&name, &sql); err != nil {
+			t.Fatal(err)
+		}
+		b = fmt.Appendf(b, "%s: %s\n", name, sql)
+	}
+	return string(b)
+}
+
+// TestLoadRebuildsIndexes: a load into an empty inventory drops the
+// secondary indexes and leaves exactly the schema's indexes, and the same
+// rows, whether EndLoad is called or the function just returns.
+func TestLoadRebuildsIndexes(t *testing.T) {
+	ctx := context.Background()
+	for _, explicit := range []bool{true, false} {
+		s, ref := openTest(t), openTest(t)
+		want := indexSQL(t, s)
+		if err := ref.BulkWrite(ctx, "t", func(w *Writer) error { return w.CreateDevices(bulkDevices(300)) }); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.BulkWrite(ctx, "t", func(w *Writer) error {
+			on, err := w.BeginLoad()
+			if err != nil || !on {
+				t.Fatalf("BeginLoad on an empty inventory = %v, %v", on, err)
+			}
+			var n int
+			w.tx.QueryRow("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name IN ('identifiers_unique', 'identifiers_lookup', 'devices_location')").Scan(&n)
+			if n != 0 {
+				t.Errorf("%d secondary indexes left during the load", n)
+			}
+			ds := bulkDevices(300)
+			for len(ds) > 0 { // batches as the importer sends them
+				k := min(len(ds), 128)
+				if err := w.CreateDevices(ds[:k]); err != nil {
+					return err
+				}
+				ds = ds[k:]
+			}
+			if explicit {
+				return w.EndLoad()
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if got := indexSQL(t, s); got != want {
+			t.Fatalf("explicit=%v: indexes after the load\n%s\nwant\n%s", explicit, got, want)
+		}
+		var check string
+		s.db.QueryRow("PRAGMA integrity_check").Scan(&check)
+		if check != "ok" {
+			t.Fatalf("integrity_check: %s", check)
+		}
+		for _, d := range bulkDevices(300) {
+			x, err1 := ref.Device(ctx, d.AssetTag)
+			y, err2 := s.Device(ctx, d.AssetTag)
+			if err1 != nil || err2 != nil || !reflect.DeepEqual(x, y) {
+				t.Fatalf("%s:\nchecked %+v %v\nloaded  %+v %v", d.AssetTag, x, err1, y, err2)
+			}
+		}
+		got, err := s.DevicesByIdentifier(ctx, IdentMAC, bulkDevices(300)[257].MAC)
+		if err != nil || len(got) != 1 || got[0].AssetTag != "T-0257" {
+			t.Fatalf("lookup by MAC after the load: %+v %v", got, err)
+		}
+		// Not empty any more: a second load is refused.
+		if err := s.BulkWrite(ctx, "t", func(w *Writer) error {
+			if on, err := w.BeginLoad(); on || err != nil {
+				t.Errorf("BeginLoad on a stored inventory = %v, %v", on, err)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestLoadDuplicateAcrossBatches: a unique identifier that two batches of
+// a load share fails the index rebuild, which names the later device and
+// the earlier owner, and the transaction leaves nothing, indexes intact.
+func TestLoadDuplicateAcrossBatches(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		mutate func([]Device)
+		kind   IdentKind
+		second string
+		owner  string
+	}{
+		"serial": {func(ds []Device) { ds[250].Serial = ds[3].Serial }, IdentSerial, "T-0250", "T-0003"},
+		"MAC":    {func(ds []Device) { ds[200].MAC = "00-09-fb-00-00-07"; ds[280].MAC = "00:09:FB:00:00:07" }, IdentMAC, "T-0200", "T-0007"},
+		"UDI":    {func(ds []Device) { ds[140].Identifiers = ds[10].Identifiers; ds[290].Identifiers = ds[10].Identifiers }, IdentUDI, "T-0140", "T-0010"},
+	} {
+		s := openTest(t)
+		want := indexSQL(t, s)
+		ds := bulkDevices(300)
+		tc.mutate(ds)
+		err := s.BulkWrite(ctx, "t", func(w *Writer) error {
+			if _, err := w.BeginLoad(); err != nil {
+				return err
+			}
+			for len(ds) > 0 {
+				k := min(len(ds), 128)
+				if err := w.CreateDevices(ds[:k]); err != nil {
+					return err
+				}
+				ds = ds[k:]
+			}
+			return w.EndLoad()
+		})
+		var de *DuplicateError
+		if !errors.As(err, &de) || !errors.Is(err, ErrConflict) {
+			t.Fatalf("%s: err = %v, want a *DuplicateError", name, err)
+		}
+		if de.AssetTag != tc.second || de.Conflict.Owner != tc.owner || de.Conflict.Kind != tc.kind {
+			t.Errorf("%s: %+v, want %s taking %s's %s", name, de, tc.second, tc.owner, tc.kind)
+		}
+		if n, _ := s.CountDevices(ctx); n != 0 {
+			t.Errorf("%s: %d devices left by the failed load", name, n)
+		}
+		if got := indexSQL(t, s); got != want {
+			t.Errorf("%s: indexes after the rollback\n%s\nwant\n%s", name, got, want)
+		}
+	}
+}

@@ -73,7 +73,11 @@ func (s *Store) Device(ctx context.Context, assetTag string) (Device, error) {
 }
 
 func (s *Store) identifiers(ctx context.Context, deviceID int64) ([]Identifier, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT kind, value FROM identifiers WHERE device_id = ? ORDER BY kind, value", deviceID)
+	st, err := s.prepared(ctx, "SELECT kind, value FROM identifiers WHERE device_id = ? ORDER BY kind, value")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, deviceID)
 	if err != nil {
 		return nil, translate(err)
 	}
@@ -226,6 +230,8 @@ type Writer struct {
 	// the CMDB's own state (a baseline import or a sync pull), which must
 	// not be pushed back as local changes.
 	NoJournal bool
+	// load is set between BeginLoad and EndLoad (bulk.go).
+	load *bulkLoad
 }
 
 // Write runs fn with a Writer in one transaction: everything fn wrote is

@@ -56,7 +56,11 @@ func (s *Store) BulkWrite(ctx context.Context, actor string, fn func(*Writer) er
 func (s *Store) runWriter(ctx context.Context, tx *sql.Tx, actor string, fn func(*Writer) error) error {
 	w := newWriter(ctx, tx, actor)
 	defer w.close()
-	return fn(w)
+	if err := fn(w); err != nil {
+		return err
+	}
+	// A load left on must not commit without its indexes.
+	return w.EndLoad()
 }
 
 // Savepoint runs fn so that, if it fails, only what fn wrote is undone and

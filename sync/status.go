@@ -14,10 +14,7 @@ import (
 var ErrNoConflict = errors.New("sync: no such open conflict")
 
 // Run is the outcome of the last pull or push.
-type Run struct {
-	At    time.Time `json:"at,omitzero"`
-	Error string    `json:"error,omitempty"`
-}
+type Run store.SyncRun
 
 // Status is what a status display shows: queued changes by state, open
 // conflicts and issues, the last runs. It is cheap to read.
@@ -46,47 +43,30 @@ func ReadStatus(ctx context.Context, st *store.Store, target string) (Status, er
 		return s, err
 	}
 	s.Queued = s.Journal[store.StatePending] + s.Journal[store.StateInFlight]
-	db := st.DB()
-	if err := db.QueryRowContext(ctx, `SELECT
-			COALESCE(SUM(resolution = 'open'), 0),
-			COALESCE(SUM(resolution = 'local' AND delivered = 0), 0)
-		FROM sync_conflicts WHERE target = ?`, target).Scan(&s.OpenConflicts, &s.Undelivered); err != nil {
+	if s.OpenConflicts, s.Undelivered, s.Issues, err = st.SyncCounts(ctx, target); err != nil {
 		return s, fmt.Errorf("sync: status: %w", err)
 	}
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM sync_issues WHERE target = ?", target).Scan(&s.Issues); err != nil {
-		return s, fmt.Errorf("sync: status: %w", err)
-	}
-	if s.Mark, err = loadMark(ctx, db, target); err != nil {
-		return s, fmt.Errorf("sync: status: %w", err)
-	}
-	rows, err := db.QueryContext(ctx, "SELECT kind, at, error FROM sync_runs WHERE target = ?", target)
+	m, err := st.SyncMark(ctx, target)
 	if err != nil {
 		return s, fmt.Errorf("sync: status: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var kind, at, msg string
-		if err := rows.Scan(&kind, &at, &msg); err != nil {
-			return s, err
-		}
-		t, _ := time.Parse(time.RFC3339, at)
-		if kind == "pull" {
-			s.LastPull = Run{At: t, Error: msg}
-		} else {
-			s.LastPush = Run{At: t, Error: msg}
-		}
+	s.Mark = Mark(m)
+	runs, err := st.SyncRuns(ctx, target)
+	if err != nil {
+		return s, fmt.Errorf("sync: status: %w", err)
 	}
-	return s, rows.Err()
+	s.LastPull, s.LastPush = Run(runs["pull"]), Run(runs["push"])
+	return s, nil
 }
 
 // Conflicts returns the open conflicts of target, oldest first; with all,
 // every recorded conflict and ownership decision.
 func Conflicts(ctx context.Context, st *store.Store, target string, all bool) ([]Conflict, error) {
-	where := "target = ? AND resolution = 'open'"
+	f := store.ConflictsOpen
 	if all {
-		where = "target = ?"
+		f = store.ConflictsAll
 	}
-	cs, err := queryConflicts(ctx, st.DB(), where, target)
+	cs, err := st.SyncConflicts(ctx, target, f)
 	if err != nil {
 		return nil, fmt.Errorf("sync: conflicts: %w", err)
 	}
@@ -94,31 +74,15 @@ func Conflicts(ctx context.Context, st *store.Store, target string, all bool) ([
 }
 
 // Issue is a server value a pull could not apply locally.
-type Issue struct {
-	AssetTag string    `json:"asset_tag"`
-	Field    string    `json:"field"`
-	Message  string    `json:"message"`
-	At       time.Time `json:"at"`
-}
+type Issue = store.SyncIssue
 
 // Issues returns the pull issues of target, newest first.
 func Issues(ctx context.Context, st *store.Store, target string) ([]Issue, error) {
-	rows, err := st.DB().QueryContext(ctx, "SELECT asset_tag, field, message, at FROM sync_issues WHERE target = ? ORDER BY at DESC, id DESC", target)
+	is, err := st.SyncIssues(ctx, target)
 	if err != nil {
 		return nil, fmt.Errorf("sync: issues: %w", err)
 	}
-	defer rows.Close()
-	var out []Issue
-	for rows.Next() {
-		var i Issue
-		var at string
-		if err := rows.Scan(&i.AssetTag, &i.Field, &i.Message, &at); err != nil {
-			return nil, err
-		}
-		i.At, _ = time.Parse(time.RFC3339, at)
-		out = append(out, i)
-	}
-	return out, rows.Err()
+	return is, nil
 }
 
 // Resolve records a person's choice for an open conflict. KeepServer
@@ -132,27 +96,21 @@ func Resolve(ctx context.Context, st *store.Store, target string, id int64, choi
 	}
 	return st.Write(ctx, who, func(w *store.Writer) error {
 		w.NoJournal = true
-		tx := w.Tx()
-		cs, err := queryConflicts(ctx, tx, "id = ? AND target = ? AND resolution = 'open'", id, target)
+		c, err := w.OpenSyncConflict(target, id)
 		if err != nil {
 			return err
 		}
-		if len(cs) == 0 {
+		if c == nil {
 			return fmt.Errorf("%w: %d", ErrNoConflict, id)
 		}
-		c := cs[0]
-		var queued int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM journal INDEXED BY journal_undelivered
-			WHERE state IN ('pending', 'inflight') AND asset_tag = ?
-			AND EXISTS (SELECT 1 FROM json_each(journal.changes) WHERE json_extract(value, '$.field') = ?)`,
-			c.AssetTag, c.Field).Scan(&queued); err != nil {
+		queued, err := w.QueuedChangesTo(c.AssetTag, c.Field)
+		if err != nil {
 			return err
 		}
 		if queued > 0 {
 			return fmt.Errorf("sync: %s %s has a newer local change queued; sync first, then resolve", c.AssetTag, c.Field)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE sync_conflicts SET resolution = ?, resolved_at = ?, resolved_by = ?,
-			delivered = 0 WHERE id = ?`, string(choice), at.UTC().Format(time.RFC3339), who, id); err != nil {
+		if err := w.ResolveSyncConflict(id, choice, at, who); err != nil {
 			return err
 		}
 		if choice == KeepLocal {
@@ -161,7 +119,7 @@ func Resolve(ctx context.Context, st *store.Store, target string, id int64, choi
 		if err := applyLocal(w, c.AssetTag, map[string]string{c.Field: c.Server}, ""); err != nil {
 			return err
 		}
-		states, err := loadStates(ctx, tx, target, []string{c.AssetTag})
+		states, err := w.SyncRecords(target, []string{c.AssetTag})
 		if err != nil {
 			return err
 		}
@@ -171,6 +129,6 @@ func Resolve(ctx context.Context, st *store.Store, target string, id int64, choi
 		}
 		s.Base[c.Field] = c.Server
 		s.Server[c.Field] = c.Server
-		return saveState(ctx, tx, target, s)
+		return w.SaveSyncRecord(target, s)
 	})
 }

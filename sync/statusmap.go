@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -17,32 +18,6 @@ var ErrUnmappedStatus = errors.New("sync: status has no rounds equivalent")
 // ErrBareReference reports a reference exported as a sys_id instead of
 // its display value.
 var ErrBareReference = errors.New("sync: reference without a display value")
-
-// snStatus are ServiceNow's install_status choices (cmdb_ci, the base
-// system's choice list), by code and by display value: real exports carry
-// either, depending on "display values" when exporting.
-var snStatus = map[string]store.Status{
-	"1": store.StatusInService, "installed": store.StatusInService, "in use": store.StatusInService,
-	"2": store.StatusInService, "on order": store.StatusInService,
-	"3": store.StatusInRepair, "in maintenance": store.StatusInRepair,
-	"4": store.StatusInService, "pending install": store.StatusInService,
-	"5": store.StatusInRepair, "pending repair": store.StatusInRepair,
-	"6": store.StatusInService, "in stock": store.StatusInService,
-	"7": store.StatusRetired, "retired": store.StatusRetired,
-	"8": store.StatusMissing, "stolen": store.StatusMissing,
-	"100": store.StatusMissing, "absent": store.StatusMissing,
-}
-
-// snipeMeta maps Snipe-IT's status meta types (statuslabels.type:
-// deployable, pending, undeployable, archived) when the label itself is
-// not one rounds knows. "undeployable" covers both broken and lost units,
-// so it is not mapped: the label must be mapped with status_map.
-var snipeMeta = map[string]store.Status{
-	"deployable": store.StatusInService, "pending": store.StatusInService, "archived": store.StatusRetired,
-}
-
-// labelMeta matches Snipe-IT's export form "Ready to Deploy (deployable)".
-var labelMeta = regexp.MustCompile(`^(.*\S)\s*\((deployable|pending|undeployable|archived)\)$`)
 
 var sysID = regexp.MustCompile(`^[0-9a-f]{32}$`)
 
@@ -61,21 +36,8 @@ func ParseStatus(v, meta string) (store.Status, error) {
 	if IsSysID(v) {
 		return "", fmt.Errorf("%w: status %s is a sys_id; export with display values", ErrBareReference, v)
 	}
-	label := v
-	if m := labelMeta.FindStringSubmatch(v); m != nil {
-		label, meta = m[1], m[2]
-	}
-	if s, ok := store.ParseStatus(label); ok {
-		return s, nil
-	}
-	if s, ok := snStatus[strings.ToLower(label)]; ok {
-		return s, nil
-	}
-	if s, ok := snipeMeta[strings.ToLower(strings.TrimSpace(meta))]; ok {
-		return s, nil
-	}
-	if s, ok := snipeMeta[strings.ToLower(label)]; ok {
-		return s, nil
+	if s, ok := inventory.ParseStatusMeta(v, meta); ok {
+		return store.Status(s), nil
 	}
 	return "", fmt.Errorf("%w: %q; map it with the target option status_map", ErrUnmappedStatus, inert.String(v))
 }

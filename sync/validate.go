@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // Pulled values pass the checks import applies before anything is stored:
@@ -16,29 +17,28 @@ import (
 // stored value stays, an issue says why); free text (notes) is
 // neutralised line by line; every value is bounded.
 
-// fieldLimit bounds a pulled value, in bytes. The limits follow the
-// columns the values land in: identifiers and names are short, notes are
-// a log.
-// (This local table becomes the shared field table's limits once that
-// exists; the check stays here.)
-var fieldLimit = map[string]int{
-	"asset_tag": 64, "remote_id": 128, "version": 256,
-	FieldSerial: 128, FieldManufacturer: 128, FieldModel: 128, FieldLocation: 256, FieldStatus: 64,
-	FieldFirmware: 128, FieldOS: 128, FieldOSVersion: 64, FieldHostname: 253, FieldIP: 45, FieldMAC: 32,
-	FieldBLEAddress: 32, FieldLastSeen: 40, FieldLastAudited: 40, FieldNextAuditDue: 40, FieldLastPM: 40,
-	FieldNextPMDue: 40, FieldOwner: 128, FieldNotes: 64 << 10,
+// limit is the length limit of a pulled value, in characters: the shared
+// field table's (inventory.Fields) for device fields, the inventory's
+// constants for the record's keys and the notes log.
+func limit(field string) int {
+	switch field {
+	case "asset_tag":
+		return inventory.MaxAssetTag
+	case "remote_id", "version":
+		return inventory.MaxName
+	case FieldNotes:
+		return inventory.MaxNote
+	}
+	if f, ok := inventory.FieldByName(field); ok && f.MaxLen > 0 {
+		return f.MaxLen
+	}
+	return inventory.MaxName
 }
-
-const defaultLimit = 256
 
 // checkValue returns why a single-line value cannot be stored, or "".
 func checkValue(field, v string) string {
-	limit, ok := fieldLimit[field]
-	if !ok {
-		limit = defaultLimit
-	}
-	if len(v) > limit {
-		return fmt.Sprintf("%d bytes, over the %d this field holds", len(v), limit)
+	if err := inventory.CheckLen(field, v, limit(field)); err != nil {
+		return fmt.Sprintf("over the %d characters this field holds (%s)", limit(field), inventory.FormatSize(int64(len(v))))
 	}
 	if !utf8.ValidString(v) {
 		return "invalid UTF-8"
@@ -65,8 +65,10 @@ func neutralise(v string) (string, bool) {
 		}
 	}
 	out := strings.Join(lines, "\n")
-	if limit := fieldLimit[FieldNotes]; len(out) > limit {
-		out = strings.ToValidUTF8(out[:limit], "")
+	if err := inventory.CheckLen(FieldNotes, out, inventory.MaxNote); err != nil {
+		// Keep the newest part of the log: it is appended to.
+		r := []rune(out)
+		out = string(r[len(r)-inventory.MaxNote:])
 		changed = true
 	}
 	return out, changed || strings.Contains(v, "\r\n")

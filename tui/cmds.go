@@ -19,15 +19,9 @@ import (
 // This file holds every command: the only place the TUI does I/O.
 
 func (c *common) loadRound() tea.Cmd {
-	ctx, eng, id, today := c.ctx, c.eng, c.opts.RoundID, c.now()
+	ctx, eng, id := c.ctx, c.eng, c.opts.RoundID
 	return func() tea.Msg {
-		var rd store.Round
-		var err error
-		if id != 0 {
-			rd, err = eng.Store.Round(ctx, id)
-		} else {
-			rd, err = eng.Store.ActiveRound(ctx)
-		}
+		rd, err := eng.Load(ctx, id)
 		if errors.Is(err, store.ErrNotFound) && id == 0 {
 			fl, err := eng.Store.Floors(ctx)
 			return noRoundMsg{floors: fl, err: err}
@@ -35,12 +29,12 @@ func (c *common) loadRound() tea.Cmd {
 		if err != nil {
 			return roundMsg{err: err}
 		}
-		rooms, err := eng.Store.RoundRooms(ctx, rd.ID, today)
+		rooms, err := eng.Rooms(ctx, rd.ID)
 		if err != nil {
 			return roundMsg{err: err}
 		}
 		var rs resumeState
-		if _, err := eng.Store.LoadResume(ctx, rd.ID, &rs); err != nil {
+		if _, err := eng.LoadResume(ctx, rd.ID, &rs); err != nil {
 			// A damaged resume state must not lock the technician out.
 			rs = resumeState{}
 		}
@@ -52,27 +46,22 @@ func (c *common) reloadRooms() tea.Cmd {
 	if !c.hasRound {
 		return nil
 	}
-	ctx, eng, id, today := c.ctx, c.eng, c.round.ID, c.now()
+	ctx, eng, id := c.ctx, c.eng, c.round.ID
 	return func() tea.Msg {
-		rooms, err := eng.Store.RoundRooms(ctx, id, today)
+		rooms, err := eng.Rooms(ctx, id)
 		return roomsMsg{rooms: rooms, err: err}
 	}
 }
 
 // createRound plans a round over every room of one floor.
 func (c *common) createRound(building, floor string) tea.Cmd {
-	ctx, eng, now := c.ctx, c.eng, c.now()
+	ctx, eng := c.ctx, c.eng
 	return func() tea.Msg {
-		keys, err := eng.Store.RoomKeys(ctx, building, floor)
+		rd, err := eng.StartFloor(ctx, building, floor)
 		if err != nil {
 			return roundMsg{err: err}
 		}
-		name := fmt.Sprintf("%s floor %s · %s", building, floor, now.Format("2006-01-02"))
-		rd, err := eng.Store.CreateRound(ctx, name, eng.Actor, now, keys)
-		if err != nil {
-			return roundMsg{err: err}
-		}
-		rooms, err := eng.Store.RoundRooms(ctx, rd.ID, now)
+		rooms, err := eng.Rooms(ctx, rd.ID)
 		return roundMsg{round: rd, rooms: rooms, err: err}
 	}
 }
@@ -94,25 +83,22 @@ func (c *common) openRoom(key string, rs *resumeState) tea.Cmd { return c.openRo
 // room has been swept.
 func (c *common) openRoomFor(key string, rs *resumeState, resweep bool) tea.Cmd {
 	ctx, eng := c.ctx, c.eng
-	hasRound, rd, now := c.hasRound, c.round, c.now()
+	roundID := c.round.ID
+	if !c.hasRound {
+		roundID = 0
+	}
 	inRound := c.roomIndex(key) >= 0
 	return func() tea.Msg {
 		room, err := eng.Store.Location(ctx, key)
 		if err != nil {
 			return roomMsg{err: fmt.Errorf("room %s: %w", key, err)}
 		}
-		if !hasRound {
-			name := fmt.Sprintf("%s %s %s", room.Building, room.Floor, now.Format("2006-01-02"))
-			if rd, err = eng.Store.CreateRound(ctx, name, eng.Actor, now, []string{room.Key}); err != nil {
-				return roomMsg{err: err}
-			}
-		} else if !inRound {
-			if err := eng.Store.AddRoundRoom(ctx, rd.ID, room.Key); err != nil {
-				return roomMsg{err: err}
-			}
+		rid, err := eng.EnterRoom(ctx, roundID, room, inRound)
+		if err != nil {
+			return roomMsg{err: err}
 		}
 		msg := roomMsg{room: room, resume: rs, resweep: resweep}
-		v, err := eng.LatestVisit(ctx, rd.ID, room.Key)
+		v, err := eng.LatestVisit(ctx, rid, room.Key)
 		switch {
 		case err == nil:
 			msg.visit = v
@@ -261,9 +247,9 @@ func writeFile(path string, fn func(io.Writer) error) error {
 }
 
 func (c *common) finishRound() tea.Cmd {
-	ctx, st, id, now := c.ctx, c.eng.Store, c.round.ID, c.now()
+	ctx, eng, id := c.ctx, c.eng, c.round.ID
 	return func() tea.Msg {
-		if err := st.FinishRound(ctx, id, now); err != nil {
+		if err := eng.FinishRound(ctx, id); err != nil {
 			return statusMsg{err: err}
 		}
 		return statusMsg{text: "round finished"}
@@ -297,5 +283,26 @@ func (c *common) finishVisitNew(room store.Location, obs []scan.Observation) tea
 		}
 		v, err := eng.Finish(ctx, id, room, obs, round.Swept{})
 		return visitMsg{visit: v, err: err}
+	}
+}
+
+// notesMsg carries a device's notes for the detail.
+type notesMsg struct {
+	id    int64
+	notes []store.Note
+	err   error
+}
+
+// loadNotes reads the notes of the item's device: the technician's and
+// those pulled from the CMDB.
+func (c *common) loadNotes(it round.Item) tea.Cmd {
+	d := it.Finding.Device
+	if d == nil || d.AssetTag == "" {
+		return nil
+	}
+	ctx, st, id, tag := c.ctx, c.eng.Store, it.ID, d.AssetTag
+	return func() tea.Msg {
+		ns, err := st.Notes(ctx, tag)
+		return notesMsg{id: id, notes: ns, err: err}
 	}
 }

@@ -27,13 +27,24 @@ type Options struct {
 	Sync func(ctx context.Context) (SyncInfo, error)
 	// Demo marks the header as a demo.
 	Demo bool
+	// Mouse captures the mouse (wheel scrolling). Off by default so that
+	// the technician can select text, an asset tag for example, to copy.
+	Mouse bool
 	// Profile forces a colour profile (tests use NoTTY); zero means the
 	// terminal's, learnt from Bubble Tea.
 	Profile colorprofile.Profile
 
+	// ScanGap is the longest pause between two keys of a barcode
+	// scanner's burst; zero means DefaultScanGap.
+	ScanGap time.Duration
+
 	// tick schedules animation ticks; tests replace it to keep views
 	// deterministic.
 	tick func(d time.Duration, fn func(time.Time) tea.Msg) tea.Cmd
+	// keyClock times key presses and scanTimer starts the timer that
+	// hands held keys on; tests replace both to type at a given pace.
+	keyClock  func() time.Time
+	scanTimer func(d time.Duration, gen int) tea.Cmd
 }
 
 // SyncInfo is what the sync screen shows.
@@ -75,6 +86,9 @@ type common struct {
 	rooms    []store.RoundRoom
 
 	saver *resumeSaver
+	// pending is the finding whose action is being saved (0 for none):
+	// one action at a time, whichever screen asked for it.
+	pending int64
 }
 
 func (c *common) now() time.Time {
@@ -182,6 +196,8 @@ type (
 	openFormMsg struct {
 		kind round.ActionKind
 		item round.Item
+		// tag is a scanned asset tag to offer in the adopt form.
+		tag string
 	}
 	applyMsg struct {
 		item   round.Item
@@ -225,7 +241,7 @@ func (c *common) saveResume(st resumeState) tea.Cmd {
 		return nil
 	}
 	seq := c.saver.next()
-	ctx, eng, id, now := c.ctx, c.eng, c.round.ID, c.now()
+	ctx, eng, id := c.ctx, c.eng, c.round.ID
 	saver := c.saver
 	return func() tea.Msg {
 		saver.mu.Lock()
@@ -234,7 +250,7 @@ func (c *common) saveResume(st resumeState) tea.Cmd {
 			return nil
 		}
 		saver.last = seq
-		if err := eng.Store.SaveResume(ctx, id, now, st); err != nil {
+		if err := eng.SaveResume(ctx, id, st); err != nil {
 			return statusMsg{err: err}
 		}
 		return nil

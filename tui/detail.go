@@ -9,6 +9,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/reconcile"
@@ -20,12 +21,7 @@ import (
 
 type detailKeys struct {
 	Up, Down key.Binding
-	Confirm  key.Binding
-	Move     key.Binding
-	Missing  key.Binding
-	Adopt    key.Binding
-	Edit     key.Binding
-	Note     key.Binding
+	actions  actionKeys
 	Back     key.Binding
 }
 
@@ -41,6 +37,8 @@ type detailPage struct {
 	scroll int
 	width  int
 	height int
+	// notes are the device's notes (the technician's and the CMDB's).
+	notes []store.Note
 }
 
 func newDetail(c *common) *detailPage {
@@ -48,12 +46,7 @@ func newDetail(c *common) *detailPage {
 	return &detailPage{c: c, keys: detailKeys{
 		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "scroll up")),
 		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "scroll down")),
-		Confirm: b("c", "c", "confirm"),
-		Move:    b("m", "m", "move here"),
-		Missing: b("x", "x", "mark missing"),
-		Adopt:   b("a", "a", "adopt"),
-		Edit:    b("e", "e", "correct fw/serial"),
-		Note:    b("n", "n", "note"),
+		actions: newActionKeys(),
 		Back:    b("esc", "esc", "findings"),
 	}}
 }
@@ -61,15 +54,9 @@ func newDetail(c *common) *detailPage {
 func (p *detailPage) KeyMap() help.KeyMap {
 	k := p.keys
 	g := newGlobalKeys()
-	var acts []key.Binding
-	for _, a := range []struct {
-		kind round.ActionKind
-		b    key.Binding
-	}{{round.Confirm, k.Confirm}, {round.MoveHere, k.Move}, {round.MarkMissing, k.Missing},
-		{round.Adopt, k.Adopt}, {round.Correct, k.Edit}, {round.Note, k.Note}} {
-		if round.Applies(a.kind, p.item) {
-			acts = append(acts, a.b)
-		}
+	acts := k.actions.valid(p.item)
+	if p.item.Action != "" {
+		acts = append(acts, k.actions.Undo)
 	}
 	return keyMap{
 		short: append(append([]key.Binding{}, acts...), k.Back, g.Help),
@@ -84,6 +71,7 @@ func (p *detailPage) SetSize(w, h int) { p.width, p.height = w, h }
 func (p *detailPage) set(v round.Visit, it round.Item) {
 	if it.ID != p.item.ID {
 		p.scroll = 0
+		p.notes = nil
 	}
 	p.visit, p.item = v, it
 }
@@ -93,36 +81,18 @@ func (p *detailPage) Update(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	act := func(k round.ActionKind) tea.Cmd {
-		if !round.Applies(k, p.item) {
-			return send(statusMsg{err: fmt.Errorf("%s does not apply to a %s finding",
-				strings.ReplaceAll(string(k), "_", " "), strings.ToLower(report.KindTitle(p.item.Finding.Kind)))})
-		}
-		switch k {
-		case round.Adopt, round.Correct, round.Note:
-			return send(openFormMsg{kind: k, item: p.item})
-		}
-		return send(applyMsg{item: p.item, action: round.Action{Kind: k}})
+	if k, ok := actionFor(p.keys.actions, km); ok {
+		return act(k, p.item, p.c.pending != 0, "")
 	}
 	switch {
+	case key.Matches(km, p.keys.actions.Undo):
+		return undo(p.item, p.c.pending != 0)
 	case key.Matches(km, p.keys.Back):
 		return send(popMsg{})
 	case key.Matches(km, p.keys.Up):
 		p.scroll = max(0, p.scroll-1)
 	case key.Matches(km, p.keys.Down):
-		p.scroll++
-	case key.Matches(km, p.keys.Confirm):
-		return act(round.Confirm)
-	case key.Matches(km, p.keys.Move):
-		return act(round.MoveHere)
-	case key.Matches(km, p.keys.Missing):
-		return act(round.MarkMissing)
-	case key.Matches(km, p.keys.Adopt):
-		return act(round.Adopt)
-	case key.Matches(km, p.keys.Edit):
-		return act(round.Correct)
-	case key.Matches(km, p.keys.Note):
-		return act(round.Note)
+		p.scroll = min(p.scroll+1, max(0, len(p.lines())-max(1, p.height)))
 	}
 	return nil
 }
@@ -213,9 +183,10 @@ func differs(name, record, seen string) bool {
 func (p *detailPage) View() string {
 	lines := p.lines()
 	h := max(1, p.height)
-	p.scroll = min(p.scroll, max(0, len(lines)-h))
-	end := min(len(lines), p.scroll+h)
-	view := append([]string(nil), lines[p.scroll:end]...)
+	// The scroll is clamped here for drawing only: View changes no state.
+	scroll := min(p.scroll, max(0, len(lines)-h))
+	end := min(len(lines), scroll+h)
+	view := append([]string(nil), lines[scroll:end]...)
 	if end < len(lines) && len(view) > 1 {
 		view[len(view)-1] = p.c.styles.Muted.Render(fmt.Sprintf("… %d more lines: ↓/j", len(lines)-end+1))
 	}
@@ -233,6 +204,9 @@ func (p *detailPage) lines() []string {
 		head += "  " + s.OK.Render("✓ "+inert.String(p.item.Action))
 	}
 	out = append(out, head)
+	if r := p.item.Resolution(); r != "" {
+		out = append(out, s.OK.Render(inert.String(r)))
+	}
 	var why []string
 	if f.Reason != "" {
 		why = append(why, inert.String(f.Reason))
@@ -256,7 +230,9 @@ func (p *detailPage) lines() []string {
 				line += s.Muted.Render(" · " + inert.String(x.Rule))
 			}
 			out = append(out, line)
-			if ev := evidence(x.Evidence); ev != "" {
+			if why := report.FlagReason(x); why != "" {
+				out = append(out, "    "+inert.String(why))
+			} else if ev := evidence(x.Evidence); ev != "" {
 				out = append(out, "    "+s.Muted.Render(inert.String(ev)))
 			}
 			if x.Document != "" {
@@ -314,14 +290,28 @@ func (p *detailPage) lines() []string {
 			out = append(out, "  "+s.Muted.Render(x))
 		}
 	}
-	// Wrap nothing: cut to the width so that the layout holds at 80
-	// columns.
-	for i, l := range out {
-		if lipgloss.Width(l) > p.width {
-			out[i] = fit(l, p.width, 1)
+	if len(p.notes) > 0 {
+		out = append(out, "", s.Section.Render("Notes"))
+		for _, n := range p.notes {
+			out = append(out, "  "+s.Muted.Render(n.At.Local().Format("2006-01-02 15:04")+" "+inert.String(n.Actor)+":")+" "+inert.String(n.Text))
 		}
 	}
-	return out
+	// Long lines wrap at word boundaries rather than being cut: evidence
+	// and advisory titles are read in full.
+	var wrapped []string
+	for _, l := range out {
+		if lipgloss.Width(l) <= p.width || p.width < 10 {
+			wrapped = append(wrapped, l)
+			continue
+		}
+		for i, w := range strings.Split(ansi.Wrap(l, p.width-4, " "), "\n") {
+			if i > 0 {
+				w = "    " + w
+			}
+			wrapped = append(wrapped, fit(w, p.width, 1))
+		}
+	}
+	return wrapped
 }
 
 func evidence(m map[string]string) string {

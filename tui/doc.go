@@ -10,4 +10,8 @@
 // in tea.Cmds driving a round.Engine, never in Update or View; sweep
 // results stream in as messages read from a channel. Every string that
 // came from outside is passed through inert.String before it is drawn.
+//
+// One input layer in front of every screen (scanner.go) turns a barcode
+// scanner's burst, or a paste, into a scan that is looked up (room label,
+// asset tag, serial) and never reaches a screen as keys. See docs/tui.md.
 package tui

@@ -19,13 +19,10 @@ import (
 
 type findingsKeys struct {
 	list     listKeys
+	actions  actionKeys
 	Detail   key.Binding
-	Confirm  key.Binding
-	Move     key.Binding
-	Missing  key.Binding
-	Adopt    key.Binding
-	Edit     key.Binding
-	Note     key.Binding
+	Next     key.Binding
+	FlagF    key.Binding
 	Sort     key.Binding
 	Filter   key.Binding
 	Search   key.Binding
@@ -88,12 +85,16 @@ type findingsPage struct {
 	width  int
 	height int
 
-	sort    int
-	filter  int
-	query   string
-	search  textinput.Model
-	typing  bool
-	pending int64
+	sort   int
+	filter int
+	// flag shows only findings carrying this flag kind ("" for all).
+	flag   reconcile.FlagKind
+	query  string
+	search textinput.Model
+	typing bool
+	// scanTag is an unknown asset tag scanned here, offered when the
+	// technician next adopts a unit.
+	scanTag string
 }
 
 func newFindings(c *common) *findingsPage {
@@ -102,13 +103,10 @@ func newFindings(c *common) *findingsPage {
 	}
 	return &findingsPage{c: c, keys: findingsKeys{
 		list:     newListKeys(),
+		actions:  newActionKeys(),
 		Detail:   b([]string{"enter"}, "enter", "detail"),
-		Confirm:  b([]string{"c"}, "c", "confirm"),
-		Move:     b([]string{"m"}, "m", "move here"),
-		Missing:  b([]string{"x"}, "x", "missing"),
-		Adopt:    b([]string{"a"}, "a", "adopt"),
-		Edit:     b([]string{"e"}, "e", "correct fw/serial"),
-		Note:     b([]string{"n"}, "n", "note"),
+		Next:     b([]string{" ", "space"}, "space", "next to act on"),
+		FlagF:    b([]string{"F"}, "F", "flag filter"),
 		Sort:     b([]string{"o"}, "o", "sort"),
 		Filter:   b([]string{"f"}, "f", "filter"),
 		Search:   b([]string{"/"}, "/", "search"),
@@ -125,12 +123,25 @@ func (p *findingsPage) KeyMap() help.KeyMap {
 	if p.typing {
 		return keyMap{short: []key.Binding{k.EndQuery}, full: [][]key.Binding{{k.EndQuery, g.Quit}}}
 	}
+	// Only the actions valid for the row under the cursor are offered.
+	var acts []key.Binding
+	if it, ok := p.current(); ok {
+		acts = k.actions.valid(it)
+	}
+	back := k.Back
+	if p.query != "" || p.filter != filterAll || p.flag != "" {
+		back = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear search/filter"))
+	}
+	if it, ok := p.current(); ok && it.Action != "" {
+		acts = append(acts, k.actions.Undo)
+	}
+	short := append(append([]key.Binding{}, acts...), k.Detail, k.Next, k.Done, g.Help)
 	return keyMap{
-		short: []key.Binding{k.Confirm, k.Move, k.Missing, k.Adopt, k.Detail, k.Done, g.Help},
+		short: short,
 		full: [][]key.Binding{
-			{k.Confirm, k.Move, k.Missing, k.Adopt, k.Edit, k.Note},
-			{k.Detail, k.Sort, k.Filter, k.Search},
-			{k.Resweep, k.Done, k.Back, g.Quit},
+			acts,
+			{k.Detail, k.Next, k.Sort, k.Filter, k.FlagF, k.Search},
+			{k.Resweep, k.Done, back, g.Quit},
 			k.list.bindings(),
 		},
 	}
@@ -141,12 +152,15 @@ func (p *findingsPage) Typing() bool { return p.typing }
 func (p *findingsPage) SetSize(w, h int) {
 	p.width, p.height = w, h
 	p.search.SetWidth(max(10, w/3))
+	p.follow()
 }
 
 func (p *findingsPage) setVisit(v round.Visit, rs *resumeState) {
 	p.visit = v
-	p.pending = 0
+	p.c.pending = 0
 	p.typing = false
+	p.scanTag = ""
+	p.flag = ""
 	p.cursor, p.offset = 0, 0
 	var want int64
 	if rs != nil && rs.VisitID == v.ID {
@@ -168,6 +182,7 @@ func (p *findingsPage) selectID(id int64) {
 		}
 	}
 	p.cursor = p.firstItem(0, 1)
+	p.follow()
 }
 
 // firstItem finds the nearest item row from i in direction dir.
@@ -204,6 +219,7 @@ func (p *findingsPage) advance() {
 	if n := p.firstItem(p.cursor+1, 1); n >= 0 {
 		p.cursor = n
 	}
+	p.follow()
 }
 
 func severityOf(f reconcile.Finding) int {
@@ -218,7 +234,7 @@ func (p *findingsPage) matches(it round.Item) bool {
 	f := it.Finding
 	switch {
 	case p.filter == filterAction:
-		if !report.NeedsAction(f.Kind) || it.Action != "" {
+		if !it.Open() {
 			return false
 		}
 	case p.filter == filterFlagged:
@@ -230,11 +246,23 @@ func (p *findingsPage) matches(it round.Item) bool {
 			return false
 		}
 	}
+	if p.flag != "" {
+		has := false
+		for _, fl := range f.Flags {
+			has = has || fl.Kind == p.flag
+		}
+		if !has {
+			return false
+		}
+	}
 	if q := strings.ToLower(strings.TrimSpace(p.query)); q != "" {
 		tag, model := report.Subject(f)
-		hay := strings.ToLower(tag + " " + model + " " + report.Seen(f))
+		hay := strings.ToLower(tag + " " + model + " " + report.Seen(f) + " " + it.Action + " " + it.Resolution())
 		if f.Device != nil {
 			hay += " " + strings.ToLower(f.Device.Serial)
+		}
+		for _, n := range it.Notes {
+			hay += " " + strings.ToLower(n.Text)
 		}
 		if !strings.Contains(hay, q) {
 			return false
@@ -326,45 +354,53 @@ func (p *findingsPage) Update(msg tea.Msg) tea.Cmd {
 		} else if n := p.firstItem(c, -dir); n >= 0 {
 			p.cursor = n
 		}
+		p.follow()
 		return nil
 	}
 	it, has := p.current()
-	act := func(k round.ActionKind) tea.Cmd {
+	if k, ok := actionFor(p.keys.actions, km); ok {
 		if !has {
 			return nil
 		}
-		if p.pending != 0 {
-			return send(statusMsg{text: "still saving the last change…"})
+		tag := ""
+		if k == round.Adopt {
+			tag = p.scanTag
 		}
-		if !round.Applies(k, it) {
-			return send(statusMsg{err: fmt.Errorf("%s does not apply to a %s finding",
-				strings.ReplaceAll(string(k), "_", " "), strings.ToLower(report.KindTitle(it.Finding.Kind)))})
-		}
-		switch k {
-		case round.Adopt, round.Correct, round.Note:
-			return send(openFormMsg{kind: k, item: it})
-		}
-		return send(applyMsg{item: it, action: round.Action{Kind: k}})
+		return act(k, it, p.c.pending != 0, tag)
 	}
 	switch {
+	case key.Matches(km, p.keys.actions.Undo):
+		if has {
+			return undo(it, p.c.pending != 0)
+		}
 	case key.Matches(km, p.keys.Back):
+		// Esc clears a search or filter first; only then leaves the room.
+		if p.query != "" || p.filter != filterAll || p.flag != "" {
+			p.query, p.filter, p.flag = "", filterAll, ""
+			p.search.SetValue("")
+			p.rebuild()
+			p.selectID(it.ID)
+			return tea.Batch(send(statusMsg{text: "search and filter cleared"}), p.save())
+		}
 		return send(popMsg{})
+	case key.Matches(km, p.keys.Next):
+		if !p.nextOpen() {
+			return send(statusMsg{text: "nothing left to act on in this room"})
+		}
+		return p.save()
+	case key.Matches(km, p.keys.FlagF):
+		p.flag = nextFlag(p.flag, p.visit.Items)
+		p.rebuild()
+		p.selectID(it.ID)
+		name := "all flags"
+		if p.flag != "" {
+			name = "only " + report.FlagLabel(p.flag)
+		}
+		return tea.Batch(send(statusMsg{text: "showing " + name}), p.save())
 	case key.Matches(km, p.keys.Detail):
 		if has {
 			return send(pushMsg{screen: scrDetail})
 		}
-	case key.Matches(km, p.keys.Confirm):
-		return act(round.Confirm)
-	case key.Matches(km, p.keys.Move):
-		return act(round.MoveHere)
-	case key.Matches(km, p.keys.Missing):
-		return act(round.MarkMissing)
-	case key.Matches(km, p.keys.Adopt):
-		return act(round.Adopt)
-	case key.Matches(km, p.keys.Edit):
-		return act(round.Correct)
-	case key.Matches(km, p.keys.Note):
-		return act(round.Note)
 	case key.Matches(km, p.keys.Sort):
 		p.sort = (p.sort + 1) % sortCount
 		cur, _ := p.current()
@@ -385,8 +421,12 @@ func (p *findingsPage) Update(msg tea.Msg) tea.Cmd {
 	case key.Matches(km, p.keys.Resweep):
 		return send(openRoomMsg{key: p.visit.Room.Key, resweep: true})
 	case key.Matches(km, p.keys.Done):
-		if p.pending != 0 {
+		if p.c.pending != 0 {
 			return send(statusMsg{text: "still saving the last change…"})
+		}
+		if open := p.openCount(); open > 0 {
+			return send(askMsg{text: fmt.Sprintf("%s has %s open. Mark it done anyway?",
+				inert.String(p.visit.Room.Key), plural(open, "item")), yes: p.c.markDone(p.visit.ID, p.nextRoom())})
 		}
 		return p.c.markDone(p.visit.ID, p.nextRoom())
 	}
@@ -424,7 +464,7 @@ func (p *findingsPage) View() string {
 	open := 0
 	for _, it := range p.visit.Items {
 		counts[it.Finding.Kind]++
-		if report.NeedsAction(it.Finding.Kind) && it.Action == "" {
+		if it.Open() {
 			open++
 		}
 	}
@@ -437,6 +477,9 @@ func (p *findingsPage) View() string {
 	}
 	b.WriteString(spread(title, strings.Join(parts, " "), p.width) + "\n")
 	ctl := fmt.Sprintf("sort %s · show %s", sortNames[p.sort], filterName(p.filter))
+	if p.flag != "" {
+		ctl += " · only " + report.FlagLabel(p.flag)
+	}
 	if p.typing {
 		ctl += " · " + p.search.View()
 	} else if p.query != "" {
@@ -445,7 +488,7 @@ func (p *findingsPage) View() string {
 	left := s.Muted.Render(ctl)
 	need := s.OK.Render("nothing left to act on")
 	if open > 0 {
-		need = s.Warn.Render(fmt.Sprintf("%d need action", open))
+		need = s.Warn.Render(fmt.Sprintf("%d %s action", open, map[bool]string{true: "needs", false: "need"}[open == 1]))
 	}
 	if p.visit.Status == store.VisitDone {
 		need += s.Muted.Render(" · room done")
@@ -460,13 +503,9 @@ func (p *findingsPage) View() string {
 		return b.String()
 	}
 	h := p.listHeight()
-	p.offset = scrollOffset(p.cursor, p.offset, h, len(p.rows))
-	// Keep the group header of the first visible item in view.
-	if p.offset > 0 && p.rows[p.offset].item >= 0 && p.rows[p.offset-1].item < 0 && p.cursor-p.offset < h-1 {
-		p.offset--
-	}
+	offset := p.offset
 	lay := newRowLayout(p.width)
-	for i := p.offset; i < min(len(p.rows), p.offset+h); i++ {
+	for i := offset; i < min(len(p.rows), offset+h); i++ {
 		r := p.rows[i]
 		if r.item < 0 {
 			b.WriteString(s.KindStyle(r.header).Render(fmt.Sprintf("%s %s (%d)", kindIcon(r.header),
@@ -474,7 +513,7 @@ func (p *findingsPage) View() string {
 			continue
 		}
 		it := p.visit.Items[r.item]
-		b.WriteString(lay.render(s, it, i == p.cursor, it.ID == p.pending) + "\n")
+		b.WriteString(lay.render(s, it, i == p.cursor, it.ID == p.c.pending) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -513,6 +552,7 @@ func (l rowLayout) render(s Styles, it round.Item, selected, pending bool) strin
 	if l.seen > 0 {
 		b.WriteString(s.Muted.Render(pad(inert.String(report.Seen(f)), l.seen)) + " ")
 	}
+	resolution := it.Resolution()
 	b.WriteString(badges(s, f.Flags, l.flags) + " ")
 	act := inert.String(it.Action)
 	switch {
@@ -520,6 +560,8 @@ func (l rowLayout) render(s Styles, it round.Item, selected, pending bool) strin
 		act = s.Warn.Render(pad("saving…", l.action))
 	case act != "":
 		act = s.OK.Render(pad("✓ "+act, l.action))
+	case resolution != "":
+		act = s.OK.Render(pad("✓ "+inert.String(resolution), l.action))
 	default:
 		act = pad("", l.action)
 	}
@@ -559,3 +601,112 @@ func badges(s Styles, flags []reconcile.Flag, w int) string {
 }
 
 func strconvQuote(s string) string { return fmt.Sprintf("%q", inert.String(s)) }
+
+// follow scrolls the list so that the cursor is in view, keeping the
+// group header of the first visible item when there is room. It runs in
+// Update: View draws the state as it is.
+func (p *findingsPage) follow() {
+	if len(p.rows) == 0 {
+		p.offset = 0
+		return
+	}
+	h := p.listHeight()
+	p.offset = scrollOffset(max(p.cursor, 0), p.offset, h, len(p.rows))
+	if p.offset > 0 && p.offset < len(p.rows) && p.rows[p.offset].item >= 0 && p.rows[p.offset-1].item < 0 && p.cursor-p.offset < h-1 {
+		p.offset--
+	}
+}
+
+// openCount is the number of items that still need the technician.
+func (p *findingsPage) openCount() int {
+	n := 0
+	for _, it := range p.visit.Items {
+		if it.Open() {
+			n++
+		}
+	}
+	return n
+}
+
+// endSearch closes the search field, keeping the query.
+func (p *findingsPage) endSearch() {
+	p.typing = false
+	p.search.Blur()
+}
+
+// jump puts the cursor on the finding a scan names (asset tag, serial,
+// or the serial a device reported), clearing any search or filter that
+// hides it. It reports whether one was found.
+func (p *findingsPage) jump(text string, dev *store.Device) bool {
+	want := -1
+	for i, it := range p.visit.Items {
+		d := it.Finding.Device
+		switch {
+		case dev != nil && d != nil && d.ID == dev.ID:
+		case d != nil && (strings.EqualFold(d.AssetTag, text) || (d.Serial != "" && strings.EqualFold(d.Serial, text))):
+		default:
+			hit := false
+			for _, o := range it.Finding.Observations {
+				hit = hit || (o.Hints.Serial != "" && strings.EqualFold(o.Hints.Serial, text))
+			}
+			if !hit {
+				continue
+			}
+		}
+		want = i
+		break
+	}
+	if want < 0 {
+		return false
+	}
+	p.query, p.filter, p.flag = "", filterAll, ""
+	p.search.SetValue("")
+	p.rebuild()
+	p.selectID(p.visit.Items[want].ID)
+	return true
+}
+
+// nextOpen moves the cursor to the next item that needs action, wrapping
+// round; it reports whether there is one.
+func (p *findingsPage) nextOpen() bool {
+	n := len(p.rows)
+	for j := 1; j <= n; j++ {
+		i := (p.cursor + j) % n
+		if r := p.rows[i]; r.item >= 0 && p.visit.Items[r.item].Open() {
+			p.cursor = i
+			p.follow()
+			return true
+		}
+	}
+	return false
+}
+
+// nextFlag cycles the flag filter through the flag kinds present in the
+// room, then back to all.
+func nextFlag(cur reconcile.FlagKind, items []round.Item) reconcile.FlagKind {
+	seen := map[reconcile.FlagKind]bool{}
+	for _, it := range items {
+		for _, fl := range it.Finding.Flags {
+			seen[fl.Kind] = true
+		}
+	}
+	kinds := report.SortedFlagKinds(func() map[reconcile.FlagKind]int {
+		m := map[reconcile.FlagKind]int{}
+		for k := range seen {
+			m[k] = 1
+		}
+		return m
+	}())
+	if cur == "" {
+		if len(kinds) == 0 {
+			return ""
+		}
+		return kinds[0]
+	}
+	for i, k := range kinds {
+		if k == cur && i+1 < len(kinds) {
+			return kinds[i+1]
+		}
+	}
+	return ""
+}

@@ -47,6 +47,9 @@ type formPage struct {
 	saving bool
 	width  int
 	height int
+	// likely is set when the device's own report or the reconciler
+	// suggested catalog models.
+	likely bool
 }
 
 func newForm(c *common) *formPage {
@@ -82,14 +85,17 @@ func (p *formPage) SetSize(w, h int) {
 	p.filter.SetWidth(max(10, min(60, w-16)))
 }
 
-func (p *formPage) open(kind round.ActionKind, v round.Visit, it round.Item, from screenID) tea.Cmd {
+func (p *formPage) open(kind round.ActionKind, v round.Visit, it round.Item, from screenID, tag string) tea.Cmd {
 	p.kind, p.visit, p.item, p.from = kind, v, it, from
 	p.step, p.err, p.saving, p.cursor, p.offset, p.tag = 0, nil, false, 0, 0, ""
 	switch kind {
 	case round.Adopt:
 		p.input = newInput(p.c, "scan or type the asset tag", 64)
-		p.filter = newInput(p.c, "filter models", 64)
+		p.input.SetValue(tag)
+		p.filter = newInput(p.c, "filter models, or type manufacturer and model", 64)
 		p.models, p.order = nil, nil
+	case round.Dismiss:
+		p.input = newInput(p.c, "1-4, or type the reason", 200)
 	case round.Correct:
 		p.input = newInput(p.c, "", 128)
 		p.field = round.FieldFirmware
@@ -126,6 +132,54 @@ func (p *formPage) prefill() {
 	}
 	p.input.SetValue(inert.String(v))
 	p.input.CursorEnd()
+}
+
+// dirty reports that the technician typed something a quit would lose.
+func (p *formPage) dirty() bool {
+	return strings.TrimSpace(p.input.Value()) != "" || strings.TrimSpace(p.filter.Value()) != ""
+}
+
+// scanned takes a scan into the focused field: it replaces the content
+// (never appends to it). A tag scanned into the adopt form moves on to
+// the model, as Enter would.
+func (p *formPage) scanned(text string) tea.Cmd {
+	if p.saving {
+		return nil
+	}
+	if p.kind == round.Adopt && p.step == 1 {
+		p.filter.SetValue(text)
+		p.filter.CursorEnd()
+		p.cursor = 0
+		p.sortModels()
+		return nil
+	}
+	p.input.SetValue(text)
+	p.input.CursorEnd()
+	if p.kind == round.Adopt {
+		return p.submit()
+	}
+	return nil
+}
+
+// typedModel reads "Manufacturer Model" from the filter for a model that
+// is not in the catalog: the first word is the manufacturer.
+func (p *formPage) typedModel() (string, string, bool) {
+	f := strings.Fields(p.filter.Value())
+	if len(f) < 2 {
+		return "", "", false
+	}
+	return f[0], strings.Join(f[1:], " "), true
+}
+
+// reported is the manufacturer and model the device itself reported, if
+// any.
+func (p *formPage) reported() (string, string) {
+	for _, o := range p.item.Finding.Observations {
+		if o.Hints.Manufacturer != "" && o.Hints.Model != "" {
+			return inert.String(o.Hints.Manufacturer), inert.String(o.Hints.Model)
+		}
+	}
+	return "", ""
 }
 
 func (p *formPage) setErr(err error) {
@@ -175,7 +229,24 @@ func (p *formPage) sortModels() {
 		idx = append(first, rest...)
 	}
 	p.order = idx
+	p.likely = len(first(rank, p.models, idx)) > 0
 	p.cursor = min(p.cursor, max(0, len(p.order)-1))
+	if !p.likely && strings.TrimSpace(q) == "" {
+		// Nothing is likely: the first catalog entry is no better than
+		// any other, so none is picked until the technician moves.
+		p.cursor = -1
+	}
+}
+
+// first returns the ranked (likely) entries among idx.
+func first(rank map[[2]string]int, ms []store.Model, idx []int) []int {
+	var out []int
+	for _, i := range idx {
+		if rank[[2]string{ms[i].Manufacturer, ms[i].Model}] > 0 {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 func (p *formPage) Update(msg tea.Msg) tea.Cmd {
@@ -212,8 +283,12 @@ func (p *formPage) Update(msg tea.Msg) tea.Cmd {
 			return p.submit()
 		}
 		if p.kind == round.Adopt && p.step == 1 {
-			if c, moved := moveCursor(p.keys.list, msg, p.cursor, len(p.order), p.listHeight()); moved {
+			if c, moved := moveCursor(p.keys.list, msg, max(p.cursor, 0), len(p.order), p.listHeight()); moved {
+				if p.cursor < 0 {
+					c = 0
+				}
 				p.cursor = c
+				p.offset = scrollOffset(p.cursor, p.offset, p.listHeight(), len(p.order))
 				return nil
 			}
 			before := p.filter.Value()
@@ -222,6 +297,9 @@ func (p *formPage) Update(msg tea.Msg) tea.Cmd {
 			if p.filter.Value() != before {
 				p.cursor = 0
 				p.sortModels()
+				if len(p.order) == 0 {
+					p.cursor = -1
+				}
 			}
 			return cmd
 		}
@@ -247,12 +325,34 @@ func (p *formPage) submit() tea.Cmd {
 			p.input.Blur()
 			return p.filter.Focus()
 		}
-		if p.cursor >= len(p.order) {
-			p.err = fmt.Errorf("no model picked; type to filter the catalog")
+		switch {
+		case p.cursor >= 0 && p.cursor < len(p.order):
+			m := p.models[p.order[p.cursor]]
+			a.Manufacturer, a.Model, a.DeviceClass = m.Manufacturer, m.Model, m.DeviceClass
+		default:
+			// A model not in the catalog: typed, or as the device
+			// reported it. The store adds the catalog entry.
+			mf, md, ok := p.typedModel()
+			if !ok {
+				mf, md = p.reported()
+			}
+			if mf == "" || md == "" {
+				p.err = fmt.Errorf("no model picked: pick one with ↑/↓, or type the manufacturer and the model")
+				return nil
+			}
+			a.Manufacturer, a.Model = mf, md
+		}
+		a.AssetTag = p.tag
+	case round.Dismiss:
+		v := strings.TrimSpace(p.input.Value())
+		if n := len(v); n == 1 && v[0] >= '1' && int(v[0]-'0') <= len(round.DismissReasons) {
+			v = round.DismissReasons[v[0]-'1']
+		}
+		if v == "" {
+			p.err = fmt.Errorf("pick a reason (1-%d) or type one", len(round.DismissReasons))
 			return nil
 		}
-		m := p.models[p.order[p.cursor]]
-		a.AssetTag, a.Manufacturer, a.Model, a.DeviceClass = p.tag, m.Manufacturer, m.Model, m.DeviceClass
+		a.Text = v
 	case round.Correct:
 		a.Field, a.Value = p.field, p.input.Value()
 	case round.Note:
@@ -287,9 +387,14 @@ func (p *formPage) View() string {
 			if p.models == nil {
 				b.WriteString(s.Muted.Render("loading the catalog…") + "\n")
 			}
+			if mf, md := p.reported(); mf != "" && p.cursor < 0 {
+				b.WriteString(s.Muted.Render("enter adopts it as reported: "+mf+" "+md) + "\n")
+			} else if mf, md, ok := p.typedModel(); ok && p.cursor < 0 || ok && len(p.order) == 0 {
+				b.WriteString(s.Muted.Render("enter adds a new catalog model: "+inert.String(mf+" "+md)) + "\n")
+			}
 			h := p.listHeight()
-			p.offset = scrollOffset(p.cursor, p.offset, h, len(p.order))
-			for i := p.offset; i < min(len(p.order), p.offset+h); i++ {
+			offset := scrollOffset(max(p.cursor, 0), p.offset, h, len(p.order))
+			for i := offset; i < min(len(p.order), offset+h); i++ {
 				m := p.models[p.order[i]]
 				cur := "  "
 				if i == p.cursor {
@@ -324,6 +429,12 @@ func (p *formPage) View() string {
 		b.WriteString(p.input.View() + "\n")
 	case round.Note:
 		b.WriteString(s.Title.Render("Add a note") + "\n" + subject + "\n\n")
+		b.WriteString(p.input.View() + "\n")
+	case round.Dismiss:
+		b.WriteString(s.Title.Render("Dismiss an unknown unit") + s.Muted.Render(" · it will not be asked about again") + "\n" + subject + "\n\n")
+		for i, r := range round.DismissReasons {
+			b.WriteString(fmt.Sprintf("  %d %s\n", i+1, r))
+		}
 		b.WriteString(p.input.View() + "\n")
 	}
 	if p.saving {

@@ -28,6 +28,7 @@ func TestGoldenViews(t *testing.T) {
 			h.gotoFinding("BME-1002")
 			h.key("c")
 			h.key("esc")
+			h.key("esc")
 		}},
 		{"picker", true, func(t *testing.T, h *harness) {
 			h.key("/")
@@ -46,6 +47,7 @@ func TestGoldenViews(t *testing.T) {
 			h.sweepRoom12()
 			h.gotoFinding("BME-1003")
 			h.key("x")
+			h.key("y")
 			h.key("/")
 			for h.m.findings.query != "" {
 				h.key("backspace")
@@ -67,12 +69,14 @@ func TestGoldenViews(t *testing.T) {
 		{"summary", true, func(t *testing.T, h *harness) {
 			h.sweepRoom12()
 			h.key("D")
+			h.key("y")
 			h.key("s")
 		}},
 		{"sync", true, func(t *testing.T, h *harness) {
 			h.sweepRoom12()
 			h.gotoFinding("BME-1004")
 			h.key("m")
+			h.key("esc")
 			h.key("esc")
 			h.key("y")
 		}},

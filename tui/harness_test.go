@@ -30,6 +30,9 @@ type harness struct {
 	quit  bool
 	msgs  []tea.Msg
 	round store.Round
+	// keyAt is the clock of key presses: key advances it at a person's
+	// pace, burst at a scanner's.
+	keyAt time.Time
 }
 
 type harnessOpt func(*Options)
@@ -48,8 +51,11 @@ func newHarness(t *testing.T, w, h int, withRound bool, opts ...harnessOpt) *har
 		}
 		hs.round = rd
 	}
+	hs.keyAt = roundtest.T0
 	o := Options{Engine: eng, Profile: colorprofile.NoTTY, ExportDir: t.TempDir(),
-		tick: func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil }}
+		tick:      func(time.Duration, func(time.Time) tea.Msg) tea.Cmd { return nil },
+		keyClock:  func() time.Time { return hs.keyAt },
+		scanTimer: func(time.Duration, int) tea.Cmd { return nil }}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -110,7 +116,24 @@ func (h *harness) run(cmd tea.Cmd) {
 // printable character.
 func (h *harness) key(k string) {
 	h.t.Helper()
+	h.keyAt = h.keyAt.Add(200 * time.Millisecond)
 	h.send(keyMsg(k))
+	// A person pauses: the scanner layer's timer fires and hands the
+	// key on.
+	h.send(scanFlushMsg{gen: h.m.scan.gen})
+}
+
+// burst types s as a barcode scanner does, every key gap apart, ended by
+// end ("enter" or "tab"), with no timer firing in between.
+func (h *harness) burst(s string, gap time.Duration, end string) {
+	h.t.Helper()
+	h.keyAt = h.keyAt.Add(time.Second)
+	for _, r := range s {
+		h.send(keyMsg(string(r)))
+		h.keyAt = h.keyAt.Add(gap)
+	}
+	h.send(keyMsg(end))
+	h.send(scanFlushMsg{gen: h.m.scan.gen})
 }
 
 func keyMsg(k string) tea.KeyPressMsg {

@@ -1,6 +1,11 @@
 package tui
 
-import "charm.land/bubbles/v2/key"
+import (
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/biomed-rounds/rounds/round"
+)
 
 // globalKeys work on every screen (unless a text field has focus, where
 // only ctrl+c and esc do).
@@ -92,3 +97,64 @@ type keyMap struct {
 
 func (k keyMap) ShortHelp() []key.Binding  { return k.short }
 func (k keyMap) FullHelp() [][]key.Binding { return k.full }
+
+// actionKeys are the keys of the technician's actions on a finding, the
+// same on the findings list and the detail.
+type actionKeys struct {
+	Confirm key.Binding
+	Move    key.Binding
+	Missing key.Binding
+	Adopt   key.Binding
+	Dismiss key.Binding
+	Edit    key.Binding
+	Note    key.Binding
+	Undo    key.Binding
+}
+
+func newActionKeys() actionKeys {
+	b := func(k, d string) key.Binding { return key.NewBinding(key.WithKeys(k), key.WithHelp(k, d)) }
+	return actionKeys{
+		Confirm: b("c", "confirm"),
+		Move:    b("m", "move here"),
+		Missing: b("x", "mark missing"),
+		Adopt:   b("a", "adopt"),
+		Dismiss: b("d", "dismiss"),
+		Edit:    b("e", "correct fw/serial"),
+		Note:    b("n", "note"),
+		Undo:    b("u", "undo"),
+	}
+}
+
+// kinds pairs each binding with its action.
+func (k actionKeys) kinds() []struct {
+	kind round.ActionKind
+	b    key.Binding
+} {
+	return []struct {
+		kind round.ActionKind
+		b    key.Binding
+	}{{round.Confirm, k.Confirm}, {round.MoveHere, k.Move}, {round.MarkMissing, k.Missing},
+		{round.Adopt, k.Adopt}, {round.Dismiss, k.Dismiss}, {round.Correct, k.Edit}, {round.Note, k.Note}}
+}
+
+// valid returns the bindings of the actions that apply to the item, so
+// that the footer offers only those.
+func (k actionKeys) valid(it round.Item) []key.Binding {
+	var out []key.Binding
+	for _, a := range k.kinds() {
+		if round.Check(a.kind, it) == nil {
+			out = append(out, a.b)
+		}
+	}
+	return out
+}
+
+// actionFor returns the action a key press asks for.
+func actionFor(k actionKeys, msg tea.KeyPressMsg) (round.ActionKind, bool) {
+	for _, a := range k.kinds() {
+		if key.Matches(msg, a.b) {
+			return a.kind, true
+		}
+	}
+	return "", false
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/report"
 	"github.com/biomed-rounds/rounds/round"
 )
 
@@ -28,10 +29,11 @@ const (
 	scrForm
 	scrSummary
 	scrSync
+	scrHistory
 )
 
 var screenNames = map[screenID]string{scrOverview: "overview", scrPicker: "picker", scrSweep: "sweep",
-	scrFindings: "findings", scrDetail: "detail", scrForm: "form", scrSummary: "summary", scrSync: "sync"}
+	scrFindings: "findings", scrDetail: "detail", scrForm: "form", scrSummary: "summary", scrSync: "sync", scrHistory: "history"}
 
 // page is one screen: a child model of the root.
 type page interface {
@@ -63,6 +65,11 @@ type Model struct {
 	form     *formPage
 	summary  *summaryPage
 	sync     *syncPage
+	history  *historyPage
+
+	scan *scanner
+	// ask is the question waiting for y or n, nil when none.
+	ask *question
 
 	stack   []screenID
 	status  string
@@ -79,7 +86,7 @@ func New(ctx context.Context, opts Options) *Model {
 		c.prof = opts.Profile
 	}
 	c.restyle()
-	m := &Model{c: c, keys: newGlobalKeys(), help: help.New(), stack: []screenID{scrOverview}}
+	m := &Model{c: c, keys: newGlobalKeys(), help: help.New(), stack: []screenID{scrOverview}, scan: newScanner(opts)}
 	m.overview = newOverview(c)
 	m.picker = newPicker(c)
 	m.sweep = newSweep(c)
@@ -88,6 +95,7 @@ func New(ctx context.Context, opts Options) *Model {
 	m.form = newForm(c)
 	m.summary = newSummary(c)
 	m.sync = newSync(c)
+	m.history = newHistory(c)
 	m.help.Styles = c.styles.Help
 	m.layout()
 	return m
@@ -114,6 +122,8 @@ func (m *Model) page(id screenID) page {
 		return m.summary
 	case scrSync:
 		return m.sync
+	case scrHistory:
+		return m.history
 	}
 	return m.overview
 }
@@ -159,7 +169,7 @@ func (m *Model) layout() {
 	m.help.SetWidth(m.c.width)
 	m.help.ShowAll = m.showHelp
 	h := max(1, m.c.height-m.chrome())
-	for _, id := range []screenID{scrOverview, scrPicker, scrSweep, scrFindings, scrDetail, scrForm, scrSummary, scrSync} {
+	for _, id := range []screenID{scrOverview, scrPicker, scrSweep, scrFindings, scrDetail, scrForm, scrSummary, scrSync, scrHistory} {
 		m.page(id).SetSize(m.c.width, h)
 	}
 }
@@ -229,7 +239,35 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return nil
 	case tea.KeyPressMsg:
-		return m.key(msg)
+		r := m.scan.key(msg)
+		if r.cmd == nil && r.scan == "" && len(r.keys) == 1 {
+			return m.key(r.keys[0])
+		}
+		cmds := []tea.Cmd{r.cmd}
+		for _, k := range r.keys {
+			cmds = append(cmds, m.key(k))
+		}
+		if r.scan != "" {
+			cmds = append(cmds, m.onScan(r.scan))
+		}
+		return tea.Batch(cmds...)
+	case scanFlushMsg:
+		keys := m.scan.flush(msg.gen)
+		if len(keys) == 1 {
+			return m.key(keys[0])
+		}
+		var cmds []tea.Cmd
+		for _, k := range keys {
+			cmds = append(cmds, m.key(k))
+		}
+		return tea.Batch(cmds...)
+	case scanMsg:
+		return m.onScan(msg.text)
+	case scanResolvedMsg:
+		return m.scanResolved(msg)
+	case askMsg:
+		m.ask = &question{text: msg.text, yes: msg.yes}
+		return nil
 	case tea.MouseWheelMsg:
 		// The wheel scrolls whatever list or page is shown.
 		if m.page(m.top()).Typing() && m.top() != scrPicker && m.top() != scrForm {
@@ -241,11 +279,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		}
 		return m.page(m.top()).Update(k)
 	case tea.PasteMsg:
-		// Pasted text only ever goes to a text field.
-		if m.page(m.top()).Typing() {
-			return m.page(m.top()).Update(msg)
-		}
-		return nil
+		// A paste is a scan: some scanners (and every wedge in paste mode)
+		// deliver a label as a bracketed paste.
+		return m.onScan(msg.Content)
 	case statusMsg:
 		m.setStatus(msg.text, msg.err)
 		return m.c.reloadRooms()
@@ -318,9 +354,12 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 			cmd = m.summary.open()
 		case scrSync:
 			cmd = m.sync.open()
+		case scrHistory:
+			cmd = m.history.open()
 		case scrDetail:
 			if it, ok := m.findings.current(); ok {
 				m.detail.set(m.findings.visit, it)
+				cmd = m.c.loadNotes(it)
 			}
 		}
 		return tea.Batch(cmd, m.c.saveResume(m.resumeState()))
@@ -328,15 +367,31 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.pop()
 		return m.c.saveResume(m.resumeState())
 	case openFormMsg:
-		m.form.open(msg.kind, m.findings.visit, msg.item, m.top())
+		m.form.open(msg.kind, m.findings.visit, msg.item, m.top(), msg.tag)
+		m.findings.scanTag = ""
 		m.push(scrForm)
 		if msg.kind == "adopt" {
 			return m.c.loadModels()
 		}
 		return nil
+	case quitMsg:
+		return m.quitNow()
+	case undoFindingMsg:
+		m.setStatus("undoing…", nil)
+		ctx, eng, id := m.c.ctx, m.c.eng, msg.findingID
+		return func() tea.Msg {
+			got, err := eng.UndoFinding(ctx, id)
+			return actionMsg{id: id, item: got, kind: undoKind, err: err}
+		}
+	case historyMsg:
+		return m.history.Update(msg)
+	case undoMsg:
+		m.setStatus("undoing…", nil)
+		m.c.pending = msg.item.ID
+		return m.c.undo(m.findings.visit, msg.item)
 	case applyMsg:
 		m.setStatus("saving…", nil)
-		m.findings.pending = msg.item.ID
+		m.c.pending = msg.item.ID
 		return m.c.apply(m.findings.visit, msg.item, msg.action)
 	case actionMsg:
 		return m.actionDone(msg)
@@ -347,6 +402,14 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		return m.sweep.Update(msg)
 	case roomIndexMsg:
 		return m.picker.Update(msg)
+	case notesMsg:
+		nm := msg.(notesMsg)
+		if nm.err != nil {
+			m.setStatus("", nm.err)
+		} else if nm.id == m.detail.item.ID {
+			m.detail.notes = nm.notes
+		}
+		return nil
 	case modelsMsg:
 		return m.form.Update(msg)
 	case reportMsg, exportMsg:
@@ -365,10 +428,16 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 }
 
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
+	if m.ask != nil {
+		return m.answer(msg)
+	}
 	if key.Matches(msg, m.keys.Quit) {
-		m.sweep.stop()
-		m.quit = true
-		return tea.Sequence(m.c.saveResume(m.resumeState()), tea.Quit)
+		if m.form.dirty() && m.top() == scrForm {
+			// What the technician typed is not lost to a reflex.
+			m.ask = &question{text: "quit and lose what you typed?", yes: send(quitMsg{})}
+			return nil
+		}
+		return m.quitNow()
 	}
 	p := m.page(m.top())
 	if !p.Typing() && key.Matches(msg, m.keys.Help) {
@@ -380,10 +449,15 @@ func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 		m.status, m.isError = "", false
 	}
 	if m.top() == scrOverview && !p.Typing() && msg.String() == "q" {
-		m.quit = true
-		return tea.Sequence(m.c.saveResume(m.resumeState()), tea.Quit)
+		return m.quitNow()
 	}
 	return p.Update(msg)
+}
+
+func (m *Model) quitNow() tea.Cmd {
+	m.sweep.stop()
+	m.quit = true
+	return tea.Sequence(m.c.saveResume(m.resumeState()), tea.Quit)
 }
 
 // openRoom shows a room that has been loaded: its findings when it has a
@@ -447,7 +521,7 @@ func (m *Model) resume(rs resumeState) tea.Cmd {
 }
 
 func (m *Model) actionDone(msg actionMsg) tea.Cmd {
-	m.findings.pending = 0
+	m.c.pending = 0
 	if msg.err != nil {
 		m.setStatus("", msg.err)
 		if m.top() == scrForm {
@@ -456,21 +530,31 @@ func (m *Model) actionDone(msg actionMsg) tea.Cmd {
 		return nil
 	}
 	m.findings.replace(msg.item)
+	var notes tea.Cmd
 	if m.detail.item.ID == msg.id {
 		m.detail.set(m.findings.visit, msg.item)
+		notes = m.c.loadNotes(msg.item)
 	}
 	tag := msg.item.Action
 	if d := msg.item.Finding.Device; d != nil {
 		tag = d.AssetTag + ": " + msg.item.Action
 	}
+	if msg.kind == undoKind {
+		tag, _ := report.Subject(msg.item.Finding)
+		m.setStatus("undone · "+inert.String(tag), nil)
+		if m.top() == scrHistory {
+			notes = tea.Batch(notes, m.history.open())
+		}
+		return tea.Batch(notes, m.c.reloadRooms(), m.c.saveResume(m.resumeState()))
+	}
 	m.setStatus("saved · "+inert.String(tag), nil)
 	if m.top() == scrForm {
 		m.pop()
 	}
-	if m.top() == scrFindings && (msg.kind == "confirm" || msg.kind == "move_here" || msg.kind == "mark_missing") {
+	if m.top() == scrFindings && (msg.kind == round.Confirm || msg.kind == round.MoveHere || msg.kind == round.MarkMissing || msg.kind == round.Dismiss) {
 		m.findings.advance()
 	}
-	return tea.Batch(m.c.reloadRooms(), m.c.saveResume(m.resumeState()))
+	return tea.Batch(notes, m.c.reloadRooms(), m.c.saveResume(m.resumeState()))
 }
 
 // View draws the header, the current screen, the status line and the help.
@@ -481,7 +565,9 @@ func (m *Model) View() tea.View {
 	if m.c.hasRound {
 		v.WindowTitle = "rounds · " + inert.String(m.c.round.Name)
 	}
-	v.MouseMode = tea.MouseModeCellMotion
+	if m.c.opts.Mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
 	return v
 }
 
@@ -502,7 +588,9 @@ func (m *Model) render() string {
 	b.WriteString(fit(body, w, bodyH))
 	b.WriteByte('\n')
 	status := m.status
-	if m.isError {
+	if m.ask != nil {
+		status = s.Warn.Render(ansi.Truncate("? "+m.ask.text+"  y yes · n no", w, "…"))
+	} else if m.isError {
 		status = s.StatusErr.Render(ansi.Truncate("✗ "+status, w, "…"))
 	} else {
 		status = s.Status.Render(ansi.Truncate(status, w, "…"))
@@ -529,7 +617,7 @@ func (m *Model) header() string {
 				done++
 			}
 		}
-		left += s.HeaderDim.Render(fmt.Sprintf(" · %d/%d rooms done", done, len(m.c.rooms)))
+		left += s.HeaderDim.Render(fmt.Sprintf(" · %d/%s done", done, plural(len(m.c.rooms), "room")))
 	}
 	if crumb := m.crumb(); crumb != "" {
 		left += s.HeaderDim.Render(" · ") + s.Header.Render(crumb)
@@ -554,6 +642,8 @@ func (m *Model) crumb() string {
 		return "summary"
 	case scrSync:
 		return "sync"
+	case scrHistory:
+		return "history"
 	}
 	return ""
 }

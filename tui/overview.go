@@ -21,6 +21,7 @@ type overviewKeys struct {
 	Pick    key.Binding
 	Summary key.Binding
 	Sync    key.Binding
+	History key.Binding
 	Quit    key.Binding
 }
 
@@ -50,6 +51,7 @@ func newOverview(c *common) *overviewPage {
 		Open:    key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "open")),
 		Pick:    key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "find/scan room")),
 		Summary: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "summary")),
+		History: key.NewBinding(key.WithKeys("H"), key.WithHelp("H", "history/undo")),
 		Sync:    key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "sync")),
 		Quit:    key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
 	}}
@@ -60,7 +62,7 @@ func (p *overviewPage) KeyMap() help.KeyMap {
 	g := newGlobalKeys()
 	return keyMap{
 		short: []key.Binding{k.Open, k.Pick, k.Summary, k.Sync, g.Help, k.Quit},
-		full:  [][]key.Binding{k.list.bindings(), {k.Open, k.Pick, k.Summary, k.Sync}, {g.Help, k.Quit, g.Quit}},
+		full:  [][]key.Binding{k.list.bindings(), {k.Open, k.Pick, k.Summary, k.Sync, k.History}, {g.Help, k.Quit, g.Quit}},
 	}
 }
 
@@ -127,6 +129,10 @@ func (p *overviewPage) Update(msg tea.Msg) tea.Cmd {
 		}
 	case key.Matches(km, p.keys.Pick):
 		return send(pushMsg{screen: scrPicker})
+	case key.Matches(km, p.keys.History):
+		if p.c.hasRound {
+			return send(pushMsg{screen: scrHistory})
+		}
 	case key.Matches(km, p.keys.Summary):
 		if p.c.hasRound {
 			return send(pushMsg{screen: scrSummary})
@@ -171,10 +177,10 @@ func (p *overviewPage) View() string {
 	}
 	// Progress line with a bar of rooms done.
 	barW := min(30, max(10, p.width/4))
-	fmt.Fprintf(&b, "%s %s %d of %d rooms done\n", s.Title.Render("Round"), bar(s, done, len(rooms), barW), done, len(rooms))
-	left := []string{fmt.Sprintf("%d rooms to visit", toVisit)}
+	fmt.Fprintf(&b, "%s %s %d of %s done\n", s.Title.Render("Round"), bar(s, done, len(rooms), barW), done, plural(len(rooms), "room"))
+	left := []string{plural(toVisit, "room") + " to visit"}
 	if open > 0 {
-		left = append(left, s.Warn.Render(fmt.Sprintf("%d findings need action", open)))
+		left = append(left, s.Warn.Render(plural(open, "finding")+" "+verb(open, "needs", "need")+" action"))
 	}
 	left = append(left, fmt.Sprintf("PM due %d", pm), fmt.Sprintf("audits due %d", audit))
 	b.WriteString(s.Muted.Render("Left: ") + strings.Join(left, s.Muted.Render(" · ")) + "\n\n")

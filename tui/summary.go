@@ -100,7 +100,14 @@ func (p *summaryPage) Update(msg tea.Msg) tea.Cmd {
 		case key.Matches(msg, p.keys.All):
 			return export(report.HTML, report.CSV, report.JSON)
 		case key.Matches(msg, p.keys.Finish):
-			return tea.Sequence(p.c.finishRound(), p.c.loadReport())
+			q := "finish the round?"
+			if p.loaded {
+				t := p.rep.Totals()
+				if left := t.Rooms - t.Done; left > 0 || t.Open > 0 {
+					q = fmt.Sprintf("finish the round with %s not done and %s open?", plural(left, "room"), plural(t.Open, "finding"))
+				}
+			}
+			return send(askMsg{text: q, yes: tea.Sequence(p.c.finishRound(), p.c.loadReport())})
 		}
 	}
 	return nil
@@ -122,8 +129,8 @@ func (p *summaryPage) View() string {
 		state = "finished " + p.rep.Round.FinishedAt.Local().Format("15:04")
 	}
 	out = append(out, spread(title, s.Muted.Render(state), p.width))
-	out = append(out, fmt.Sprintf("%d of %d rooms visited, %d done · %d actions taken · %s",
-		t.Visited, t.Rooms, t.Done, t.Acted, map[bool]string{true: s.Warn.Render(fmt.Sprintf("%d findings need action", t.Open)),
+	out = append(out, fmt.Sprintf("%d of %s visited, %d done · %s taken · %s",
+		t.Visited, plural(t.Rooms, "room"), t.Done, plural(t.Acted, "action"), map[bool]string{true: s.Warn.Render(plural(t.Open, "finding") + " " + verb(t.Open, "needs", "need") + " action"),
 			false: s.OK.Render("nothing left to act on")}[t.Open > 0]))
 	var kinds []string
 	for _, k := range reconcile.Kinds {

@@ -43,8 +43,11 @@ func TestWalkRoom(t *testing.T) {
 	for _, want := range []string{"Verified (2)", "Missing (1)", "Moved here (1)", "Unknown (2)", "FW<MIN"} {
 		h.wantView(want)
 	}
-	// Room done goes back to the overview on the next room.
+	// Room done goes back to the overview on the next room; with items
+	// open it asks first.
 	h.key("D")
+	h.wantView("4 items open")
+	h.key("y")
 	h.wantScreen(scrOverview)
 	h.wantView("1 of 3 rooms done")
 	if k := h.m.overview.selectedKey(); k != roundtest.Rooms[1] {
@@ -60,7 +63,11 @@ func TestWalkRoom(t *testing.T) {
 // itself, not yet run, so that a test can look at the screen in between.
 func (h *harness) trigger(k string) tea.Cmd {
 	h.t.Helper()
+	h.keyAt = h.keyAt.Add(200 * time.Millisecond)
 	cmd := h.sendOnly(keyMsg(k))
+	if c := h.sendOnly(scanFlushMsg{gen: h.m.scan.gen}); c != nil {
+		cmd = c
+	}
 	if cmd == nil {
 		h.t.Fatalf("%s asked for nothing\n%s", k, h.view())
 	}
@@ -96,7 +103,7 @@ func TestActionsFromKeys(t *testing.T) {
 					t.Errorf("location %s", d.LocationKey)
 				}
 			}},
-		{name: "mark missing", find: "BME-1003", trigger: "x", tag: "BME-1003", op: store.OpUpdate,
+		{name: "mark missing", find: "BME-1003", keys: []string{"x"}, trigger: "y", tag: "BME-1003", op: store.OpUpdate,
 			check: func(t *testing.T, d store.Device) {
 				if d.Status != store.StatusMissing {
 					t.Errorf("status %s", d.Status)
@@ -372,6 +379,7 @@ func TestResumeWhereItStopped(t *testing.T) {
 	}
 	// And from a sweep: the sweep screen, waiting (never auto-started).
 	h2.key("esc")
+	h2.key("esc") // clears the restored search
 	h2.key("esc")
 	h2.wantScreen(scrOverview)
 	h2.key("down")
@@ -415,6 +423,7 @@ func TestSyncStatus(t *testing.T) {
 	h.sweepRoom12()
 	h.gotoFinding("BME-1002")
 	h.key("c")
+	h.key("esc") // clears the search
 	h.key("esc")
 	h.key("y")
 	h.wantScreen(scrSync)
@@ -498,5 +507,19 @@ func TestMouseWheelScrolls(t *testing.T) {
 	h.send(tea.MouseWheelMsg{Button: tea.MouseWheelUp})
 	if h.m.overview.cursor != 0 {
 		t.Errorf("cursor %d after wheel up", h.m.overview.cursor)
+	}
+}
+
+// TestMouseCaptureOptIn: the mouse is captured only when asked for, so that
+// by default a technician can select an asset tag in the terminal to copy.
+func TestMouseCaptureOptIn(t *testing.T) {
+	for _, tc := range []struct {
+		mouse bool
+		want  tea.MouseMode
+	}{{false, tea.MouseModeNone}, {true, tea.MouseModeCellMotion}} {
+		h := newHarness(t, 80, 24, true, func(o *Options) { o.Mouse = tc.mouse })
+		if got := h.m.View().MouseMode; got != tc.want {
+			t.Errorf("Mouse=%v: mouse mode %v, want %v", tc.mouse, got, tc.want)
+		}
 	}
 }

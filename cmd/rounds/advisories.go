@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,20 +15,16 @@ import (
 	"github.com/biomed-rounds/rounds/store"
 )
 
-func init() {
-	extraCommands = append(extraCommands, newAdvisoriesCmd)
-}
-
 func newAdvisoriesCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "advisories",
 		Short: "Import and list security advisories (CSAF) and device recalls (openFDA)",
-		Args:  cobra.NoArgs,
+		Args:  commandArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return usagef("advisories needs a command: import FILE... or list")
 		},
 	}
-	cmd.AddCommand(newAdvisoriesImportCmd(a), newAdvisoriesListCmd(a))
+	cmd.AddCommand(newAdvisoriesImportCmd(a), newAdvisoriesListCmd(a), newAdvisoriesUpdateCmd(a))
 	return cmd
 }
 
@@ -108,7 +103,9 @@ func importAdvisories(cmd *cobra.Command, a *app, files []string, verbose bool) 
 	counts := map[store.RefOutcome]int{}
 	var skipped, refused, skippedRecords []string
 	var und understanding
-	for _, name := range files {
+	pr := a.newProgress("advisories import", "files", int64(len(files)), false)
+	for fi, name := range files {
+		pr.Set(int64(fi))
 		rows, doc, err := readRefFile(name)
 		if errors.Is(err, advisory.ErrNotDevice) {
 			fmt.Fprintf(a.stderr, "rounds: warning: refused %s\n", inert(err.Error()))
@@ -143,6 +140,8 @@ func importAdvisories(cmd *cobra.Command, a *app, files []string, verbose bool) 
 			fmt.Fprintf(a.stdout, "%-8s %-24s %-10s %s\n", r.Kind, inert(r.ID), outcomes[i], inert(filepath.Base(name)))
 		}
 	}
+	pr.Done(int64(len(files)))
+	a.log.Info("advisories import", "files", len(files), "skipped", len(skipped), "added", counts[store.RefAdded])
 	fmt.Fprintf(a.stdout, "%d added, %d updated, %d unchanged, %d kept newer; %d of %d files skipped\n",
 		counts[store.RefAdded], counts[store.RefUpdated], counts[store.RefUnchanged], counts[store.RefKeptNewer], len(skipped), len(files))
 	if len(refused) > 0 {
@@ -219,14 +218,12 @@ func newAdvisoriesListCmd(a *app) *cobra.Command {
 				all = append(all, ds...)
 			}
 			if jsonOut {
-				enc := json.NewEncoder(a.stdout)
+				out := make([]store.RefDoc, 0, len(all))
 				for _, d := range all {
 					d.Data = nil
-					if err := enc.Encode(d); err != nil {
-						return err
-					}
+					out = append(out, d)
 				}
-				return nil
+				return writeJSON(a, out)
 			}
 			if len(all) == 0 {
 				fmt.Fprintln(a.stdout, "no advisories or recalls imported; use: rounds advisories import FILE...")
@@ -245,7 +242,7 @@ func newAdvisoriesListCmd(a *app) *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON object per document")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print a JSON array")
 	return cmd
 }
 

@@ -72,11 +72,12 @@ func TestAdvisoriesImportCLI(t *testing.T) {
 		t.Errorf("list: %d\n%s", code, out)
 	}
 	code, out, _ = runCLI(t, db, "advisories", "list", "--json")
-	var first struct {
+	// One JSON array (the --json convention for lists).
+	var docs []struct {
 		Kind string `json:"kind"`
 		ID   string `json:"id"`
 	}
-	if code != 0 || json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &first) != nil || first.Kind != "advisory" || first.ID != "ICSMA-25-100-01" {
+	if code != 0 || json.Unmarshal([]byte(out), &docs) != nil || len(docs) != 2 || docs[0].Kind != "advisory" || docs[0].ID != "ICSMA-25-100-01" {
 		t.Errorf("list --json: %d\n%s", code, out)
 	}
 	if code, _, _ := runCLI(t, db, "advisories", "import"); code != 2 {

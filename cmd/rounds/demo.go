@@ -15,8 +15,6 @@ import (
 	"github.com/biomed-rounds/rounds/tui"
 )
 
-func init() { extraCommands = append(extraCommands, newDemoCmd) }
-
 type demoOptions struct {
 	headless bool
 	fresh    bool
@@ -92,7 +90,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 			}
 		}
 	}
-	d, err := demo.Setup(ctx, demo.Options{Dir: dir, Fast: o.headless, Capture: o.capture, Actor: technician()})
+	d, err := demo.Setup(ctx, demo.Options{Dir: dir, Fast: o.headless, Capture: o.capture, Actor: a.technician()})
 	if err != nil {
 		return err
 	}
@@ -107,7 +105,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 		}
 		return report.Write(a.stdout, format, r)
 	}
-	err = tui.Run(ctx, tui.Options{Engine: d.Engine, RoundID: d.Round.ID, ExportDir: dir, Demo: true}, nil, nil)
+	err = tui.Run(ctx, tui.Options{Engine: d.Engine, RoundID: d.Round.ID, ExportDir: dir, Demo: true, ScanGap: scanGapFlag}, nil, nil)
 	if err == nil {
 		fmt.Fprintf(a.stdout, "The demo round is kept in %s (rounds demo resumes it; --fresh starts over).\n", dir)
 	}

@@ -1,10 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"text/tabwriter"
+	"io"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -39,10 +40,7 @@ one building, or with one status.`,
 				return err
 			}
 			if room != "" {
-				l, err := st.Location(ctx, room)
-				if errors.Is(err, store.ErrNotFound) {
-					return fmt.Errorf("no room with key or barcode %q", inert(room))
-				}
+				l, err := findRoom(ctx, st, room)
 				if err != nil {
 					return err
 				}
@@ -51,20 +49,18 @@ one building, or with one status.`,
 			if jsonOut {
 				return listJSON(a, st, cmd, f)
 			}
-			tw := tabwriter.NewWriter(a.stdout, 2, 8, 2, ' ', 0)
-			fmt.Fprintln(tw, "ASSET TAG\tCLASS\tMODEL\tROOM\tSTATUS\tFIRMWARE\tIP\tMAC")
+			tw := newTable(a.stdout, "ASSET TAG", "CLASS", "MODEL", "ROOM", "STATUS", "FIRMWARE", "IP", "MAC")
 			n := 0
 			err = st.EachDevice(ctx, f, func(d store.Device) error {
 				n++
 				model := d.Manufacturer + " " + d.Model
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", inert(d.AssetTag), inert(d.DeviceClass),
-					inert(model), inert(d.LocationKey), d.Status, inert(d.FirmwareVersion), d.IP, d.MAC)
-				return nil
+				return tw.row(inert(d.AssetTag), inert(d.DeviceClass), inert(model), inert(d.LocationKey),
+					string(d.Status), inert(d.FirmwareVersion), d.IP, d.MAC)
 			})
 			if err != nil {
 				return err
 			}
-			if err := tw.Flush(); err != nil {
+			if err := tw.flush(); err != nil {
 				return err
 			}
 			if n == 0 {
@@ -81,9 +77,11 @@ one building, or with one status.`,
 	return cmd
 }
 
-// listJSON streams devices as a JSON array, one per line.
+// listJSON streams devices as a JSON array, one per line, through a
+// buffer: one write per 64 KiB, not several per device.
 func listJSON(a *app, st *store.Store, cmd *cobra.Command, f store.Filter) error {
-	fmt.Fprint(a.stdout, "[")
+	bw := bufio.NewWriterSize(a.stdout, 64<<10)
+	bw.WriteString("[")
 	n := 0
 	err := st.EachDevice(cmd.Context(), f, func(d store.Device) error {
 		b, err := json.Marshal(d)
@@ -91,18 +89,101 @@ func listJSON(a *app, st *store.Store, cmd *cobra.Command, f store.Filter) error
 			return err
 		}
 		if n > 0 {
-			fmt.Fprint(a.stdout, ",")
+			bw.WriteString(",")
 		}
 		n++
-		fmt.Fprintf(a.stdout, "\n%s", b)
-		return nil
+		bw.WriteString("\n")
+		_, err = bw.Write(b)
+		return err
 	})
 	if err != nil {
+		bw.Flush()
 		return err
 	}
 	if n > 0 {
-		fmt.Fprintln(a.stdout)
+		bw.WriteString("\n")
 	}
-	fmt.Fprintln(a.stdout, "]")
+	bw.WriteString("]\n")
+	return bw.Flush()
+}
+
+// tableBlock is how many rows a table holds to size its columns; later
+// rows are written at once in those widths, so that a listing of a
+// million devices streams in bounded memory.
+const tableBlock = 1024
+
+// table writes aligned columns as text/tabwriter does (minimum width 2,
+// padding 2, spaces, the last column unpadded), buffered, sizing the
+// columns on the first tableBlock rows. A later cell wider than its
+// column is followed by the padding alone, pushing the rest of its line
+// right; a listing short enough to fit one block is byte for byte what
+// tabwriter prints.
+type table struct {
+	bw     *bufio.Writer
+	rows   [][]string
+	widths []int
+	frozen bool
+}
+
+func newTable(w io.Writer, header ...string) *table {
+	return &table{bw: bufio.NewWriterSize(w, 64<<10), rows: [][]string{header}}
+}
+
+// row adds a line of cells.
+func (t *table) row(cells ...string) error {
+	if t.frozen {
+		return t.write(cells)
+	}
+	t.rows = append(t.rows, cells)
+	if len(t.rows) > tableBlock {
+		return t.freeze()
+	}
 	return nil
+}
+
+// freeze sizes the columns on the rows held and writes them.
+func (t *table) freeze() error {
+	t.frozen = true
+	for _, r := range t.rows {
+		for i, c := range r[:len(r)-1] {
+			if i == len(t.widths) {
+				t.widths = append(t.widths, 0)
+			}
+			t.widths[i] = max(t.widths[i], utf8.RuneCountInString(c)+2, 2)
+		}
+	}
+	for _, r := range t.rows {
+		if err := t.write(r); err != nil {
+			return err
+		}
+	}
+	t.rows = nil
+	return nil
+}
+
+func (t *table) write(cells []string) error {
+	for i, c := range cells {
+		t.bw.WriteString(c)
+		if i == len(cells)-1 {
+			break
+		}
+		pad := 2
+		if i < len(t.widths) {
+			pad = max(2, t.widths[i]-utf8.RuneCountInString(c))
+		}
+		for range pad {
+			t.bw.WriteByte(' ')
+		}
+	}
+	return t.bw.WriteByte('\n')
+}
+
+// flush writes what is held and empties the buffer.
+func (t *table) flush() error {
+	if !t.frozen {
+		if err := t.freeze(); err != nil {
+			return err
+		}
+	}
+	return t.bw.Flush()
 }

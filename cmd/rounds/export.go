@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -41,9 +42,26 @@ that "rounds import" reads back whole. Files are created 0600.`,
 			if err != nil {
 				return err
 			}
-			return writeOut(a, out, func(w io.Writer) error {
-				return exchange.Export(cmd.Context(), st, w, f, kinds...)
+			// Progress on stdout would mix with the data: only an export
+			// to a file shows it.
+			if out == "" || out == "-" {
+				return writeOut(a, out, func(w io.Writer) error {
+					return exchange.Export(cmd.Context(), st, w, f, kinds...)
+				})
+			}
+			pr := a.newProgress("export "+filepath.Base(out), "bytes", 0, false)
+			var n int64
+			err = writeOut(a, out, func(w io.Writer) error {
+				cw := &countingWriter{w: w, p: pr}
+				err := exchange.Export(cmd.Context(), st, cw, f, kinds...)
+				n = cw.n
+				return err
 			})
+			if err == nil {
+				pr.Done(n)
+				a.log.Info("export", "file", out, "bytes", n)
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "csv", "csv or json")

@@ -20,9 +20,8 @@ func newGenerateCmd(a *app) *cobra.Command {
 	var out, format, date string
 	var load bool
 	cmd := &cobra.Command{
-		Use:    "generate",
-		Hidden: true,
-		Short:  "Generate a realistic inventory (for demos and benchmarks)",
+		Use:   "generate",
+		Short: "Generate a realistic inventory (for demos and benchmarks)",
 		Long: `Generate a realistic hospital inventory: real manufacturers and models with
 firmware baselines and OS end-of-life dates, buildings of wards, ICU, theatres,
 imaging (RF-shielded MRI) and labs with clinical, imaging and guest segments.

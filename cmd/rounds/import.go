@@ -65,7 +65,7 @@ Location columns (segments as CIDR=tag|tag;CIDR=tag):
 }
 
 func runImport(cmd *cobra.Command, a *app, path string, o importOptions) error {
-	opts := exchange.Options{SkipBad: o.skipBad, Baseline: o.baseline, Actor: actor()}
+	opts := exchange.Options{SkipBad: o.skipBad, Baseline: o.baseline, Actor: a.technician()}
 	if o.kind != "" {
 		k, err := exchange.ParseKind(o.kind)
 		if err != nil {
@@ -80,6 +80,7 @@ func runImport(cmd *cobra.Command, a *app, path string, o importOptions) error {
 	opts.Map = m
 	var r io.Reader = a.stdin
 	opts.Name = "stdin"
+	var size int64
 	if path != "-" {
 		f, err := os.Open(path)
 		if err != nil {
@@ -87,15 +88,30 @@ func runImport(cmd *cobra.Command, a *app, path string, o importOptions) error {
 		}
 		defer f.Close()
 		r, opts.Name = f, filepath.Base(path)
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
 	}
 	st, err := a.store(cmd.Context())
 	if err != nil {
 		return err
 	}
-	res, err := exchange.Import(cmd.Context(), st, r, opts)
+	// Progress counts rows; the bar's fraction is the share of the file
+	// read, as the row count is known only at the end.
+	cr := &countingReader{r: r}
+	pr := a.newProgress("import "+opts.Name, "rows", 0, o.jsonOut)
+	if size > 0 {
+		pr.Fraction(func() float64 { return float64(cr.count()) / float64(size) })
+	}
+	opts.Progress = func(rows int) { pr.Set(int64(rows)) }
+	opts.ProgressEvery = 1000
+	res, err := exchange.Import(cmd.Context(), st, cr, opts)
 	if err != nil {
 		return err
 	}
+	pr.Done(int64(res.Rows))
+	a.log.Info("import", "file", opts.Name, "rows", res.Rows, "created", res.Created, "updated", res.Updated,
+		"unchanged", res.Unchanged, "skipped", len(res.Skipped))
 	if o.jsonOut {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")
@@ -119,15 +135,4 @@ func runImport(cmd *cobra.Command, a *app, path string, o importOptions) error {
 	}
 	fmt.Fprintln(a.stdout)
 	return nil
-}
-
-// actor names the person making changes in the journal: $ROUNDS_ACTOR,
-// else the login name.
-func actor() string {
-	for _, v := range []string{"ROUNDS_ACTOR", "USER", "USERNAME"} {
-		if s := os.Getenv(v); s != "" {
-			return s
-		}
-	}
-	return "rounds"
 }

@@ -75,7 +75,9 @@ func TestImportExportDevicesCLI(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &ds) != nil || len(ds) != 1 {
 		t.Fatalf("devices --status: %d %q", code, out)
 	}
-	if code, _, errs := runCLI(t, db, "devices", "--room", "MAIN/9/NOPE"); code != 1 || !strings.Contains(errs, "no room") {
+	// An unknown room is a usage error (2) in every command, and names
+	// the closest rooms.
+	if code, _, errs := runCLI(t, db, "devices", "--room", "MAIN/9/NOPE"); code != 2 || !strings.Contains(errs, "no room") || !strings.Contains(errs, "MAIN/3/3W-12") {
 		t.Fatalf("unknown room: %d %q", code, errs)
 	}
 }

@@ -10,10 +10,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/scan/btsnoop"
 )
 
-// scanOptions are the flags of `rounds scan`. The IP options are read by
-// newIPSweeper (scan_ip.go), the BLE ones by newBLESweeper (scan_ble.go).
+// scanOptions are the flags of `rounds scan`, read by buildPlan
+// (scan_plan.go), the one builder of sweep sources.
 type scanOptions struct {
 	// Room to sweep and reconcile (reconciliation issue).
 	room string
@@ -33,6 +34,7 @@ type scanOptions struct {
 	bleReadDIS []string
 	duration   time.Duration
 	jsonOut    bool
+	stream     bool
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -74,29 +76,38 @@ transaction, and prints the findings with their flags.`,
 	f.IntVar(&o.bleAdapter, "adapter", 0, "HCI adapter `index` (hci0 = 0)")
 	f.StringArrayVar(&o.bleReadDIS, "read-dis", nil, "read the Device Information Service of this BLE `ADDRESS` (repeatable)")
 	f.DurationVar(&o.duration, "duration", 20*time.Second, "how long a live BLE scan listens")
-	f.BoolVar(&o.jsonOut, "json", false, "print observations as JSON lines (with --room: the visit and its findings as one JSON document)")
+	f.BoolVar(&o.jsonOut, "json", false, "print the observations as a JSON array (with --room: the visit and its findings as one JSON object)")
+	f.BoolVar(&o.stream, "stream", false, "with --json: print each observation as one JSON line as it arrives")
 	return cmd
 }
 
-// sweepers builds the discovery sources the options ask for.
+// sweepers builds the discovery sources the options ask for, through the
+// one builder of sweep sources (buildPlan). Warnings go to stderr.
 func sweepers(cmd *cobra.Command, a *app, o scanOptions) ([]scan.Sweeper, error) {
-	var out []scan.Sweeper
-	if len(o.nets) > 0 {
-		s, err := newIPSweeper(cmd, a, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
 	}
-	if o.ble || o.bleReplay != "" {
-		if o.ble && o.bleReplay != "" {
-			return nil, usagef("--ble and --ble-replay exclude each other")
+	nets, err := parseNets(o.nets)
+	if err != nil {
+		return nil, err
+	}
+	if !cmd.Flags().Changed("profile") {
+		o.profile = ""
+	}
+	p, err := buildPlan(cmd.Context(), a, cfg, "", nets, &o, func(w string) {
+		fmt.Fprintf(a.stderr, "rounds: %s\n", inert(w))
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []scan.Sweeper
+	for _, s := range p.Sources {
+		sw := s.Sweeper
+		if s.Kind == scan.SourceIP {
+			sw = closingSweeper{sw, p.Close}
 		}
-		s, err := newBLESweeper(cmd, a, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
+		out = append(out, sw)
 	}
 	return out, nil
 }
@@ -112,25 +123,44 @@ func runScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if len(ss) == 0 {
 		return usagef("nothing to sweep: give --net CIDR, --ble or --ble-replay FILE")
 	}
+	if o.stream && !o.jsonOut {
+		return usagef("--stream goes with --json")
+	}
 	ctx := cmd.Context()
 	obs := make(chan scan.Observation, 64)
 	g, gctx := errgroup.WithContext(ctx)
 	for _, s := range ss {
-		g.Go(func() error { return s.Sweep(gctx, obs) })
+		g.Go(func() error {
+			err := s.Sweep(gctx, obs)
+			if errors.Is(err, scan.ErrIncomplete) && !errors.Is(err, btsnoop.ErrFormat) {
+				// What it saw was printed; the others go on. A file that
+				// is no capture at all is the user's mistake: it fails.
+				fmt.Fprintf(a.stderr, "rounds: %v\n", err)
+				return nil
+			}
+			return err
+		})
 	}
 	done := make(chan error, 1)
 	go func() { done <- g.Wait(); close(obs) }()
 	enc := json.NewEncoder(a.stdout)
+	all := []scan.Observation{}
 	for ob := range obs {
-		if o.jsonOut {
+		switch {
+		case o.jsonOut && o.stream:
 			if err := enc.Encode(ob); err != nil {
 				return err
 			}
-			continue
+		case o.jsonOut:
+			all = append(all, ob)
+		default:
+			fmt.Fprintln(a.stdout, describeObservation(ob))
 		}
-		fmt.Fprintln(a.stdout, describeObservation(ob))
 	}
 	err = <-done
+	if o.jsonOut && !o.stream && err == nil {
+		err = writeJSON(a, all)
+	}
 	if errors.Is(err, ctx.Err()) && ctx.Err() != nil {
 		return fmt.Errorf("sweep interrupted")
 	}

@@ -33,7 +33,7 @@ func TestScanBLEReplayCLI(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "r.db")
 	capture := bleCapture(t, blesim.Room(8*time.Second), nil)
 
-	code, out, errs := runCLI(t, db, "scan", "--ble-replay", capture, "--fast", "--json")
+	code, out, errs := runCLI(t, db, "scan", "--ble-replay", capture, "--fast", "--json", "--stream")
 	if code != 0 || errs != "" {
 		t.Fatalf("exit %d, stderr %q", code, errs)
 	}

@@ -77,7 +77,7 @@ func TestScanIPWard(t *testing.T) {
 	plog := filepath.Join(dir, "packets.log")
 
 	code, out, errs := runCLI(t, db, "--config", conf, "scan", "--net", "127.77.3.0/29", "--exclude", addr(5).String(),
-		"--packet-log", plog, "--json")
+		"--packet-log", plog, "--json", "--stream")
 	if code != 0 {
 		t.Fatalf("scan: exit %d: %s", code, errs)
 	}

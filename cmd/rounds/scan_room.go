@@ -27,25 +27,32 @@ type roomSource struct {
 	sweeper scan.Sweeper
 }
 
-// roomSources builds the sweeps of a room visit; tests replace it.
+// roomSources builds the sweeps of a room visit through the one builder
+// the TUI uses too (buildPlan); tests replace it.
 var roomSources = func(cmd *cobra.Command, a *app, o scanOptions, nets []netip.Prefix) ([]roomSource, error) {
-	var out []roomSource
-	if len(nets) > 0 {
-		s, err := newIPSweeper(cmd, a, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, roomSource{scan.SourceIP, s})
+	cfg, err := a.config()
+	if err != nil {
+		return nil, err
 	}
-	if o.ble || o.bleReplay != "" {
-		if o.ble && o.bleReplay != "" {
-			return nil, usagef("--ble and --ble-replay exclude each other")
+	if !cmd.Flags().Changed("profile") {
+		o.profile = "" // the configuration's, else safe
+	}
+	p, err := buildPlan(cmd.Context(), a, cfg, o.room, nets, &o, func(w string) {
+		fmt.Fprintf(a.stderr, "rounds: %s\n", inert(w))
+	})
+	if err != nil {
+		return nil, err
+	}
+	var out []roomSource
+	for _, s := range p.Sources {
+		sw := s.Sweeper
+		if s.Kind == scan.SourceIP {
+			sw = closingSweeper{sw, p.Close} // the packet log, once the IP sweep is done
 		}
-		s, err := newBLESweeper(cmd, a, o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, roomSource{scan.SourceBLE, s})
+		out = append(out, roomSource{s.Kind, sw})
+	}
+	if len(out) == 0 {
+		_ = p.Close()
 	}
 	return out, nil
 }
@@ -67,25 +74,14 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if err != nil {
 		return err
 	}
-	room, err := st.Location(ctx, o.room)
-	if errors.Is(err, store.ErrNotFound) {
-		return usagef("--room %q: no such room (give its key BUILDING/FLOOR/ROOM or its barcode)", inert(o.room))
-	}
+	room, err := findRoom(ctx, st, o.room)
 	if err != nil {
 		return err
 	}
 	o.room = room.Key
-	var nets []netip.Prefix
-	for _, n := range o.nets {
-		p, err := netip.ParsePrefix(n)
-		if err != nil {
-			addr, aerr := netip.ParseAddr(n)
-			if aerr != nil {
-				return usagef("--net %q: not a CIDR (such as 10.20.30.0/24) or an address", inert(n))
-			}
-			p = netip.PrefixFrom(addr, addr.BitLen())
-		}
-		nets = append(nets, p.Masked())
+	nets, err := parseNets(o.nets) // once: the sources are built from these
+	if err != nil {
+		return err
 	}
 	if len(nets) == 0 {
 		for _, sg := range room.Segments {
@@ -104,7 +100,7 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if f, ok := a.stderr.(*os.File); ok && isTerminal(f) {
 		progress = a.stderr
 	}
-	obs, swept, err := sweepRoom(ctx, progress, srcs)
+	obs, swept, err := sweepRoom(ctx, progress, a.stderr, srcs)
 	if err != nil {
 		return fmt.Errorf("sweep of %s: %w; nothing stored", room.Key, err)
 	}
@@ -112,7 +108,7 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 	if !swept.IP {
 		swept.Nets = nil
 	}
-	e := &round.Engine{Store: st, Actor: actor(),
+	e := &round.Engine{Store: st, Actor: a.technician(),
 		Reconcile: &round.StoreReconciler{Store: st, Advisories: func(ctx context.Context) (*advisory.Matcher, error) {
 			return loadAdvisories(ctx, st)
 		}}}
@@ -136,8 +132,9 @@ func runRoomScan(cmd *cobra.Command, a *app, o scanOptions) error {
 }
 
 // sweepRoom runs the sweeps together and gathers their observations. A
-// sweep that fails (or an interruption) fails the visit.
-func sweepRoom(parent context.Context, progress io.Writer, srcs []roomSource) ([]scan.Observation, reconcile.Sweeps, error) {
+// sweep that fails (or an interruption) fails the visit; one that reports
+// scan.ErrIncomplete keeps what it saw and is not counted as swept.
+func sweepRoom(parent context.Context, progress, warn io.Writer, srcs []roomSource) ([]scan.Observation, reconcile.Sweeps, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	ch := make(chan scan.Observation, 64)
@@ -165,7 +162,17 @@ func sweepRoom(parent context.Context, progress io.Writer, srcs []roomSource) ([
 	if parent.Err() != nil {
 		return nil, sw, errors.New("interrupted")
 	}
+	incomplete := map[scan.Source]bool{}
 	for i, s := range srcs {
+		if errors.Is(errs[i], scan.ErrIncomplete) {
+			// What it saw stands; what it did not see proves nothing, so
+			// its kind is not marked swept and the room's units it could
+			// have seen come out unverified.
+			fmt.Fprintf(warn, "rounds: %s sweep incomplete: %v\n", s.kind, errs[i])
+			incomplete[s.kind] = true
+			errs[i] = nil
+			continue
+		}
 		if errs[i] != nil && !errors.Is(errs[i], context.Canceled) {
 			return nil, sw, fmt.Errorf("%s sweep: %w", s.kind, errs[i])
 		}
@@ -173,6 +180,9 @@ func sweepRoom(parent context.Context, progress io.Writer, srcs []roomSource) ([
 	for i, s := range srcs {
 		if errs[i] != nil {
 			return nil, sw, errors.New("interrupted")
+		}
+		if incomplete[s.kind] {
+			continue
 		}
 		switch s.kind {
 		case scan.SourceIP:

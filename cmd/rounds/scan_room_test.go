@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -120,7 +121,7 @@ func TestScanRoomFailures(t *testing.T) {
 	}
 	var nets []netip.Prefix
 	fakeSources(t, nil, &nets)
-	if code, _, errs := runCLI(t, db, "scan", "--room", "MAIN/9/NOPE"); code != 2 || !strings.Contains(errs, "no such room") {
+	if code, _, errs := runCLI(t, db, "scan", "--room", "MAIN/9/NOPE"); code != 2 || !strings.Contains(errs, "no room") || !strings.Contains(errs, "did you mean: MAIN/3/3W-12") {
 		t.Errorf("unknown room: %d %s", code, errs)
 	}
 	if code, _, errs := runCLI(t, db, "scan", "--room", "MAIN/3/3W-12"); code != 2 || !strings.Contains(errs, "no network segment") {
@@ -138,5 +139,34 @@ func TestScanRoomFailures(t *testing.T) {
 	defer st.Close()
 	if _, err := st.VisitRecord(context.Background(), 1); err == nil {
 		t.Error("a visit was stored for a failed sweep")
+	}
+}
+
+// TestScanRoomIncompleteSource is issue 11's defect: a capture whose first
+// record is damaged reported the room's units MISSING. An incomplete
+// source keeps what it saw and its units come out unverified.
+func TestScanRoomIncompleteSource(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "r.db")
+	if code, _, errs := runCLI(t, db, "import", writeFile(t, dir, "in.csv", cliSample)); code != 0 {
+		t.Fatalf("import: %s", errs)
+	}
+	var nets []netip.Prefix
+	damaged := fmt.Errorf("ble replay x.btsnoop: %w: reading stopped at a damaged record after 0 records", scan.ErrIncomplete)
+	fakeSources(t, []roomSource{{scan.SourceBLE, fixedSweeper{err: damaged}}}, &nets)
+	code, out, errs := runCLI(t, db, "scan", "--room", "MAIN/3/3W-12", "--ble-replay", "x.btsnoop", "--json")
+	var res roomResult
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil {
+		t.Fatalf("--json: %d\n%s\n%s", code, out, errs)
+	}
+	kinds := map[reconcile.Kind]int{}
+	for _, f := range res.Findings {
+		kinds[f.Kind]++
+	}
+	if res.Sweeps.BLE || kinds[reconcile.Missing] != 0 || kinds[reconcile.Unverified] == 0 {
+		t.Errorf("sweeps %+v kinds %v: want no sweep complete and nothing missing", res.Sweeps, kinds)
+	}
+	if !strings.Contains(errs, "incomplete") {
+		t.Errorf("stderr does not say the sweep was incomplete: %q", errs)
 	}
 }

@@ -25,8 +25,6 @@ import (
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
-func init() { extraCommands = append(extraCommands, newSyncCmd) }
-
 type syncOptions struct {
 	push, pull, dryRun, conflicts, all, status, jsonOut, check bool
 	target                                                     string
@@ -119,6 +117,7 @@ func runSync(ctx context.Context, a *app, o syncOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	eng.Actor = a.technician()
 	if o.dryRun {
 		var out io.Writer = a.stdout
 		if o.jsonOut {
@@ -134,10 +133,34 @@ func runSync(ctx context.Context, a *app, o syncOptions) (err error) {
 		return nil
 	}
 	pull, push := o.pull || !o.push, o.push || !o.pull
-	if !o.jsonOut {
-		eng.Log = func(format string, args ...any) { fmt.Fprintln(a.stderr, inert(fmt.Sprintf(format, args...))) }
+	// Progress: lines on a terminal, JSON lines on stderr with --json,
+	// nothing in a pipe or with --quiet; always in the log file.
+	mode := a.progressModeFor(o.jsonOut)
+	eng.Log = func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		a.log.Info("sync: " + inert(msg))
+		switch mode {
+		case progressBar:
+			fmt.Fprintln(a.stderr, inert(msg))
+		case progressJSON:
+			b, _ := json.Marshal(map[string]string{"progress": "sync " + t.Name, "message": inert(msg)})
+			fmt.Fprintf(a.stderr, "%s\n", b)
+		}
 	}
 	pr, ps, err := eng.Sync(ctx, pull, push)
+	// Finishing with open conflicts or changes the CMDB refused is not a
+	// success a script may ignore: exit 3.
+	if err == nil {
+		rejected := 0
+		if push {
+			rejected = ps.Rejected
+		}
+		if s, serr := sync.ReadStatus(ctx, st, t.Name); serr == nil && (s.OpenConflicts > 0 || rejected > 0) {
+			err = attentionError{fmt.Sprintf("sync finished with %d open conflicts and %d rejected changes (rounds sync --conflicts, rounds sync --status)",
+				s.OpenConflicts, rejected)}
+		}
+	}
+	a.log.Info("sync", "target", t.Name, "pull", pull, "push", push, "err", err)
 	if o.jsonOut {
 		out := map[string]any{}
 		if pull {
@@ -168,7 +191,7 @@ func newEngine(ctx context.Context, st *store.Store, t config.Target, src secret
 	if err != nil {
 		return nil, err
 	}
-	eng := &sync.Engine{Store: st, Target: t.Name, Conn: conn, Actor: technician()}
+	eng := &sync.Engine{Store: st, Target: t.Name, Conn: conn, Actor: loginActor()}
 	if v := opt("ownership"); v != "" {
 		if eng.Owners, err = sync.ParseOwnership(v); err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
@@ -218,7 +241,7 @@ func newConnector(ctx context.Context, t config.Target, src secret.Source, warn 
 			}
 		}
 		cl, err := transport.New(transport.Config{BaseURL: t.URL, CAFile: opt("ca_file"), Auth: auth, Timeout: timeout,
-			PerMinute: perMinute, UserAgent: "rounds/" + version, Secrets: extra, AllowInsecureHTTP: insecure})
+			PerMinute: perMinute, UserAgent: "rounds/" + buildVersion().Version, Secrets: extra, AllowInsecureHTTP: insecure})
 		if err != nil {
 			return nil, fmt.Errorf("target %s: %w", t.Name, err)
 		}
@@ -345,7 +368,7 @@ func printSyncStatus(ctx context.Context, a *app, st *store.Store, t config.Targ
 }
 
 func syncConflicts(ctx context.Context, a *app, st *store.Store, t config.Target, o syncOptions) error {
-	who := technician()
+	who := a.technician()
 	for _, r := range o.resolve {
 		idStr, choice, ok := strings.Cut(r, "=")
 		id, err := strconv.ParseInt(idStr, 10, 64)

@@ -91,7 +91,10 @@ func TestSyncCLI(t *testing.T) {
 			fake.Edit(r["sys_id"], snfake.Record{"install_status": "7"})
 		}
 	}
-	sync()
+	// Finishing with an open conflict exits 3, so a script notices.
+	if code, _, errs := sync(); code != exitConflicts || !strings.Contains(errs, "1 open conflicts") {
+		t.Fatalf("sync with a conflict: exit %d, want %d: %s", code, exitConflicts, errs)
+	}
 	code, out, _ = sync("--conflicts")
 	m := regexp.MustCompile(`(?m)^(\d+)\s+BME-2\s+status\s+in_service\s+in_repair\s+retired\s+open`).FindStringSubmatch(out)
 	if code != 0 || m == nil {

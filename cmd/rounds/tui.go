@@ -9,13 +9,11 @@ import (
 	"os/user"
 	"strings"
 	gosync "sync"
+	"time"
 
 	"github.com/biomed-rounds/rounds/config"
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
 	"github.com/biomed-rounds/rounds/round"
-	"github.com/biomed-rounds/rounds/scan"
-	"github.com/biomed-rounds/rounds/scan/ble"
-	"github.com/biomed-rounds/rounds/scan/ip"
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/sync"
 	"github.com/biomed-rounds/rounds/tui"
@@ -48,14 +46,14 @@ func runTUI(ctx context.Context, a *app) error {
 	eng := &round.Engine{
 		Store:     st,
 		Reconcile: &round.StoreReconciler{Store: st, Advisories: advisories},
-		Actor:     technician(),
+		Actor:     a.technician(),
 		Sources:   fieldSources(a, cfg),
 	}
 	dir, err := os.Getwd()
 	if err != nil {
 		dir = ""
 	}
-	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg)}, nil, nil)
+	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), ScanGap: scanGapFlag, Mouse: a.mouse || cfg.TUI.Mouse}, nil, nil)
 }
 
 // isTerminal reports whether f is a character device (a terminal).
@@ -64,61 +62,63 @@ func isTerminal(f *os.File) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// technician names the person in the journal: the login name.
-func technician() string {
+// technician names the person in the journal and the report, read one
+// way for every command and the TUI: --technician, else the
+// configuration's technician, else $ROUNDS_ACTOR, else the login name.
+func (a *app) technician() string {
+	if s := strings.TrimSpace(technicianFlag); s != "" {
+		return s
+	}
+	if cfg, err := a.config(); err == nil && strings.TrimSpace(cfg.Technician) != "" {
+		return strings.TrimSpace(cfg.Technician)
+	}
+	return loginActor()
+}
+
+// loginActor is $ROUNDS_ACTOR, else the login name.
+func loginActor() string {
+	if n := strings.TrimSpace(os.Getenv("ROUNDS_ACTOR")); n != "" {
+		return n
+	}
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		return u.Username
 	}
-	if n := os.Getenv("USER"); n != "" {
-		return n
+	for _, v := range []string{"USER", "USERNAME"} {
+		if n := os.Getenv(v); n != "" {
+			return n
+		}
 	}
 	return "technician"
 }
 
-// fieldSources sweeps a room's configured segments with the configured
-// profile and exclusions and, with --ble, listens to BLE passively.
-// Warnings of the sweeps are dropped: the TUI owns the terminal; a source
-// that fails shows as failed on the sweep screen and its devices come out
-// unverified rather than missing.
+// fieldSources builds a room's sources with the one builder the command
+// line uses too (buildPlan): the room's segments with the configured
+// profile, exclusions, per-segment SNMP credentials, and, with --ble, a
+// passive BLE scan. Warnings go to warn (nil: kept in the plan only,
+// until the TUI shows them); a source that fails shows as failed on the
+// sweep screen and its devices come out unverified rather than missing.
 func fieldSources(a *app, cfg config.Config) func(context.Context, store.Location) ([]round.Source, error) {
 	return func(ctx context.Context, room store.Location) ([]round.Source, error) {
-		var srcs []round.Source
-		if a.tuiBLE {
-			l := &ble.Live{Adapter: a.tuiBLEAdapter, Duration: a.tuiBLEDuration, Notef: func(string, ...any) {}}
-			if err := l.Validate(); err != nil {
-				return nil, err
-			}
-			srcs = append(srcs, round.Source{Name: fmt.Sprintf("BLE hci%d", a.tuiBLEAdapter), Kind: scan.SourceBLE, Sweeper: l})
-		}
-		if len(room.Segments) == 0 {
-			return srcs, nil
-		}
-		prof := ip.Safe
-		if cfg.Scan.Profile != "" {
-			p, err := ip.ProfileNamed(cfg.Scan.Profile)
-			if err != nil {
-				return nil, fmt.Errorf("config: [scan] profile: %w", err)
-			}
-			prof = p
-		}
-		var ex ip.Exclusions
-		if err := ex.AddAll(cfg.Scan.Exclude, "config"); err != nil {
-			return nil, fmt.Errorf("config: [scan] exclude: %w", err)
-		}
-		if err := excludeClasses(ctx, a, cfg.Scan.ExcludeClasses, &ex); err != nil {
-			return nil, err
-		}
 		var nets []netip.Prefix
-		var names []string
 		for _, sg := range room.Segments {
 			nets = append(nets, sg.CIDR)
-			names = append(names, sg.CIDR.String())
 		}
-		s, err := ip.New(ip.Config{Nets: nets, Profile: prof, Exclude: ex})
+		o := &scanOptions{}
+		if a.tuiBLE {
+			o.ble, o.bleAdapter, o.duration = true, a.tuiBLEAdapter, a.tuiBLEDuration
+			if o.duration <= 0 {
+				o.duration = 20 * time.Second
+			}
+		}
+		p, err := buildPlan(ctx, a, cfg, room.Key, nets, o, func(s string) { a.warnf("sweep "+room.Key)("%s", s) })
 		if err != nil {
 			return nil, fmt.Errorf("room %s: %w", room.Key, err)
 		}
-		return append(srcs, round.Source{Name: "IP " + strings.Join(names, ", "), Kind: scan.SourceIP, Sweeper: s}), nil
+		var srcs []round.Source
+		for _, s := range p.Sources {
+			srcs = append(srcs, round.Source{Name: s.Name, Kind: s.Kind, Sweeper: s.Sweeper})
+		}
+		return srcs, nil
 	}
 }
 

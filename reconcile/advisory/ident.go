@@ -161,12 +161,14 @@ func isNumber(s string) bool {
 	return true
 }
 
+var listSep = regexp.MustCompile(`(?i)\s*(?:,|;|\band\b|\bor\b)\s*`)
+
 // splitList splits "LOGIQ 100 Pro", "Venue 40 R1-3 and Venue 50 R4-5",
 // "A, B or C" into its items.
 func splitList(s string) []string {
 	s = strings.Trim(s, " .;:()")
 	var out []string
-	for _, p := range regexp.MustCompile(`(?i)\s*(?:,|;|\band\b|\bor\b)\s*`).Split(s, -1) {
+	for _, p := range listSep.Split(s, -1) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}
@@ -307,10 +309,8 @@ func vendorWordSet(vendor string) map[string]bool {
 				for _, w := range ws {
 					// "alaris" of "alaris medical systems" is a brand
 					// (a member alone): it names products, keep it.
-					if g.members[w] == "" {
-						if _, brand := g.members[w]; brand {
-							continue
-						}
+					if _, brand := g.members[w]; brand {
+						continue
 					}
 					set[w] = true
 				}

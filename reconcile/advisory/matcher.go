@@ -53,6 +53,10 @@ type Target struct {
 	Model    string
 	Firmware string
 	Serial   string
+	// Aliases are other names of the model for advisory matching (its
+	// marketing name, its model number: "Spectrum IQ" and "35700BAX3"),
+	// as a catalog may carry them; each is tried like the model.
+	Aliases []string
 }
 
 // Hit is one advisory or recall that applies (or may apply) to a device.
@@ -249,6 +253,33 @@ func (m *Matcher) candidates(vendor, model string) []cand {
 	return cs
 }
 
+// aliasCandidates adds the products named by the model's aliases,
+// keeping for each product the firmest level.
+func (m *Matcher) aliasCandidates(t Target, cs []cand) []cand {
+	best := map[int]int{}
+	out := append([]cand(nil), cs...)
+	for i, c := range out {
+		best[c.prod] = i
+	}
+	for _, al := range t.Aliases {
+		if strings.TrimSpace(al) == "" {
+			continue
+		}
+		for _, c := range m.candidates(t.Vendor, al) {
+			c.reason += " (catalog alias " + quote(al) + " of model " + quote(t.Model) + ")"
+			if i, seen := best[c.prod]; seen {
+				if c.level > out[i].level {
+					out[i] = c
+				}
+				continue
+			}
+			best[c.prod] = len(out)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // productLevel is how firmly a product (its name, the model numbers and
 // variants CISA lists for it) names a device model. The family branch
 // above the product never makes a match on its own.
@@ -320,6 +351,9 @@ func sortHits(hits []Hit) {
 // model and firmware. The slice is shared: callers must not modify it.
 func (m *Matcher) advisoryHits(t Target) []Hit {
 	key := [3]string{t.Vendor, t.Model, t.Firmware}
+	if len(t.Aliases) > 0 {
+		key[1] += "\x00" + strings.Join(t.Aliases, "\x00")
+	}
 	m.mu.RLock()
 	hs, ok := m.hcache[key]
 	m.mu.RUnlock()
@@ -328,6 +362,9 @@ func (m *Matcher) advisoryHits(t Target) []Hit {
 	}
 	var hits []Hit
 	cs := m.candidates(t.Vendor, t.Model)
+	if len(t.Aliases) > 0 {
+		cs = m.aliasCandidates(t, cs)
+	}
 	if len(cs) > 0 {
 		fw, fwOK := version.Parse(t.Firmware)
 		byDoc := map[*Advisory]int{}

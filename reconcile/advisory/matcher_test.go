@@ -30,26 +30,26 @@ func TestMatch(t *testing.T) {
 		t    Target
 		want []want
 	}{
-		{"affected range", Target{"Baxter", "Connex Spot Monitor", "1.40", ""}, []want{{"ICSMA-24-200-01", true, "in “<=1.52”"}}},
-		{"alias vendor", Target{"Welch Allyn, Inc.", "Connex Spot Monitor", "1.52", ""}, []want{{"ICSMA-24-200-01", true, "Welch Allyn"}}},
-		{"fixed version", Target{"Baxter", "Connex Spot Monitor", "1.53", ""}, nil},
-		{"unknown firmware", Target{"Baxter", "Connex Spot Monitor", "", ""}, []want{{"ICSMA-24-200-01", false, "firmware unknown"}}},
-		{"vers range in", Target{"Hill-Rom", "Sigma Spectrum", "8.00.05", ""}, []want{{"ICSMA-24-200-01", true, "8.00.05"}}},
-		{"vers range out", Target{"Hill-Rom", "Sigma Spectrum", "8.01", ""}, nil},
-		{"philips letter versions", Target{"Philips Medical Systems", "MX40", "B.06.10", ""}, []want{{"ICSMA-24-200-01", true, "prior to B.06.18"}}},
-		{"philips fixed", Target{"Philips", "MX40", "B.06.18", ""}, nil},
-		{"model number helper", Target{"Koninklijke Philips N.V.", "865350", "B.01", ""}, []want{{"ICSMA-24-200-01", true, "model number"}}},
-		{"relationship platform", Target{"Philips", "IntelliVue Information Center iX", "4.2", ""}, []want{{"ICSMA-24-200-01", true, "Windows"}}},
-		{"full product name", Target{"GE", "CARESCAPE B450", "1.9", ""}, []want{{"ICSMA-24-200-01", true, "names vendor"}}},
-		{"full product name fixed", Target{"GE", "CARESCAPE B450", "2.1", ""}, nil},
-		{"other vendor", Target{"Mindray", "MX40", "1.0", ""}, nil},
-		{"other model", Target{"Philips", "MX400", "B.01", ""}, nil},
-		{"recall serial listed", Target{"Hospira", "Plum 360", "15.1", "15012345"}, []want{{"Z-1234-2023", true, "serial “15012345” listed"}}},
-		{"recall serial not listed", Target{"ICU Medical", "Plum 360", "15.1", "99"}, []want{{"Z-1234-2023", false, "not among them"}}},
-		{"recall all lots", Target{"BD", "Alaris 8100", "", "X1"}, []want{{"Z-0999-2022", true, "CareFusion"}}},
-		{"recall other model", Target{"BD", "Alaris 8015", "", "X1"}, nil},
-		{"recall words in another order", Target{"Becton Dickinson", "Alaris 8100 Pump Module", "", "X1"}, []want{{"Z-0999-2022", true, "words all in the product description"}}},
-		{"no vendor", Target{"", "MX40", "1", ""}, nil},
+		{"affected range", Target{"Baxter", "Connex Spot Monitor", "1.40", "", nil}, []want{{"ICSMA-24-200-01", true, "in “<=1.52”"}}},
+		{"alias vendor", Target{"Welch Allyn, Inc.", "Connex Spot Monitor", "1.52", "", nil}, []want{{"ICSMA-24-200-01", true, "Welch Allyn"}}},
+		{"fixed version", Target{"Baxter", "Connex Spot Monitor", "1.53", "", nil}, nil},
+		{"unknown firmware", Target{"Baxter", "Connex Spot Monitor", "", "", nil}, []want{{"ICSMA-24-200-01", false, "firmware unknown"}}},
+		{"vers range in", Target{"Hill-Rom", "Sigma Spectrum", "8.00.05", "", nil}, []want{{"ICSMA-24-200-01", true, "8.00.05"}}},
+		{"vers range out", Target{"Hill-Rom", "Sigma Spectrum", "8.01", "", nil}, nil},
+		{"philips letter versions", Target{"Philips Medical Systems", "MX40", "B.06.10", "", nil}, []want{{"ICSMA-24-200-01", true, "prior to B.06.18"}}},
+		{"philips fixed", Target{"Philips", "MX40", "B.06.18", "", nil}, nil},
+		{"model number helper", Target{"Koninklijke Philips N.V.", "865350", "B.01", "", nil}, []want{{"ICSMA-24-200-01", true, "model number"}}},
+		{"relationship platform", Target{"Philips", "IntelliVue Information Center iX", "4.2", "", nil}, []want{{"ICSMA-24-200-01", true, "Windows"}}},
+		{"full product name", Target{"GE", "CARESCAPE B450", "1.9", "", nil}, []want{{"ICSMA-24-200-01", true, "names vendor"}}},
+		{"full product name fixed", Target{"GE", "CARESCAPE B450", "2.1", "", nil}, nil},
+		{"other vendor", Target{"Mindray", "MX40", "1.0", "", nil}, nil},
+		{"other model", Target{"Philips", "MX400", "B.01", "", nil}, nil},
+		{"recall serial listed", Target{"Hospira", "Plum 360", "15.1", "15012345", nil}, []want{{"Z-1234-2023", true, "serial “15012345” listed"}}},
+		{"recall serial not listed", Target{"ICU Medical", "Plum 360", "15.1", "99", nil}, []want{{"Z-1234-2023", false, "not among them"}}},
+		{"recall all lots", Target{"BD", "Alaris 8100", "", "X1", nil}, []want{{"Z-0999-2022", true, "CareFusion"}}},
+		{"recall other model", Target{"BD", "Alaris 8015", "", "X1", nil}, nil},
+		{"recall words in another order", Target{"Becton Dickinson", "Alaris 8100 Pump Module", "", "X1", nil}, []want{{"Z-0999-2022", true, "words all in the product description"}}},
+		{"no vendor", Target{"", "MX40", "1", "", nil}, nil},
 	}
 	for _, tt := range tests {
 		got := m.Match(tt.t)
@@ -68,7 +68,7 @@ func TestMatch(t *testing.T) {
 
 func TestMatchCarriesEvidence(t *testing.T) {
 	m := testMatcher(t)
-	hs := m.Match(Target{"Baxter", "Connex Spot Monitor", "1.0", ""})
+	hs := m.Match(Target{"Baxter", "Connex Spot Monitor", "1.0", "", nil})
 	if len(hs) != 1 {
 		t.Fatalf("hits = %+v", hs)
 	}

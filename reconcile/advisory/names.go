@@ -1,8 +1,11 @@
 package advisory
 
 import (
+	_ "embed"
+	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // legalSuffixes are words that name a company's legal form, dropped from
@@ -23,71 +26,54 @@ type aliasGroup struct {
 	members   map[string]string // normalised name -> why it belongs
 }
 
-// aliasGroups are checked corporate relationships (acquisitions and
-// brands). Baxter and Hospira are deliberately not linked: Hospira came
-// from Abbott (2004), was bought by Pfizer (2015), and its infusion
-// systems went to ICU Medical (2017).
-var aliasGroups = []aliasGroup{
-	{"GE HealthCare", map[string]string{
-		"ge": "GE is the short name of General Electric", "general electric": "GE HealthCare was General Electric's healthcare business (spun off 2023)",
-		"ge healthcare": "", "ge healthcare technologies": "", "ge medical systems": "GE Medical Systems is GE HealthCare's former name",
-		"ge medical systems information technologies": "GE HealthCare's monitoring business", "ge medical": "",
-		"datex ohmeda": "Datex-Ohmeda was acquired by GE in 2003",
-	}},
-	{"BD", map[string]string{
-		"bd": "BD is Becton, Dickinson and Company", "becton dickinson": "", "bd carefusion": "",
-		"carefusion":             "CareFusion was acquired by BD in 2015",
-		"alaris":                 "Alaris infusion products passed to CareFusion (2009), acquired by BD in 2015",
-		"alaris medical systems": "Alaris infusion products passed to CareFusion (2009), acquired by BD in 2015",
-	}},
-	{"Philips", map[string]string{
-		"philips": "", "koninklijke philips": "Koninklijke Philips N.V. is Philips' legal name", "royal philips": "",
-		"philips healthcare": "", "philips medical systems": "", "philips electronics": "",
-		"philips respironics": "", "respironics": "Respironics was acquired by Philips in 2008",
-		"phillips": "CISA misspells Philips as Phillips in ICSMA advisories",
-	}},
-	{"ICU Medical", map[string]string{
-		"icu medical": "", "hospira": "Hospira's infusion systems were acquired by ICU Medical in 2017",
-		"smiths medical": "Smiths Medical was acquired by ICU Medical in 2022",
-	}},
-	{"Baxter", map[string]string{
-		"baxter": "", "baxter healthcare": "", "hill rom": "Hill-Rom (Hillrom) was acquired by Baxter in 2021",
-		"hillrom":     "Hillrom was acquired by Baxter in 2021",
-		"welch allyn": "Welch Allyn was acquired by Hill-Rom in 2015, which Baxter acquired in 2021",
-		"gambro":      "Gambro was acquired by Baxter in 2013",
-	}},
-	{"Medtronic", map[string]string{
-		"medtronic": "", "covidien": "Covidien was acquired by Medtronic in 2015",
-		"nellcor": "Nellcor is a Covidien (now Medtronic) brand", "puritan bennett": "Puritan Bennett is a Covidien (now Medtronic) brand",
-	}},
-	{"Siemens Healthineers", map[string]string{
-		"siemens": "", "siemens healthineers": "", "siemens healthcare": "Siemens Healthcare is Siemens Healthineers' former name",
-		"siemens medical solutions": "Siemens Medical Solutions is Siemens Healthineers' US name",
-	}},
-	{"Drägerwerk", map[string]string{
-		"drager": "", "draeger": "Draeger is the transliteration of Dräger", "dragerwerk": "", "draegerwerk": "",
-		"drager medical": "", "draeger medical": "",
-	}},
-	{"B. Braun", map[string]string{"b braun": "", "b braun melsungen": "", "b braun medical": ""}},
-	{"Canon Medical Systems", map[string]string{
-		"canon medical systems": "", "canon medical": "", "toshiba medical systems": "Toshiba Medical Systems was acquired by Canon in 2016",
-		"toshiba medical": "Toshiba Medical Systems was acquired by Canon in 2016",
-	}},
-	{"Fujifilm Healthcare", map[string]string{
-		"fujifilm": "", "fujifilm healthcare": "", "fujifilm medical systems": "",
-		"hitachi healthcare": "Hitachi's diagnostic imaging business was acquired by Fujifilm in 2021",
-		"fujifilm sonosite":  "", "sonosite": "SonoSite was acquired by Fujifilm in 2012",
-	}},
-	{"Stryker", map[string]string{"stryker": "", "physio control": "Physio-Control was acquired by Stryker in 2016"}},
-	{"Abbott", map[string]string{"abbott": "", "abbott laboratories": "", "st jude medical": "St. Jude Medical was acquired by Abbott in 2017"}},
-	{"Alcon", map[string]string{
-		"alcon": "", "alcon laboratories": "Alcon Laboratories, Inc. is the US operating company of Alcon",
-		"alcon research": "Alcon Research, LLC (formerly Alcon Research, Ltd.) is Alcon's US R&D and manufacturing company, which files FDA recalls",
-		"alcon vision":   "Alcon Vision, LLC is Alcon's US company (renamed from Alcon Laboratories in 2019)",
-	}},
-	{"Getinge", map[string]string{"getinge": "", "maquet": "Maquet is part of the Getinge group"}},
-	{"Mindray", map[string]string{"mindray": "", "shenzhen mindray bio medical electronics": "", "mindray ds": "", "mindray north america": ""}},
-	{"Spacelabs Healthcare", map[string]string{"spacelabs": "", "spacelabs healthcare": "", "spacelabs medical": ""}},
+// aliasesTSV is the reviewed vendor alias table: company, name, reason.
+//
+//go:embed aliases.tsv
+var aliasesTSV string
+
+// aliasGroups are the checked corporate relationships of aliases.tsv.
+var aliasGroups = mustAliasGroups(aliasesTSV)
+
+// parseAliasGroups reads the alias table. Every row needs a company, a
+// name already in NormalizeVendor's form, and a reason; a name may belong
+// to one company only.
+func parseAliasGroups(text string) ([]aliasGroup, error) {
+	var groups []aliasGroup
+	idx := map[string]int{}
+	seen := map[string]string{}
+	for n, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 || strings.TrimSpace(f[0]) == "" || strings.TrimSpace(f[1]) == "" || strings.TrimSpace(f[2]) == "" {
+			return nil, fmt.Errorf("aliases.tsv:%d: want company, name and reason separated by tabs", n+1)
+		}
+		company, name, reason := strings.TrimSpace(f[0]), strings.TrimSpace(f[1]), strings.TrimSpace(f[2])
+		if NormalizeVendor(name) != name {
+			return nil, fmt.Errorf("aliases.tsv:%d: name %q is not normalised (want %q)", n+1, name, NormalizeVendor(name))
+		}
+		if prev, dup := seen[name]; dup {
+			return nil, fmt.Errorf("aliases.tsv:%d: name %q already belongs to %s", n+1, name, prev)
+		}
+		seen[name] = company
+		gi, ok := idx[company]
+		if !ok {
+			gi = len(groups)
+			idx[company] = gi
+			groups = append(groups, aliasGroup{canonical: company, members: map[string]string{}})
+		}
+		groups[gi].members[name] = reason
+	}
+	return groups, nil
+}
+
+func mustAliasGroups(text string) []aliasGroup {
+	g, err := parseAliasGroups(text)
+	if err != nil {
+		panic(err) // the embedded table is checked by TestAliasTable
+	}
+	return g
 }
 
 var aliasIndex = func() map[string]*aliasGroup {
@@ -230,7 +216,19 @@ func prefixOf(a, b []string) bool {
 	return true
 }
 
-func quote(s string) string { return "“" + s + "”" }
+// quote writes an outside name into a reason, bounded: a product name
+// in a CSAF file can be any length.
+func quote(s string) string {
+	const max = 160
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return "“" + s + "”"
+}
 
 // modelTokens splits a model or product name into comparable tokens:
 // folded, punctuation removed, and letters split from digits so that

@@ -75,44 +75,44 @@ func TestSeenInRealAdvisories(t *testing.T) {
 	m := realMatcher(t)
 	tests := []seenCase{
 		// 1. ">= 6.0.0 | <= 6.3.1" is the interval, not "any version".
-		{"1 paired range outside", Target{"Hillrom", "Welch Allyn Q-Stress", "6.4.0", ""}, "ICSMA-21-343-01", "none"},
-		{"1 paired range inside", Target{"Hillrom", "Welch Allyn Q-Stress", "6.3.1", ""}, "ICSMA-21-343-01", "certain"},
-		{"1 Alaris Infusion Central outside", Target{"BD", "Alaris Infusion Central", "1.4", ""}, "ICSMA-23-047-01", "none"},
+		{"1 paired range outside", Target{"Hillrom", "Welch Allyn Q-Stress", "6.4.0", "", nil}, "ICSMA-21-343-01", "none"},
+		{"1 paired range inside", Target{"Hillrom", "Welch Allyn Q-Stress", "6.3.1", "", nil}, "ICSMA-21-343-01", "certain"},
+		{"1 Alaris Infusion Central outside", Target{"BD", "Alaris Infusion Central", "1.4", "", nil}, "ICSMA-23-047-01", "none"},
 		// 2. A server product does not cover the pumps; a central station
 		// is not a telemetry server.
-		{"2 server vs pump", Target{"BD", "Alaris 8015 PC Unit", "1.2", ""}, "ICSMA-23-047-01", "none"},
-		{"2 central station vs telemetry server", Target{"GE Healthcare", "CARESCAPE Central Station", "4.2", ""}, "ICSMA-20-023-01", "none"},
+		{"2 server vs pump", Target{"BD", "Alaris 8015 PC Unit", "1.2", "", nil}, "ICSMA-23-047-01", "none"},
+		{"2 central station vs telemetry server", Target{"GE Healthcare", "CARESCAPE Central Station", "4.2", "", nil}, "ICSMA-20-023-01", "none"},
 		// 3. The workstation is not the pump listed under its family.
-		{"3 family joined", Target{"BD", "Alaris Gateway Workstation", "2.3.6", ""}, "ICSMA-19-164-01", "none"},
-		{"3 workstation own versions", Target{"BD", "Alaris Gateway Workstation", "1.1.6", ""}, "ICSMA-19-164-01", "certain"},
+		{"3 family joined", Target{"BD", "Alaris Gateway Workstation", "2.3.6", "", nil}, "ICSMA-19-164-01", "none"},
+		{"3 workstation own versions", Target{"BD", "Alaris Gateway Workstation", "1.1.6", "", nil}, "ICSMA-19-164-01", "certain"},
 		// 4. Exclusions are honoured; the product lines are matched.
-		{"4 excluded LOGIQ", Target{"GE Healthcare", "LOGIQ 100 Pro", "", ""}, "ICSMA-20-049-02", "none"},
-		{"4 LOGIQ E10", Target{"GE Healthcare", "LOGIQ E10", "", ""}, "ICSMA-20-049-02", "certain"},
-		{"4 Vivid E95", Target{"GE Healthcare", "Vivid E95", "", ""}, "ICSMA-20-049-02", "certain"},
-		{"4 Venue Go", Target{"GE Healthcare", "Venue Go", "", ""}, "ICSMA-20-049-02", "certain"},
-		{"4 excluded EchoPAC", Target{"GE Healthcare", "EchoPAC", "", ""}, "ICSMA-20-049-02", "none"},
+		{"4 excluded LOGIQ", Target{"GE Healthcare", "LOGIQ 100 Pro", "", "", nil}, "ICSMA-20-049-02", "none"},
+		{"4 LOGIQ E10", Target{"GE Healthcare", "LOGIQ E10", "", "", nil}, "ICSMA-20-049-02", "certain"},
+		{"4 Vivid E95", Target{"GE Healthcare", "Vivid E95", "", "", nil}, "ICSMA-20-049-02", "certain"},
+		{"4 Venue Go", Target{"GE Healthcare", "Venue Go", "", "", nil}, "ICSMA-20-049-02", "certain"},
+		{"4 excluded EchoPAC", Target{"GE Healthcare", "EchoPAC", "", "", nil}, "ICSMA-20-049-02", "none"},
 		// 6. Philips two-part versions, 5.x.x, <= 12.2.x.x, < 3.x, <= 11.x,
 		// a model number inside the version.
-		{"6 B.02", Target{"Philips", "IntelliVue Information Center iX", "B.02", ""}, "ICSMA-18-233-01", "certain"},
-		{"6 <= B.12 inside", Target{"Philips", "IntelliBridge Enterprise", "B.12", ""}, "ICSMA-20-163-01", "certain"},
-		{"6 <= B.12 outside", Target{"Philips", "IntelliBridge Enterprise", "C.01", ""}, "ICSMA-20-163-01", "none"},
-		{"6 5.x.x", Target{"Philips", "MRI 1.5T", "5.3.1", ""}, "ICSMA-21-313-01", "certain"},
-		{"6 <= 12.2.x.x", Target{"Philips", "Vue PACS", "12.2.9.1", ""}, "ICSMA-21-187-01", "certain"},
-		{"6 < 3.x outside", Target{"Baxter", "PrisMax", "3.0", ""}, "ICSMA-20-170-02", "none"},
-		{"6 <= 11.x", Target{"Change Healthcare", "Horizon Cardiology", "11.4", ""}, "ICSMA-19-241-01", "certain"},
-		{"6 model in version", Target{"Baxter", "Sigma Spectrum 35700BAX", "6.05", ""}, "ICSMA-22-251-01", "certain"},
-		{"6 model in version, other version", Target{"Baxter", "Sigma Spectrum 35700BAX", "7.0", ""}, "ICSMA-22-251-01", "none"},
+		{"6 B.02", Target{"Philips", "IntelliVue Information Center iX", "B.02", "", nil}, "ICSMA-18-233-01", "certain"},
+		{"6 <= B.12 inside", Target{"Philips", "IntelliBridge Enterprise", "B.12", "", nil}, "ICSMA-20-163-01", "certain"},
+		{"6 <= B.12 outside", Target{"Philips", "IntelliBridge Enterprise", "C.01", "", nil}, "ICSMA-20-163-01", "none"},
+		{"6 5.x.x", Target{"Philips", "MRI 1.5T", "5.3.1", "", nil}, "ICSMA-21-313-01", "certain"},
+		{"6 <= 12.2.x.x", Target{"Philips", "Vue PACS", "12.2.9.1", "", nil}, "ICSMA-21-187-01", "certain"},
+		{"6 < 3.x outside", Target{"Baxter", "PrisMax", "3.0", "", nil}, "ICSMA-20-170-02", "none"},
+		{"6 <= 11.x", Target{"Change Healthcare", "Horizon Cardiology", "11.4", "", nil}, "ICSMA-19-241-01", "certain"},
+		{"6 model in version", Target{"Baxter", "Sigma Spectrum 35700BAX", "6.05", "", nil}, "ICSMA-22-251-01", "certain"},
+		{"6 model in version, other version", Target{"Baxter", "Sigma Spectrum 35700BAX", "7.0", "", nil}, "ICSMA-22-251-01", "none"},
 		// 7. Model ranges, vendor names inside product names, model
 		// numbers against marketing names, CISA's "Phillips".
-		{"7 model range", Target{"Philips", "IntelliVue MX450", "M.00.03", ""}, "ICSMA-20-254-01", "certain"},
-		{"7 outside model range", Target{"Philips", "IntelliVue MX40", "M.00.03", ""}, "ICSMA-20-254-01", "none"},
-		{"7 vendor in product name", Target{"Baxter", "Spectrum IQ 35700BAX3", "9.0.1", ""}, "ICSMA-20-170-04", "certain"},
-		{"7 PCU 8015", Target{"BD", "Alaris PC Unit 8015", "12.1.3", ""}, "ICSMA-23-194-01", "certain"},
-		{"7 Phillips", Target{"Philips", "IntelliSpace Cardiovascular", "2.3.0", ""}, "ICSMA-18-025-01", "certain"},
+		{"7 model range", Target{"Philips", "IntelliVue MX450", "M.00.03", "", nil}, "ICSMA-20-254-01", "certain"},
+		{"7 outside model range", Target{"Philips", "IntelliVue MX40", "M.00.03", "", nil}, "ICSMA-20-254-01", "none"},
+		{"7 vendor in product name", Target{"Baxter", "Spectrum IQ 35700BAX3", "9.0.1", "", nil}, "ICSMA-20-170-04", "certain"},
+		{"7 PCU 8015", Target{"BD", "Alaris PC Unit 8015", "12.1.3", "", nil}, "ICSMA-23-194-01", "certain"},
+		{"7 Phillips", Target{"Philips", "IntelliSpace Cardiovascular", "2.3.0", "", nil}, "ICSMA-18-025-01", "certain"},
 		// 8. Alcon Laboratories is Alcon Research (the recall's firm).
 		// The recall lists serial numbers and this device gives none:
 		// possible (before: no flag at all).
-		{"8 Alcon alias", Target{"Alcon Laboratories", "Constellation Vision System", "", ""}, "Z-0099-2024", "possible"},
+		{"8 Alcon alias", Target{"Alcon Laboratories", "Constellation Vision System", "", "", nil}, "Z-0099-2024", "possible"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,5 +214,25 @@ func TestSeenEvidence(t *testing.T) {
 	}
 	if h.Range == "" || h.Severity == "" {
 		t.Errorf("range %q severity %q: want both", h.Range, h.Severity)
+	}
+}
+
+// A catalog model may carry advisory aliases: a model named only by its
+// marketing name is matched for certain through its model number.
+func TestTargetAliases(t *testing.T) {
+	m := realMatcher(t)
+	tg := Target{Vendor: "Baxter", Model: "Infusion pump (large volume)", Firmware: "9.0.1"}
+	if got := hitLevel(m.Match(tg), "ICSMA-22-251-01"); got != "none" {
+		t.Fatalf("without aliases: %s, want none", got)
+	}
+	tg.Aliases = []string{"Spectrum IQ", "35700BAX3"}
+	hs := m.Match(tg)
+	if got := hitLevel(hs, "ICSMA-22-251-01"); got != "certain" {
+		t.Fatalf("with aliases: %s, want certain: %+v", got, hs)
+	}
+	for _, h := range hs {
+		if h.Document == "ICSMA-22-251-01" && !strings.Contains(h.Reason, "catalog alias") {
+			t.Errorf("reason does not name the alias: %s", h.Reason)
+		}
 	}
 }

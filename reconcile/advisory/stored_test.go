@@ -27,9 +27,9 @@ func TestRowsRoundTrip(t *testing.T) {
 	}
 	fresh := testMatcher(t)
 	for _, tg := range []Target{
-		{"Baxter", "Welch Allyn Connex Spot Monitor", "1.40", ""},
-		{"Philips", "MX40", "B.06.10", ""},
-		{"Hospira", "Plum 360", "15.1", "15012345"},
+		{"Baxter", "Welch Allyn Connex Spot Monitor", "1.40", "", nil},
+		{"Philips", "MX40", "B.06.10", "", nil},
+		{"Hospira", "Plum 360", "15.1", "15012345", nil},
 	} {
 		a, b := m.Match(tg), fresh.Match(tg)
 		if len(a) != len(b) || len(a) > 0 && (a[0].Document != b[0].Document || a[0].Certain != b[0].Certain || a[0].Reason != b[0].Reason) {

@@ -115,7 +115,13 @@ loop:
 		return err
 	}
 	if scanErr != nil && !errors.Is(scanErr, context.DeadlineExceeded) && !errors.Is(scanErr, context.Canceled) {
-		return fmt.Errorf("ble: scanning on hci%d: %w", l.Adapter, scanErr)
+		// The adapter failed mid-scan: what was heard is delivered, and
+		// the sweep is incomplete, so nothing comes out missing.
+		l.stats.Addresses = room.Len()
+		if err := em.emit(ctx, out, room.Snapshot(time.Now()), time.Now(), true); err != nil {
+			return err
+		}
+		return fmt.Errorf("ble: scanning on hci%d: %w: %w", l.Adapter, scan.ErrIncomplete, scanErr)
 	}
 
 	for _, s := range l.ReadDIS {
@@ -128,7 +134,13 @@ loop:
 	l.stats.Malformed = int(rejected.Load())
 	l.stats.BadAD = room.BadAD()
 	l.stats.Addresses = room.Len()
-	return em.emit(ctx, out, room.Snapshot(time.Now()), time.Now(), true)
+	if err := em.emit(ctx, out, room.Snapshot(time.Now()), time.Now(), true); err != nil {
+		return err
+	}
+	if n := room.Overflow(); n > 0 {
+		return fmt.Errorf("ble: hci%d: %w: more than %d distinct addresses; %d advertisements from further ones ignored", l.Adapter, scan.ErrIncomplete, room.max, n)
+	}
+	return nil
 }
 
 // readDIS reads the Device Information Service of one advertiser seen

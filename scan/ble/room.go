@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/scan/oui"
 )
 
 // Gate decides whether an advertiser is in the room or only heard from
@@ -41,6 +42,10 @@ type RoomConfig struct {
 	// Window drops advertisers not heard for this long from snapshots;
 	// zero keeps everything heard during the sweep.
 	Window time.Duration
+	// MaxAdvertisers caps the distinct addresses tracked (memory is
+	// bounded by it); advertisements from further addresses are counted
+	// and ignored. Zero means DefaultMaxAdvertisers.
+	MaxAdvertisers int
 }
 
 // Room aggregates advertisements heard during one sweep: one entry per
@@ -48,27 +53,42 @@ type RoomConfig struct {
 // of rotating private addresses that belong to one device. It is not safe
 // for concurrent use.
 type Room struct {
-	cfg     RoomConfig
-	addrs   map[addrKey]*tracked
-	order   []*tracked
-	layouts map[layoutKey]*layout
-	ad      AD
-	badAD   int
-	maskGen uint64 // counts changes to any layout mask
-	dis     map[[6]byte]disResult
+	cfg      RoomConfig
+	addrs    map[addrKey]*tracked
+	order    []*tracked
+	layouts  map[layoutKey]*layout
+	ad       AD
+	badAD    int
+	maskGen  uint64 // counts changes to any layout mask
+	dis      map[[6]byte]disResult
+	max      int
+	overflow int
 }
 
 // BadAD returns the number of malformed AD structures and fields skipped
 // in the advertisements added so far.
 func (r *Room) BadAD() int { return r.badAD }
 
+// Overflow returns how many advertisements from addresses beyond
+// MaxAdvertisers were ignored.
+func (r *Room) Overflow() int { return r.overflow }
+
+// DefaultMaxAdvertisers is the cap on distinct addresses one sweep
+// tracks when RoomConfig.MaxAdvertisers is zero: a busy ward hears a few
+// hundred; 20,000 take about 30 MB.
+const DefaultMaxAdvertisers = 20000
+
 // NewRoom returns an empty aggregation.
 func NewRoom(cfg RoomConfig) *Room {
 	if cfg.Gate == (Gate{}) {
 		cfg.Gate = DefaultGate
 	}
+	if cfg.MaxAdvertisers <= 0 {
+		cfg.MaxAdvertisers = DefaultMaxAdvertisers
+	}
 	return &Room{
 		cfg:     cfg,
+		max:     cfg.MaxAdvertisers,
 		addrs:   make(map[addrKey]*tracked),
 		layouts: make(map[layoutKey]*layout),
 	}
@@ -112,6 +132,13 @@ func (r *Room) Add(t time.Time, rep *Report) {
 	k := addrKey{rep.Addr, rep.HCIAddrType&1 == 1}
 	tr := r.addrs[k]
 	if tr == nil {
+		if len(r.order) >= r.max {
+			// Each tracked address costs about 1.5 KB; beyond the cap a
+			// capture or a flood of random addresses would take the
+			// laptop's memory. The sweep reports itself incomplete.
+			r.overflow++
+			return
+		}
 		tr = &tracked{addr: rep.Addr, typ: rep.AddrType, first: t}
 		r.addrs[k] = tr
 		r.order = append(r.order, tr)
@@ -261,9 +288,14 @@ func (r *Room) observe(g group) scan.Observation {
 	f.fill(b)
 
 	ob := scan.Observation{Time: latest.last, Source: scan.SourceBLE, BLE: b}
-	if len(b.ManufacturerData) > 0 {
-		ob.Vendor = b.ManufacturerData[0].Company
+	b.CompanyVendor = companyVendor(b.ManufacturerData)
+	if b.AddressType == scan.AddrPublic {
+		b.OUIVendor = oui.Lookup(b.Address)
 	}
+	// The registrant of a public address is who made the radio; the
+	// company ID is who the payload says. Both are kept on b; Vendor
+	// shows both when they differ.
+	ob.Vendor = vendorLabel(b.CompanyVendor, b.OUIVendor)
 	for _, tr := range g.addrs {
 		if d, ok := r.dis[tr.addr]; ok {
 			ob.Hints = d.hints

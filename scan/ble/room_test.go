@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,7 +44,8 @@ func replay(t *testing.T, path string) (map[string]scan.Observation, []scan.Obse
 	t.Helper()
 	p := &Replay{Path: path, Fast: true}
 	out := make(chan scan.Observation, 4096)
-	if err := p.Sweep(context.Background(), out); err != nil {
+	// A damaged capture delivers what it read and says it is incomplete.
+	if err := p.Sweep(context.Background(), out); err != nil && !(errors.Is(err, scan.ErrIncomplete) && p.Stats().Damaged) {
 		t.Fatal(err)
 	}
 	close(out)
@@ -99,8 +101,8 @@ func TestRoomReplay(t *testing.T) {
 			}{
 				{"meter+06417251", "00:60:19:4B:2C:11", scan.AddrPublic, "Roche Diabetes Care AG", []string{"1808", "180A"}, scan.InRoom, 0},
 				{"MightySat", "D2:41:7F:09:3A:C5", scan.AddrRandomStatic, "Masimo Corp", []string{"1822"}, scan.InRoom, 0},
-				{"BLEsmart_01", "28:FF:B2:60:1A:9E", scan.AddrPublic, "Omron Healthcare Co., LTD", []string{"1810"}, scan.InRoom, 0},
-				{"INFUSION-PUMP 2231", "F0:B5:D1:88:21:07", scan.AddrPublic, "Nordic Semiconductor ASA", []string{"6e400001-b5a3-f393-e0a9-e50e24dcca9e"}, scan.InRoom, 0},
+				{"BLEsmart_01", "28:FF:B2:60:1A:9E", scan.AddrPublic, "Omron Healthcare Co., LTD / OUI: Toshiba Corp.", []string{"1810"}, scan.InRoom, 0},
+				{"INFUSION-PUMP 2231", "F0:B5:D1:88:21:07", scan.AddrPublic, "Nordic Semiconductor ASA / OUI: Texas Instruments", []string{"6e400001-b5a3-f393-e0a9-e50e24dcca9e"}, scan.InRoom, 0},
 				{"tslim X2 ***781", "", scan.AddrResolvable, "Tandem Diabetes Care", []string{"183A"}, scan.InRoom, 3},
 				{"AeroScout \x0a\x00\x31\x7c", "", scan.AddrNonResolvable, "AeroScout", nil, scan.InRoom, 3},
 				{"AeroScout \x0a\x00\x31\x9f", "", scan.AddrNonResolvable, "AeroScout", nil, scan.InRoom, 3},

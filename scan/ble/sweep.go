@@ -2,7 +2,6 @@ package ble
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -88,8 +87,11 @@ type ReplayStats struct {
 	// or with a length beyond any HCI packet); Damage describes it.
 	Damaged bool   `json:"damaged,omitempty"`
 	Damage  string `json:"damage,omitempty"`
-	// Addresses is the number of distinct device addresses heard.
+	// Addresses is the number of distinct device addresses tracked.
 	Addresses int `json:"addresses"`
+	// Overflow counts advertisements ignored because the sweep already
+	// tracked RoomConfig.MaxAdvertisers addresses.
+	Overflow int `json:"overflow,omitempty"`
 }
 
 // Replay is a Sweeper that replays the advertisements of a btsnoop
@@ -120,18 +122,30 @@ func (p *Replay) Stats() ReplayStats { return p.stats }
 // Aggregate returns the aggregation of the last Sweep.
 func (p *Replay) Aggregate() *Room { return p.room }
 
-// Sweep replays the capture, sending observations on out. A damaged tail
-// ends the replay early without error (see Stats); a file that is not a
-// readable btsnoop capture is an error naming it.
+// maxStep bounds the capture time one record may advance the paced
+// replay: a capture's clock can jump (a record stamped zero, a huge or
+// backwards timestamp, a capture paused for hours); replaying such a jump
+// at capture pace would hang.
+const maxStep = 5 * time.Second
+
+// Sweep replays the capture, sending observations on out. A damaged
+// record ends the replay early, and a capture whose header cannot be read
+// yields nothing: both return an error wrapping scan.ErrIncomplete after
+// delivering what was read, so that the room's expected devices come out
+// unverified (see Stats). So does a capture with more distinct addresses
+// than RoomConfig.MaxAdvertisers. A file that cannot be opened is an
+// error naming it.
 func (p *Replay) Sweep(ctx context.Context, out chan<- scan.Observation) error {
 	f, err := os.Open(p.Path)
 	if err != nil {
 		return fmt.Errorf("ble replay: %w", err)
 	}
 	defer f.Close()
+	p.stats = ReplayStats{}
 	rd, err := btsnoop.NewReader(f)
 	if err != nil {
-		return fmt.Errorf("ble replay %s: %w", p.Path, err)
+		p.stats.Damaged, p.stats.Damage = true, err.Error()
+		return fmt.Errorf("ble replay %s: %w: %w", p.Path, scan.ErrIncomplete, err)
 	}
 	sleep, now := p.sleep, p.now
 	if sleep == nil {
@@ -140,16 +154,20 @@ func (p *Replay) Sweep(ctx context.Context, out chan<- scan.Observation) error {
 	if now == nil {
 		now = time.Now
 	}
-	p.stats = ReplayStats{}
 	room := NewRoom(p.Room)
 	p.room = room
 	em := emitter{update: p.Update}
 	var dec Decoder
-	var cur time.Time
+	// cur is the replay's own clock: it starts at the first record's time
+	// and advances by each record's step, clamped to [0, maxStep], so that
+	// it never goes backwards and never jumps.
+	var cur, prev, lastTick time.Time
+	var elapsed time.Duration
 	add := func(r *Report) { room.Add(cur, r) }
-	var first, lastTick time.Time
+	started := false
 	wall := now()
 	dl := rd.Datalink()
+	var incomplete error
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -159,23 +177,29 @@ func (p *Replay) Sweep(ctx context.Context, out chan<- scan.Observation) error {
 			break
 		}
 		if err != nil {
-			if errors.Is(err, btsnoop.ErrTruncated) || errors.Is(err, btsnoop.ErrTooLarge) {
-				p.stats.Damaged, p.stats.Damage = true, err.Error()
-				break
-			}
-			return fmt.Errorf("ble replay %s: %w", p.Path, err)
+			p.stats.Damaged, p.stats.Damage = true, err.Error()
+			incomplete = err
+			break
 		}
 		p.stats.Records++
 		evt, ok := rec.Event(dl)
 		if !ok {
 			continue
 		}
-		cur = rec.Time()
-		if first.IsZero() {
-			first, lastTick = cur, cur
+		t := rec.Time()
+		if !started {
+			started, cur, prev, lastTick = true, t, t, t
+		} else {
+			step := t.Sub(prev)
+			prev = t
+			if step < 0 || step > maxStep {
+				step = 0
+			}
+			cur = cur.Add(step)
+			elapsed += step
 		}
 		if !p.Fast {
-			if d := cur.Sub(first) - now().Sub(wall); d > time.Millisecond {
+			if d := elapsed - now().Sub(wall); d > time.Millisecond {
 				if err := sleep(ctx, d); err != nil {
 					return err
 				}
@@ -192,7 +216,17 @@ func (p *Replay) Sweep(ctx context.Context, out chan<- scan.Observation) error {
 	p.stats.Stats = dec.Stats
 	p.stats.BadAD = room.BadAD()
 	p.stats.Addresses = room.Len()
-	return em.emit(ctx, out, room.Snapshot(cur), cur, true)
+	p.stats.Overflow = room.Overflow()
+	if err := em.emit(ctx, out, room.Snapshot(cur), cur, true); err != nil {
+		return err
+	}
+	switch {
+	case incomplete != nil:
+		return fmt.Errorf("ble replay %s: %w: reading stopped at a damaged record after %d records: %w", p.Path, scan.ErrIncomplete, p.stats.Records, incomplete)
+	case p.stats.Overflow > 0:
+		return fmt.Errorf("ble replay %s: %w: more than %d distinct addresses; %d advertisements from further ones ignored", p.Path, scan.ErrIncomplete, room.max, p.stats.Overflow)
+	}
+	return nil
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

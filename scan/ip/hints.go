@@ -45,8 +45,33 @@ func distill(fps []scan.Fingerprint) (scan.Hints, string) {
 			setIf(&h.Manufacturer, a.Vendor())
 			setIf(&h.Software, fp.Fields["implementationVersionName"])
 		case "snmp":
-			// sysDescr is free text; reconcile matches on it, the hints
-			// keep only what is structured.
+			// ENTITY-MIB's chassis row is the agent's structured account
+			// of the unit; sysDescr is free text that reconcile and the
+			// fingerprint database read.
+			f := fp.Fields
+			if h.Serial == "" && f["entPhysicalSerialNum"] != "" {
+				h.Serial, h.SerialSource = f["entPhysicalSerialNum"], "snmp"
+			}
+			setIf(&h.Model, f["entPhysicalModelName"])
+			setIf(&h.Manufacturer, f["entPhysicalMfgName"])
+			setIf(&h.Firmware, f["entPhysicalFirmwareRev"])
+			setIf(&h.Software, f["entPhysicalSoftwareRev"])
+			setIf(&h.Hardware, f["entPhysicalHardwareRev"])
+			setIf(&host, f["sysName"])
+		}
+	}
+	// Last, the fingerprint database: the hardware maker and product a
+	// banner names, and the operating system (often the firmware of an
+	// embedded device) as software.
+	for _, fp := range fps {
+		if fp.Kind != "recog" {
+			continue
+		}
+		f := fp.Fields
+		setIf(&h.Manufacturer, f["hw.vendor"])
+		setIf(&h.Model, f["hw.product"])
+		if f["os.product"] != "" {
+			setIf(&h.Software, strings.TrimSpace(f["os.product"]+" "+f["os.version"]))
 		}
 	}
 	return h, strings.TrimSpace(host)

@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,10 +36,15 @@ type Config struct {
 	Ports []int
 	// Exclude lists what is never touched.
 	Exclude Exclusions
-	// SNMP enables one SNMPv2c GET of sysDescr.0 per live host, with
-	// SNMPCommunity ("public" if empty).
+	// SNMP enables the SNMP identity probe (probe.SNMPIdentity: at most
+	// three requests) on every live host, SNMPv2c with SNMPCommunity
+	// ("public" if empty).
 	SNMP          bool
 	SNMPCommunity string
+	// SNMPSegments give SNMP credentials per segment (community or
+	// SNMPv3); a host inside one is asked for its identity even when SNMP
+	// is false. The first segment containing the host wins.
+	SNMPSegments []SNMPSegment
 	// NoICMP turns the ICMP echo off even where ping sockets are allowed.
 	NoICMP bool
 	// PacketLog, if set, receives a line for every probe sent.
@@ -427,8 +430,8 @@ func (r *run) host(ctx context.Context, a netip.Addr) (scan.Observation, bool, e
 			anyRefused = true
 		}
 	}
-	if r.cfg.SNMP && (len(ob.Ports) > 0 || echoed || anyRefused) {
-		fp, err := r.snmp(ctx, h)
+	if auth, ok := r.snmpAuth(a); ok && (len(ob.Ports) > 0 || echoed || anyRefused) {
+		fp, err := r.snmp(ctx, h, auth)
 		if err != nil {
 			return ob, false, err
 		}
@@ -440,6 +443,16 @@ func (r *run) host(ctx context.Context, a netip.Addr) (scan.Observation, bool, e
 		if nb, err := readNeighbours(); err == nil {
 			ob.MAC = nb[a]
 		}
+	}
+	// SSDP only to hosts proven live: a refused connect proves one only
+	// where the neighbour table confirms it (loopback and routers refuse
+	// for absent addresses).
+	if len(ob.Ports) > 0 || echoed || (anyRefused && ob.MAC != "") {
+		fps, err := r.ssdp(ctx, h, hasUPnP(ob.Fingerprints))
+		if err != nil {
+			return ob, false, err
+		}
+		ob.Fingerprints = append(ob.Fingerprints, fps...)
 	}
 	// A refused connect proves a host only where the neighbour table
 	// confirms one: loopback and routers answer for absent addresses.
@@ -457,6 +470,7 @@ func (r *run) host(ctx context.Context, a netip.Addr) (scan.Observation, bool, e
 	if ob.MAC != "" {
 		ob.Vendor = oui.Lookup(ob.MAC)
 	}
+	ob.Fingerprints = append(ob.Fingerprints, infer(ob.Fingerprints)...)
 	ob.Hints, ob.Hostname = distill(ob.Fingerprints)
 	ob.Time = time.Now().UTC()
 	return ob, true, nil
@@ -679,7 +693,13 @@ func (r *run) fingerprint(ctx context.Context, h *host, c net.Conn, port int, ki
 // cancellation and packet-log failures are returned.
 func (r *run) run(ctx context.Context, h *host, port int,
 	fn func(context.Context, probe.Sent) (scan.Fingerprint, error)) (*scan.Fingerprint, error) {
-	pctx, cancel := context.WithTimeout(ctx, r.cfg.Profile.ProbeTimeout)
+	return r.runFor(ctx, h, port, r.cfg.Profile.ProbeTimeout, fn)
+}
+
+// runFor is run with its own timeout.
+func (r *run) runFor(ctx context.Context, h *host, port int, timeout time.Duration,
+	fn func(context.Context, probe.Sent) (scan.Fingerprint, error)) (*scan.Fingerprint, error) {
+	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var logErr error
 	sent := func(what string) {
@@ -716,24 +736,33 @@ func shortErr(err error) string {
 	return s
 }
 
-// snmp sends one GET of sysDescr.0 to UDP 161.
-func (r *run) snmp(ctx context.Context, h *host) (*scan.Fingerprint, error) {
+// SNMPSegment is the SNMP credentials of one segment.
+type SNMPSegment struct {
+	Prefix netip.Prefix
+	Auth   probe.SNMPAuth
+}
+
+// snmpAuth returns the credentials to ask a for its identity with.
+func (r *run) snmpAuth(a netip.Addr) (probe.SNMPAuth, bool) {
+	for _, s := range r.cfg.SNMPSegments {
+		if s.Prefix.Contains(a) {
+			return s.Auth, true
+		}
+	}
+	return probe.SNMPAuth{Community: r.cfg.SNMPCommunity}, r.cfg.SNMP
+}
+
+// snmp asks the agent on UDP 161 for the host's identity.
+func (r *run) snmp(ctx context.Context, h *host, auth probe.SNMPAuth) (*scan.Fingerprint, error) {
 	if err := r.acquire(ctx, h); err != nil {
 		return nil, err
 	}
 	defer r.release(h)
-	port := 161 + r.cfg.PortOffset
-	if err := r.allowed(h.addr, port); err != nil {
+	if err := r.allowed(h.addr, 161); err != nil {
 		return nil, err
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "udp", net.JoinHostPort(h.addr.String(), strconv.Itoa(port)))
-	if err != nil {
-		return nil, nil
-	}
-	defer c.Close()
 	return r.run(ctx, h, 161, func(pctx context.Context, sent probe.Sent) (scan.Fingerprint, error) {
-		return probe.SNMP(pctx, c, r.cfg.SNMPCommunity, rand.Int32(), sent)
+		return probe.SNMPIdentity(pctx, h.addr, 161+r.cfg.PortOffset, auth, r.cfg.Profile.ConnectTimeout, sent)
 	})
 }
 

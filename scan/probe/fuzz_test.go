@@ -2,6 +2,8 @@ package probe
 
 import (
 	"bytes"
+	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/biomed-rounds/rounds/inert"
@@ -93,5 +95,29 @@ func FuzzParseSNMP(f *testing.F) {
 			return
 		}
 		checkFields(t, map[string]string{"sysDescr": d})
+	})
+}
+
+// FuzzParseSSDP: any datagram parses or fails cleanly, with inert bounded
+// fields; a LOCATION is followed only to the answering host itself.
+func FuzzParseSSDP(f *testing.F) {
+	f.Add([]byte("HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\nLOCATION: http://127.77.3.11:49152/upnp/desc.xml\r\nSERVER: Linux/4.1 UPnP/1.0 Portable SDK for UPnP devices/1.6.25\r\nST: upnp:rootdevice\r\nUSN: uuid:1::upnp:rootdevice\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nLocation: http://user:pw@10.0.0.1:80/x\r\n\r\n"))
+	f.Add([]byte("HTTP/1.1 200 OK\r\nLOCATION: http://[::ffff:127.77.3.11]:1/\x1b[31m\r\n\r\n"))
+	f.Add([]byte("NOTIFY * HTTP/1.1\r\n\r\n"))
+	answered := netip.MustParseAddr("127.77.3.11")
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ParseSSDP(b)
+		if err != nil {
+			return
+		}
+		checkFields(t, a.Fields())
+		d, err := ParseLocation(a.Location, answered)
+		if err != nil {
+			return
+		}
+		if d.Addr != answered || d.Port < 1 || d.Port > 65535 || !strings.HasPrefix(d.Path, "/") || strings.ContainsAny(d.Path, "\r\n ") {
+			t.Fatalf("LOCATION %q followed to %+v", a.Location, d)
+		}
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"math/big"
 	mrand "math/rand/v2"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -120,7 +121,8 @@ func serveHTTP(c net.Conn, d Device, s Service) {
 	status, ctype, body := "200 OK", "text/html; charset=utf-8", ""
 	extra := ""
 	switch {
-	case s.UPnP && (path == "/description.xml" || path == "/rootDesc.xml"):
+	case s.DescPath != "" && path == s.DescPath,
+		s.UPnP && (path == "/description.xml" || path == "/rootDesc.xml"):
 		ctype, body = `text/xml; charset="utf-8"`, description(d)
 	case path == "/" && s.Realm != "":
 		status = "401 Unauthorized"
@@ -319,5 +321,38 @@ func (w *Ward) serveSNMP(pc net.PacketConn, d Device, s Service) {
 			continue
 		}
 		_, _ = pc.WriteTo(out, from)
+	}
+}
+
+// serveSSDP answers M-SEARCH datagrams as a UPnP stack does: one answer
+// naming the description's LOCATION.
+func (w *Ward) serveSSDP(pc net.PacketConn, d Device, s Service) {
+	loc := s.Location
+	if loc == "" {
+		for _, o := range d.Services {
+			if o.DescPath != "" {
+				loc = "http://" + net.JoinHostPort(d.Addr.String(), strconv.Itoa(o.Port+w.cfg.PortOffset)) + o.DescPath
+				break
+			}
+		}
+	}
+	server := s.Banner
+	if server == "" {
+		server = "Linux/4.9 UPnP/1.0 device/1.0"
+	}
+	buf := make([]byte, 2048)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		w.count(d.Addr, func(st *Stats) { st.SSDPRequests++ })
+		req := string(buf[:n])
+		if !strings.HasPrefix(req, "M-SEARCH * HTTP/1.1\r\n") || !strings.Contains(strings.ToLower(req), "ssdp:discover") {
+			continue
+		}
+		ans := "HTTP/1.1 200 OK\r\nCACHE-CONTROL: max-age=1800\r\nEXT:\r\nLOCATION: " + loc +
+			"\r\nSERVER: " + server + "\r\nST: upnp:rootdevice\r\nUSN: " + d.UDN() + "::upnp:rootdevice\r\n\r\n"
+		_, _ = pc.WriteTo([]byte(ans), from)
 	}
 }

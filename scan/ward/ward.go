@@ -40,6 +40,10 @@ const (
 	Silent Kind = "silent"
 	// SNMP is a UDP agent answering GET sysDescr.0 for Community.
 	SNMP Kind = "snmp"
+	// SSDP is a UDP responder on port 1900 answering M-SEARCH with a
+	// LOCATION: Location if set, else the URL of the device's service
+	// that has a DescPath.
+	SSDP Kind = "ssdp"
 
 	// Hostile behaviours, for tests.
 
@@ -66,6 +70,12 @@ type Service struct {
 	Realm string
 	// UPnP serves the device description at /description.xml.
 	UPnP bool
+	// DescPath, when set, serves the device description at this path
+	// only: the description port of a UPnP stack, named by SSDP alone.
+	DescPath string
+	// Location is the LOCATION an SSDP service answers with, verbatim;
+	// a hostile device can name any address.
+	Location string
 	// AE is the only called AE title a DICOM node accepts ("" any).
 	AE string
 	// ImplementationClassUID and ImplementationVersion are what a DICOM
@@ -100,7 +110,7 @@ type Device struct {
 func (d Device) Ports() []int {
 	var ps []int
 	for _, s := range d.Services {
-		if s.Kind != SNMP {
+		if s.Kind != SNMP && s.Kind != SSDP {
 			ps = append(ps, s.Port)
 		}
 	}
@@ -130,6 +140,8 @@ type Stats struct {
 	Releases int
 	// SNMPRequests counts SNMP datagrams received.
 	SNMPRequests int
+	// SSDPRequests counts SSDP datagrams received.
+	SSDPRequests int
 }
 
 // Total returns the number of accepted connections.
@@ -238,7 +250,7 @@ func (w *Ward) Close() error {
 func (w *Ward) listen(d Device, s Service) error {
 	port := s.Port + w.cfg.PortOffset
 	hp := net.JoinHostPort(d.Addr.String(), strconv.Itoa(port))
-	if s.Kind == SNMP {
+	if s.Kind == SNMP || s.Kind == SSDP {
 		pc, err := net.ListenPacket("udp4", hp)
 		if err != nil {
 			return err
@@ -249,6 +261,10 @@ func (w *Ward) listen(d Device, s Service) error {
 		w.wg.Add(1)
 		go func() {
 			defer w.wg.Done()
+			if s.Kind == SSDP {
+				w.serveSSDP(pc, d, s)
+				return
+			}
 			w.serveSNMP(pc, d, s)
 		}()
 		return nil

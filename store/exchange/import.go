@@ -98,7 +98,18 @@ func Import(ctx context.Context, st *store.Store, r io.Reader, o Options) (Resul
 			return err
 		}
 		im := &importer{ctx: ctx, w: w, o: &o, res: &res, seen: map[uint64]int32{}}
-		return im.run(src)
+		// Into an empty inventory, load the rows and build the indexes
+		// afterwards (store.Writer.BeginLoad). Skipping bad rows needs the
+		// row-by-row checks, which need the indexes.
+		if !o.SkipBad {
+			if _, err := w.BeginLoad(); err != nil {
+				return err
+			}
+		}
+		if err := im.run(src); err != nil {
+			return err
+		}
+		return im.endLoad()
 	})
 	if err != nil {
 		return Result{}, err
@@ -309,6 +320,25 @@ func (im *importer) flush() error {
 	for _, p := range batch {
 		fast = fast && !p.resolve
 	}
+	if fast && im.w.Loading() {
+		ds := make([]store.Device, len(batch))
+		for i, p := range batch {
+			ds[i] = p.d
+		}
+		err := im.w.CreateDevices(ds)
+		if err == nil {
+			im.res.Created += len(batch)
+			return nil
+		}
+		if !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrConstraint) {
+			return err
+		}
+		fast = false
+	}
+	// The row-by-row path looks devices up: it needs the indexes.
+	if err := im.endLoad(); err != nil {
+		return err
+	}
 	if fast {
 		ds := make([]store.Device, len(batch))
 		for i, p := range batch {
@@ -349,6 +379,18 @@ func (im *importer) flush() error {
 		im.count(op)
 	}
 	return nil
+}
+
+// endLoad ends the load, if one is on, and names the line of a device
+// whose unique identifier an earlier device of the file holds.
+func (im *importer) endLoad() error {
+	err := im.w.EndLoad()
+	var de *store.DuplicateError
+	if errors.As(err, &de) {
+		line := int(im.seen[maphash.String(im.seed, string(Devices)+"\x00"+de.AssetTag)])
+		return im.blame(&de.Conflict, line)
+	}
+	return err
 }
 
 // putOp runs a catalog or room upsert and says what it did.

@@ -136,6 +136,9 @@ func (g *Generator) EachDevice(fn func(store.Device) error) error {
 func (g *Generator) Load(ctx context.Context, st *store.Store) error {
 	return st.BulkWrite(ctx, "gen", func(w *store.Writer) error {
 		w.NoJournal = true
+		if err := w.MarkGenerated("rounds generate"); err != nil {
+			return err
+		}
 		for _, m := range g.Models() {
 			if _, err := w.PutModel(m); err != nil {
 				return err

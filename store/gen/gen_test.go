@@ -2,6 +2,7 @@ package gen
 
 import (
 	"context"
+	"net/netip"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -101,8 +102,8 @@ func TestLayout(t *testing.T) {
 			case "guest":
 				guest++
 			}
-			if !s.CIDR.Addr().IsPrivate() {
-				t.Errorf("%s: segment %s is not private", l.Key, s.CIDR)
+			if !s.CIDR.Addr().IsLoopback() || s.CIDR.Addr().IsPrivate() || s.CIDR.Contains(netip.MustParseAddr("127.0.0.1")) {
+				t.Errorf("%s: segment %s is not a loopback /24 away from 127.0.0.1", l.Key, s.CIDR)
 			}
 		}
 	}

@@ -197,17 +197,15 @@ func buildingName(b int) string {
 	return fmt.Sprintf("B%03d", b+1)
 }
 
-// segmentPrefix returns the k-th /24 of the address plan: 10.0.0.0/8
-// first, then 172.16.0.0/12. Plans larger than both wrap around (tens of
-// millions of devices); IPs are not unique identifiers, so that only
-// makes addresses repeat.
+// segmentPrefix returns the k-th /24 of the address plan, inside
+// 127.0.0.0/8 from 127.1.0.0/24 on: generated inventories never name a
+// private range, so that a newcomer who opens one and sweeps a room
+// reaches only this machine's loopback, never a real network (issue 11).
+// Plans larger than the 65,024 /24s wrap around; IPs are not unique
+// identifiers, so that only makes addresses repeat.
 func segmentPrefix(k int) netip.Prefix {
-	k %= 65536 + 4096
-	if k < 65536 {
-		return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(k >> 8), byte(k), 0}), 24)
-	}
-	k -= 65536
-	return netip.PrefixFrom(netip.AddrFrom4([4]byte{172, 16 + byte(k>>8), byte(k), 0}), 24)
+	k %= 254 * 256
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{127, byte(1 + k>>8), byte(k), 0}), 24)
 }
 
 // roomsPerClinicalSegment is how many neighbouring rooms share a clinical

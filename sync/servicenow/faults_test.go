@@ -255,14 +255,15 @@ func TestCredentialsNeverInErrorsOrState(t *testing.T) {
 		t.Errorf("error does not say what failed: %v", err)
 	}
 	// Nothing stored anywhere holds it either.
-	db := e.st.DB()
-	for _, q := range []string{"SELECT group_concat(last_error) FROM journal", "SELECT group_concat(error) FROM sync_runs",
-		"SELECT group_concat(message) FROM sync_issues"} {
-		var s *string
-		must(t, db.QueryRow(q).Scan(&s))
-		if s != nil {
-			check(q, *s)
-		}
+	js, _ := e.st.Journal(context.Background(), store.JournalQuery{})
+	for _, en := range js {
+		check("journal last_error", en.LastError)
+	}
+	stat, _ := sync.ReadStatus(context.Background(), e.st, "snow")
+	check("sync_runs", stat.LastPull.Error+stat.LastPush.Error)
+	is, _ := sync.Issues(context.Background(), e.st, "snow")
+	for _, i := range is {
+		check("sync_issues", i.Message)
 	}
 	b, _ := os.ReadFile(e.st.Path())
 	check("database file", string(b))

@@ -1,4 +1,4 @@
-package sync
+package store
 
 import (
 	"encoding/json"
@@ -10,13 +10,13 @@ func FuzzEncodeMap(f *testing.F) {
 	f.Fuzz(func(t *testing.T, k1, v1, k2, v2 string) {
 		m := map[string]string{k1: v1, k2: v2}
 		var back map[string]string
-		if err := json.Unmarshal([]byte(encodeMap(m)), &back); err != nil {
-			t.Fatalf("encodeMap(%q) is not JSON: %v", m, err)
+		if err := json.Unmarshal([]byte(syncEncodeMap(m)), &back); err != nil {
+			t.Fatalf("syncEncodeMap(%q) is not JSON: %v", m, err)
 		}
 		want, _ := json.Marshal(m)
 		var wantBack map[string]string
 		json.Unmarshal(want, &wantBack)
-		if !sameMap(back, wantBack) {
+		if !syncSameMap(back, wantBack) {
 			t.Fatalf("round trip %q -> %q, encoding/json gives %q", m, back, wantBack)
 		}
 	})

@@ -1,0 +1,27 @@
+package feed
+
+import (
+	"github.com/biomed-rounds/rounds/reconcile/advisory"
+	"github.com/biomed-rounds/rounds/store"
+)
+
+// refDocs turns a parsed document into the rows store keeps, as
+// `rounds advisories import` does: package advisory stays free of the
+// store, so the conversion lives with each caller that writes.
+func refDocs(d advisory.Document, source string) ([]store.RefDoc, error) {
+	rows, err := advisory.Rows(d, source)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.RefDoc, 0, len(rows))
+	for _, r := range rows {
+		kind := store.RefAdvisory
+		if r.Kind == advisory.KindRecall {
+			kind = store.RefRecall
+		}
+		out = append(out, store.RefDoc{Kind: kind, ID: r.ID, Revision: r.Revision, Released: r.Released, Title: r.Title,
+			Publisher: r.Publisher, URL: r.URL, Score: r.Score, Event: r.Event, Class: r.Class, Status: r.Status,
+			Source: r.Source, Data: r.Data})
+	}
+	return out, nil
+}
