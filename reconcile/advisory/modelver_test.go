@@ -27,8 +27,8 @@ func TestModelsInVersion(t *testing.T) {
 		{"A10 | A11", "Data module compactplus: software Versions A10 and A11 (not distributed in the United States)", nil},
 		{"BT02 | BT03 | BT04 | BT06", "LOGIQ 9: BT02 | BT03 | BT04 | BT06", nil},
 		{"<= 9.33", "Alaris 8015 PC unit: <= 9.33", nil},
-		{"2.3.6", "Alaris GS: Model 2.3.6", nil}, // a dot is a version, whatever the label
-		{"123", "Pump: Version 123", nil},          // too short to be a bare model number
+		{"2.3.6", "Alaris GS: Model 2.3.6", nil},        // a dot is a version, whatever the label
+		{"123", "Pump: Version 123", nil},               // too short to be a bare model number
 		{"2019 build", "Server: Model 2019 build", nil}, // prose
 		{"", "Anything: Model 1234", nil},
 	} {
