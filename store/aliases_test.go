@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -45,6 +46,10 @@ func TestModelAdvisoryAliases(t *testing.T) {
 	m.AdvisoryAliases = []string{"A|B"}
 	if _, err := put(m); !errors.Is(err, ErrConstraint) {
 		t.Errorf("alias with the separator: %v, want ErrConstraint", err)
+	}
+	m.AdvisoryAliases = []string{strings.Repeat("x", 5000)}
+	if _, err := put(m); !errors.Is(err, ErrConstraint) {
+		t.Errorf("aliases over the limit: %v, want ErrConstraint", err)
 	}
 	ms, _ = s.Models(ctx)
 	if want := []string{"MyCareLink Monitor", "24950", "24952"}; !slices.Equal(ms[0].AdvisoryAliases, want) {

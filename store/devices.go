@@ -455,7 +455,11 @@ func joinAliases(as []string) (string, error) {
 		seen[strings.ToLower(a)] = true
 		out = append(out, a)
 	}
-	return strings.Join(out, aliasSep), nil
+	j := strings.Join(out, aliasSep)
+	if err := inventory.CheckLen("advisory_aliases", j, inventory.ModelLimits["advisory_aliases"]); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrConstraint, err)
+	}
+	return j, nil
 }
 
 // ensureModel returns the catalog id for manufacturer and model, creating
