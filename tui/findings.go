@@ -95,6 +95,9 @@ type findingsPage struct {
 	// scanTag is an unknown asset tag scanned here, offered when the
 	// technician next adopts a unit.
 	scanTag string
+	// lastActed is the finding of the last action taken here, what u
+	// takes back.
+	lastActed int64
 }
 
 func newFindings(c *common) *findingsPage {
@@ -161,6 +164,7 @@ func (p *findingsPage) setVisit(v round.Visit, rs *resumeState) {
 	p.typing = false
 	p.scanTag = ""
 	p.flag = ""
+	p.lastActed = 0
 	p.cursor, p.offset = 0, 0
 	var want int64
 	if rs != nil && rs.VisitID == v.ID {
@@ -370,6 +374,16 @@ func (p *findingsPage) Update(msg tea.Msg) tea.Cmd {
 	}
 	switch {
 	case key.Matches(km, p.keys.actions.Undo):
+		// u takes back the last action taken here, wherever the cursor
+		// moved on to since; with none, the row's own.
+		if p.lastActed != 0 {
+			for _, x := range p.visit.Items {
+				if x.ID == p.lastActed {
+					p.selectID(x.ID)
+					return undo(x, p.c.pending != 0)
+				}
+			}
+		}
 		if has {
 			return undo(it, p.c.pending != 0)
 		}
@@ -518,195 +532,4 @@ func (p *findingsPage) View() string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// rowLayout holds the column widths of finding rows for one width.
-type rowLayout struct {
-	tag, device, seen, flags, action int
-}
-
-func newRowLayout(w int) rowLayout {
-	l := rowLayout{tag: 10, action: 16}
-	if w >= 110 {
-		l.seen = 30
-		l.action = 22
-	}
-	rest := w - 2 - l.tag - 1 - l.seen - 1 - l.action - 1
-	l.device = max(10, rest/2)
-	l.flags = max(6, rest-l.device-1)
-	return l
-}
-
-func (l rowLayout) render(s Styles, it round.Item, selected, pending bool) string {
-	f := it.Finding
-	tag, model := report.Subject(f)
-	cur := "  "
-	if selected {
-		cur = s.Cursor.Render("▸ ")
-	}
-	if tag == "" {
-		tag = "—"
-	}
-	var b strings.Builder
-	b.WriteString(cur)
-	b.WriteString(pad(inert.String(tag), l.tag) + " ")
-	b.WriteString(pad(inert.String(model), l.device) + " ")
-	if l.seen > 0 {
-		b.WriteString(s.Muted.Render(pad(inert.String(report.Seen(f)), l.seen)) + " ")
-	}
-	resolution := it.Resolution()
-	b.WriteString(badges(s, f.Flags, l.flags) + " ")
-	act := inert.String(it.Action)
-	switch {
-	case pending:
-		act = s.Warn.Render(pad("saving…", l.action))
-	case act != "":
-		act = s.OK.Render(pad("✓ "+act, l.action))
-	case resolution != "":
-		act = s.OK.Render(pad("✓ "+inert.String(resolution), l.action))
-	default:
-		act = pad("", l.action)
-	}
-	b.WriteString(act)
-	line := b.String()
-	if selected && !s.Plain {
-		return s.Selected.Render(stripped(line))
-	}
-	return line
-}
-
-// badges renders flag badges into w cells, most severe first, with "+n"
-// when they do not all fit.
-func badges(s Styles, flags []reconcile.Flag, w int) string {
-	fs := append([]reconcile.Flag(nil), flags...)
-	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Severity > fs[j].Severity })
-	var b strings.Builder
-	used := 0
-	for i, fl := range fs {
-		label := report.FlagLabel(fl.Kind)
-		bw := s.BadgeWidth(label) + 1
-		more := len(fs) - i - 1
-		reserve := 0
-		if more > 0 {
-			reserve = 3
-		}
-		if used+bw+reserve > w {
-			m := fmt.Sprintf("+%d", len(fs)-i)
-			b.WriteString(s.Muted.Render(m))
-			used += len(m)
-			break
-		}
-		b.WriteString(s.Badge(label, fl.Severity) + " ")
-		used += bw
-	}
-	return b.String() + strings.Repeat(" ", max(0, w-used))
-}
-
 func strconvQuote(s string) string { return fmt.Sprintf("%q", inert.String(s)) }
-
-// follow scrolls the list so that the cursor is in view, keeping the
-// group header of the first visible item when there is room. It runs in
-// Update: View draws the state as it is.
-func (p *findingsPage) follow() {
-	if len(p.rows) == 0 {
-		p.offset = 0
-		return
-	}
-	h := p.listHeight()
-	p.offset = scrollOffset(max(p.cursor, 0), p.offset, h, len(p.rows))
-	if p.offset > 0 && p.offset < len(p.rows) && p.rows[p.offset].item >= 0 && p.rows[p.offset-1].item < 0 && p.cursor-p.offset < h-1 {
-		p.offset--
-	}
-}
-
-// openCount is the number of items that still need the technician.
-func (p *findingsPage) openCount() int {
-	n := 0
-	for _, it := range p.visit.Items {
-		if it.Open() {
-			n++
-		}
-	}
-	return n
-}
-
-// endSearch closes the search field, keeping the query.
-func (p *findingsPage) endSearch() {
-	p.typing = false
-	p.search.Blur()
-}
-
-// jump puts the cursor on the finding a scan names (asset tag, serial,
-// or the serial a device reported), clearing any search or filter that
-// hides it. It reports whether one was found.
-func (p *findingsPage) jump(text string, dev *store.Device) bool {
-	want := -1
-	for i, it := range p.visit.Items {
-		d := it.Finding.Device
-		switch {
-		case dev != nil && d != nil && d.ID == dev.ID:
-		case d != nil && (strings.EqualFold(d.AssetTag, text) || (d.Serial != "" && strings.EqualFold(d.Serial, text))):
-		default:
-			hit := false
-			for _, o := range it.Finding.Observations {
-				hit = hit || (o.Hints.Serial != "" && strings.EqualFold(o.Hints.Serial, text))
-			}
-			if !hit {
-				continue
-			}
-		}
-		want = i
-		break
-	}
-	if want < 0 {
-		return false
-	}
-	p.query, p.filter, p.flag = "", filterAll, ""
-	p.search.SetValue("")
-	p.rebuild()
-	p.selectID(p.visit.Items[want].ID)
-	return true
-}
-
-// nextOpen moves the cursor to the next item that needs action, wrapping
-// round; it reports whether there is one.
-func (p *findingsPage) nextOpen() bool {
-	n := len(p.rows)
-	for j := 1; j <= n; j++ {
-		i := (p.cursor + j) % n
-		if r := p.rows[i]; r.item >= 0 && p.visit.Items[r.item].Open() {
-			p.cursor = i
-			p.follow()
-			return true
-		}
-	}
-	return false
-}
-
-// nextFlag cycles the flag filter through the flag kinds present in the
-// room, then back to all.
-func nextFlag(cur reconcile.FlagKind, items []round.Item) reconcile.FlagKind {
-	seen := map[reconcile.FlagKind]bool{}
-	for _, it := range items {
-		for _, fl := range it.Finding.Flags {
-			seen[fl.Kind] = true
-		}
-	}
-	kinds := report.SortedFlagKinds(func() map[reconcile.FlagKind]int {
-		m := map[reconcile.FlagKind]int{}
-		for k := range seen {
-			m[k] = 1
-		}
-		return m
-	}())
-	if cur == "" {
-		if len(kinds) == 0 {
-			return ""
-		}
-		return kinds[0]
-	}
-	for i, k := range kinds {
-		if k == cur && i+1 < len(kinds) {
-			return kinds[i+1]
-		}
-	}
-	return ""
-}

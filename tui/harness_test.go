@@ -120,6 +120,7 @@ func (h *harness) key(k string) {
 	h.send(keyMsg(k))
 	// A person pauses: the scanner layer's timer fires and hands the
 	// key on.
+	h.keyAt = h.keyAt.Add(100 * time.Millisecond)
 	h.send(scanFlushMsg{gen: h.m.scan.gen})
 }
 

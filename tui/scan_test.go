@@ -231,7 +231,8 @@ func TestUndoFromFindings(t *testing.T) {
 	h.key("x")
 	h.key("y")
 	h.wantView("marked missing")
-	h.gotoFinding("BME-1003")
+	// The cursor moved on; u still takes back what was just done.
+	h.key("esc")
 	h.key("u")
 	h.wantView("undone · BME-1003")
 	it, _ := h.m.findings.current()

@@ -42,9 +42,37 @@ type scanner struct {
 	held  []tea.KeyPressMsg
 	first time.Time
 	last  time.Time
-	burst bool // every gap so far was shorter than gap
+	// slow counts the gaps longer than gap within the held keys: a
+	// loaded machine can hand the program one key of a burst late, so a
+	// single slow gap (below hiccup) is forgiven when the keys average a
+	// scanner's pace.
+	slow  int
+	burst bool // no gap so far was longer than hiccup
 	gen   int
+	// drawn is when the program last finished drawing. Bubble Tea draws
+	// between two messages; on a slow or loaded machine a frame can take
+	// longer than a scanner's gap, so the time spent drawing is not
+	// counted as a pause between keys: a gap runs from the later of the
+	// last key and the last frame.
+	drawn  time.Time
+	rearms int
 }
+
+// drew records the end of a frame. It is timing, not state of the model.
+func (s *scanner) drew() { s.drawn = s.clock() }
+
+// since is the idle time before now: from the later of the last key and
+// the last frame.
+func (s *scanner) since(now time.Time) time.Duration {
+	from := s.last
+	if s.drawn.After(from) {
+		from = s.drawn
+	}
+	return now.Sub(from)
+}
+
+// hiccup is how many gaps long one pause inside a burst may be.
+const hiccup = 4
 
 func newScanner(o Options) *scanner {
 	s := &scanner{gap: o.ScanGap, clock: o.keyClock, timer: o.scanTimer}
@@ -86,26 +114,31 @@ type result struct {
 func (s *scanner) key(k tea.KeyPressMsg) result {
 	now := s.clock()
 	var r result
-	if len(s.held) > 0 && now.Sub(s.last) >= s.gap {
-		// The timer has not fired yet, but the burst is over.
+	if len(s.held) > 0 && s.since(now) >= s.gap*hiccup {
+		// The timer has not fired yet, but the burst is long over.
 		r.keys = s.take()
 	}
 	switch {
 	case printable(k):
 		if len(s.held) == 0 {
-			s.first, s.burst = now, true
-		} else if now.Sub(s.last) >= s.gap {
+			s.first, s.burst, s.slow = now, true, 0
+		} else if d := s.since(now); d >= s.gap*hiccup {
 			s.burst = false
+		} else if d >= s.gap {
+			s.slow++
 		}
 		s.held = append(s.held, k)
 		s.last = now
 		s.gen++
-		r.cmd = s.timer(s.gap, s.gen)
+		// Two gaps of silence hand the keys on: one late key of a burst
+		// (a busy machine) does not split it, and a typed key still
+		// answers within a frame or two.
+		r.cmd = s.timer(2*s.gap, s.gen)
 		if len(s.held) > maxScan {
 			r.keys = append(r.keys, s.take()...)
 			r.cmd = nil
 		}
-	case ends(k) && len(s.held) >= minScan && s.burst && now.Sub(s.last) < s.gap:
+	case ends(k) && s.isScan(now):
 		var b strings.Builder
 		for _, h := range s.held {
 			b.WriteString(h.Text)
@@ -120,12 +153,30 @@ func (s *scanner) key(k tea.KeyPressMsg) result {
 	return r
 }
 
-// flush hands on the held keys when the timer of the latest one fires.
-func (s *scanner) flush(gen int) []tea.KeyPressMsg {
-	if gen != s.gen {
-		return nil
+// isScan reports whether the held keys, ended now, were a scanner's
+// burst: long enough, no pause longer than a hiccup, at most one slow gap,
+// and on average faster than gap.
+func (s *scanner) isScan(now time.Time) bool {
+	n := len(s.held)
+	if n < minScan || !s.burst || s.slow > 1 || s.since(now) >= s.gap*hiccup {
+		return false
 	}
-	return s.take()
+	return s.slow == 0 || now.Sub(s.first) < s.gap*time.Duration(n)
+}
+
+// flush hands on the held keys when the timer of the latest one fires.
+// When the program was busy drawing until just now, keys of the burst may
+// still be queued behind the timer: it is started again instead.
+func (s *scanner) flush(gen int) ([]tea.KeyPressMsg, tea.Cmd) {
+	if gen != s.gen {
+		return nil, nil
+	}
+	if len(s.held) > 0 && s.since(s.clock()) < s.gap && s.rearms < 4 {
+		s.rearms++
+		return nil, s.timer(2*s.gap, s.gen)
+	}
+	s.rearms = 0
+	return s.take(), nil
 }
 
 func (s *scanner) take() []tea.KeyPressMsg {

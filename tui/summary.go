@@ -103,8 +103,15 @@ func (p *summaryPage) Update(msg tea.Msg) tea.Cmd {
 			q := "finish the round?"
 			if p.loaded {
 				t := p.rep.Totals()
-				if left := t.Rooms - t.Done; left > 0 || t.Open > 0 {
-					q = fmt.Sprintf("finish the round with %s not done and %s open?", plural(left, "room"), plural(t.Open, "finding"))
+				var left []string
+				if n := t.Rooms - t.Done; n > 0 {
+					left = append(left, plural(n, "room")+" not done")
+				}
+				if t.Open > 0 {
+					left = append(left, plural(t.Open, "finding")+" open")
+				}
+				if len(left) > 0 {
+					q = "finish the round with " + strings.Join(left, " and ") + "?"
 				}
 			}
 			return send(askMsg{text: q, yes: tea.Sequence(p.c.finishRound(), p.c.loadReport())})

@@ -65,6 +65,7 @@ func (h *harness) trigger(k string) tea.Cmd {
 	h.t.Helper()
 	h.keyAt = h.keyAt.Add(200 * time.Millisecond)
 	cmd := h.sendOnly(keyMsg(k))
+	h.keyAt = h.keyAt.Add(100 * time.Millisecond)
 	if c := h.sendOnly(scanFlushMsg{gen: h.m.scan.gen}); c != nil {
 		cmd = c
 	}
