@@ -233,7 +233,7 @@ type Writer struct {
 // committed if it returns nil and nothing otherwise. actor names who made
 // the changes in the journal.
 func (s *Store) Write(ctx context.Context, actor string, fn func(*Writer) error) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		return s.runWriter(ctx, tx, actor, fn)
 	})
 }
