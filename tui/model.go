@@ -399,7 +399,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	}
 	// Everything else belongs to one screen.
 	switch msg.(type) {
-	case sweepStartedMsg, sweepEventsMsg, sweepTickMsg:
+	case sweepStartedMsg, sweepEventsMsg, sweepTickMsg, segmentsMsg:
 		return m.sweep.Update(msg)
 	case roomIndexMsg:
 		return m.picker.Update(msg)
