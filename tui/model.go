@@ -2,7 +2,9 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -69,6 +71,14 @@ type Model struct {
 	// ask is the question waiting for y or n, nil when none.
 	ask *question
 
+	// warn is the newest warning read from Options.Warnings, warnN how
+	// many had been logged then, warnNew how many arrived in the last
+	// poll that found any. statusSeq and warnSeq order the status and
+	// the warning, so that the newer of the two is shown.
+	warn                    string
+	warnN, warnNew          int
+	seq, statusSeq, warnSeq int
+
 	stack   []screenID
 	status  string
 	isError bool
@@ -101,7 +111,45 @@ func New(ctx context.Context, opts Options) *Model {
 
 // Init loads the round and asks the terminal for its background colour.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.c.loadRound(), tea.RequestBackgroundColor)
+	return tea.Batch(m.c.loadRound(), tea.RequestBackgroundColor, m.warnTick())
+}
+
+// warnTickMsg polls for warnings while nothing else happens.
+type warnTickMsg struct{}
+
+// warnPoll is how often warnings are read when no other message comes.
+const warnPoll = 500 * time.Millisecond
+
+func (m *Model) warnTick() tea.Cmd {
+	if m.c.opts.Warnings == nil {
+		return nil
+	}
+	return m.c.tick(warnPoll, func(time.Time) tea.Msg { return warnTickMsg{} })
+}
+
+// pollWarnings reads the warning count; a new warning takes the status
+// line, with how many came at once.
+func (m *Model) pollWarnings() {
+	if m.c.opts.Warnings == nil {
+		return
+	}
+	last, n := m.c.opts.Warnings()
+	if n <= m.warnN {
+		return
+	}
+	m.warn = inert.String(strings.ReplaceAll(last, "\n", " "))
+	m.warnNew, m.warnN = n-m.warnN, n
+	m.seq++
+	m.warnSeq = m.seq
+}
+
+// warnLine is the warning as the status line shows it.
+func (m *Model) warnLine() string {
+	t := "⚠ " + m.warn
+	if m.warnNew > 1 {
+		t += fmt.Sprintf("  (+%d more warnings in the log)", m.warnNew-1)
+	}
+	return t
 }
 
 func (m *Model) page(id screenID) page {
@@ -173,6 +221,8 @@ func (m *Model) layout() {
 }
 
 func (m *Model) setStatus(text string, err error) {
+	m.seq++
+	m.statusSeq = m.seq
 	if err != nil {
 		m.status, m.isError = inert.String(err.Error()), true
 		return
@@ -219,7 +269,12 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
+	// Warnings are read on every message (a mutex and two words), so a
+	// sweep's warning shows with the sweep's own redraw.
+	m.pollWarnings()
 	switch msg := msg.(type) {
+	case warnTickMsg:
+		return m.warnTick()
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height
 		m.layout()

@@ -49,6 +49,8 @@ func (m *Model) render() string {
 	status := m.status
 	if m.ask != nil {
 		status = s.Warn.Render(ansi.Truncate("? "+m.ask.text+"  y yes · n no", w, "…"))
+	} else if m.warn != "" && (m.warnSeq > m.statusSeq || status == "") {
+		status = s.Warn.Render(ansi.Truncate(m.warnLine(), w, "…"))
 	} else if m.isError {
 		status = s.StatusErr.Render(ansi.Truncate("✗ "+status, w, "…"))
 	} else {

@@ -53,7 +53,8 @@ func runTUI(ctx context.Context, a *app) error {
 	if err != nil {
 		dir = ""
 	}
-	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), ScanGap: scanGapFlag, Mouse: a.mouse || cfg.TUI.Mouse}, nil, nil)
+	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), ScanGap: scanGapFlag, Mouse: a.mouse || cfg.TUI.Mouse,
+		Warnings: a.warnings.Last}, nil, nil)
 }
 
 // isTerminal reports whether f is a character device (a terminal).
