@@ -70,6 +70,8 @@ type Model struct {
 	scan *scanner
 	// ask is the question waiting for y or n, nil when none.
 	ask *question
+	// who is the first-run technician prompt, nil when not asking.
+	who *whoPrompt
 
 	// warn is the newest warning read from Options.Warnings, warnN how
 	// many had been logged then, warnNew how many arrived in the last
@@ -105,6 +107,7 @@ func New(ctx context.Context, opts Options) *Model {
 	m.sync = newSync(c)
 	m.history = newHistory(c)
 	m.help.Styles = c.styles.Help
+	m.technicianInit(opts)
 	m.layout()
 	return m
 }
@@ -275,6 +278,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case warnTickMsg:
 		return m.warnTick()
+	case technicianMsg:
+		m.technicianSaved(msg)
+		return nil
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height
 		m.layout()
@@ -486,6 +492,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if m.ask != nil {
 		return m.answer(msg)
+	}
+	if m.who != nil {
+		return m.whoKey(msg)
 	}
 	if key.Matches(msg, m.keys.Quit) {
 		if m.form.dirty() && m.top() == scrForm {

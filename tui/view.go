@@ -44,6 +44,9 @@ func (m *Model) render() string {
 	if !m.loaded {
 		body = s.Muted.Render("loading the round…")
 	}
+	if m.who != nil {
+		body = m.whoView()
+	}
 	b.WriteString(fit(body, w, bodyH))
 	b.WriteByte('\n')
 	status := m.status
