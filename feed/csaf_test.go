@@ -44,7 +44,9 @@ func TestUpdateAdvisories(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
 			p := feedtest.NewProvider(t)
+			p.Mu.Lock()
 			p.Directory = directory
+			p.Mu.Unlock()
 			p.PublishStandardSet()
 			want := feedtest.StandardOutcomes
 			st := openStore(t, catalog...)

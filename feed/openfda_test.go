@@ -21,7 +21,9 @@ var recallCatalog = []string{"Alcon Research, LLC", "Becton, Dickinson and Compa
 func TestUpdateRecalls(t *testing.T) {
 	ctx := context.Background()
 	f := feedtest.NewFDA(t)
+	f.Mu.Lock()
 	f.Throttle = 1 // one 429 first, as openFDA answers past its rate
+	f.Mu.Unlock()
 	st := openStore(t, recallCatalog...)
 	now := time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC)
 	opts := RecallOptions{BaseURL: f.URL(), Since: time.Date(2017, 1, 1, 0, 0, 0, 0, time.UTC), Now: now,
@@ -86,7 +88,9 @@ func TestUpdateRecalls(t *testing.T) {
 
 func TestRecallsKeyNeverPrinted(t *testing.T) {
 	f := feedtest.NewFDA(t)
+	f.Mu.Lock()
 	f.Fail = 1000
+	f.Mu.Unlock()
 	st := openStore(t, recallCatalog...)
 	_, err := UpdateRecalls(context.Background(), st, RecallOptions{BaseURL: f.URL(), Backoff: time.Millisecond, Rate: 1000,
 		APIKey: secret.New("s3cr3t/key+x")})
@@ -148,6 +152,7 @@ func TestRecallsResumeAfterKill(t *testing.T) {
 	reached := make(chan struct{})
 	release := make(chan struct{})
 	var once sync.Once
+	f.Mu.Lock()
 	f.OnSkip[1] = func() {
 		once.Do(func() { close(reached) })
 		select {
@@ -155,6 +160,7 @@ func TestRecallsResumeAfterKill(t *testing.T) {
 		case <-time.After(30 * time.Second):
 		}
 	}
+	f.Mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHelperRecallChild$", "-test.count=1")

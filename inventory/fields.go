@@ -129,6 +129,8 @@ type Field struct {
 	Get func(d *Device) string
 	// Set parses a stored-form value into d; an error names the field.
 	Set func(d *Device, v string) error
+	// Copy copies the field's value from src to dst exactly (no parsing).
+	Copy func(dst, src *Device)
 }
 
 // Check returns an error when v is longer than the field allows.
@@ -157,7 +159,8 @@ func date(name string, get func(*Device) *time.Time) (func(*Device) string, func
 
 func textField(name, column string, max int, journalled, synced bool, owner Owner, get func(*Device) *string) Field {
 	g, s := text(get)
-	return Field{Name: name, Column: column, Kind: Text, MaxLen: max, Journalled: journalled, Synced: synced, Owner: owner, Get: g, Set: s}
+	return Field{Name: name, Column: column, Kind: Text, MaxLen: max, Journalled: journalled, Synced: synced, Owner: owner, Get: g, Set: s,
+		Copy: func(dst, src *Device) { *get(dst) = *get(src) }}
 }
 
 func identField(name string, kind ValueKind, max int, owner Owner, get func(*Device) *string) Field {
@@ -168,7 +171,8 @@ func identField(name string, kind ValueKind, max int, owner Owner, get func(*Dev
 
 func dateField(name string, owner Owner, get func(*Device) *time.Time) Field {
 	g, s := date(name, get)
-	return Field{Name: name, Column: name, Kind: Date, MaxLen: MaxDate, Journalled: true, Synced: true, Owner: owner, Get: g, Set: s}
+	return Field{Name: name, Column: name, Kind: Date, MaxLen: MaxDate, Journalled: true, Synced: true, Owner: owner, Get: g, Set: s,
+		Copy: func(dst, src *Device) { *get(dst) = *get(src) }}
 }
 
 // Fields is the device field table. The journalled fields come in journal
@@ -190,7 +194,8 @@ var Fields = []Field{
 			}
 			d.LocationKey = k
 			return nil
-		}},
+		},
+		Copy: func(dst, src *Device) { dst.LocationKey = src.LocationKey }},
 	{Name: "status", Column: "status", Kind: StatusValue, MaxLen: MaxShort, Journalled: true, Synced: true, Owner: OwnerPerson,
 		Get: func(d *Device) string { return string(d.Status) },
 		Set: func(d *Device, v string) error {
@@ -200,7 +205,8 @@ var Fields = []Field{
 			}
 			d.Status = s
 			return nil
-		}},
+		},
+		Copy: func(dst, src *Device) { dst.Status = src.Status }},
 	textField("firmware_version", "firmware_version", MaxShort, true, true, OwnerPerson, func(d *Device) *string { return &d.FirmwareVersion }),
 	textField("os", "os", MaxShort, true, true, OwnerPerson, func(d *Device) *string { return &d.OS }),
 	textField("os_version", "os_version", MaxShort, true, true, OwnerPerson, func(d *Device) *string { return &d.OSVersion }),
@@ -221,7 +227,8 @@ var Fields = []Field{
 			}
 			d.LastSeen = t
 			return nil
-		}},
+		},
+		Copy: func(dst, src *Device) { dst.LastSeen = src.LastSeen }},
 	dateField("last_audited", OwnerLaptop, func(d *Device) *time.Time { return &d.LastAudited }),
 	dateField("next_audit_due", OwnerLaptop, func(d *Device) *time.Time { return &d.NextAuditDue }),
 	dateField("last_pm", OwnerCMDB, func(d *Device) *time.Time { return &d.LastPM }),

@@ -150,3 +150,18 @@ func FuzzParseLocationKey(f *testing.F) {
 		}
 	})
 }
+
+// TestFieldCopy: every row copies its value exactly.
+func TestFieldCopy(t *testing.T) {
+	src := Device{AssetTag: "A", Serial: "S", LocationKey: "M/1/2", Status: StatusLoaned,
+		LastSeen: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), NextPMDue: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
+		Owner: "o", CMDBVersion: "9", DeviceClass: "c"}
+	var dst Device
+	for _, f := range Fields {
+		f.Copy(&dst, &src)
+	}
+	if dst.LastSeen != src.LastSeen || dst.NextPMDue != src.NextPMDue || dst.Status != src.Status ||
+		dst.LocationKey != src.LocationKey || dst.Owner != src.Owner || dst.CMDBVersion != src.CMDBVersion || dst.AssetTag != "A" {
+		t.Errorf("copy of every field: %+v", dst)
+	}
+}

@@ -329,8 +329,8 @@ type loadIndex struct {
 }
 
 // BeginLoad prepares the transaction for loading many devices into an
-// empty inventory: it drops the secondary indexes of devices,
-// identifiers and the journal, so that rows are appended instead of
+// empty inventory: it drops the secondary indexes of devices and
+// identifiers, so that rows are appended instead of
 // seeking through index B-trees, and CreateDevices skips the look-ups
 // that check each batch against what is stored (there is nothing stored
 // to hold a tag or an identifier). EndLoad, or the end of the
@@ -353,7 +353,7 @@ func (w *Writer) BeginLoad() (bool, error) {
 		return false, nil
 	}
 	rows, err := w.tx.QueryContext(w.ctx, `SELECT name, tbl_name, sql FROM sqlite_schema
-		WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('devices', 'identifiers', 'journal') ORDER BY rowid`)
+		WHERE type = 'index' AND sql IS NOT NULL AND tbl_name IN ('devices', 'identifiers') ORDER BY rowid`)
 	if err != nil {
 		return false, translate(err)
 	}
@@ -371,6 +371,9 @@ func (w *Writer) BeginLoad() (bool, error) {
 	if err := rows.Err(); err != nil {
 		return false, translate(err)
 	}
+	// The journal keeps its indexes: its entries arrive in key order
+	// (sequence, time-ordered ids), and rebuilding would read back every
+	// entry's changes, a kilobyte each.
 	// Plain indexes are rebuilt first: the duplicate search after a
 	// failed unique index uses them.
 	slices.SortStableFunc(l.indexes, func(a, b loadIndex) int {
@@ -404,18 +407,23 @@ func (w *Writer) EndLoad() error {
 		return nil
 	}
 	w.load = nil
-	// The index builds sort every row. A bulk connection keeps temporary
-	// files in memory (statement journals are rewritten per statement);
-	// the sorter's temporary files must go to disk instead, or a
-	// million-row sort stays resident.
-	var temp int
+	// The index builds sort every row. The sorter holds as much as the
+	// page cache in memory before it spills, and a bulk connection keeps
+	// temporary files in memory: at a million rows that is the peak RSS.
+	// Sort with the default cache through files on disk instead (100k
+	// devices: 213 MB -> 91 MB peak, the same CPU time), then give the
+	// connection back its bulk settings.
+	var temp, cache int
 	if err := w.tx.QueryRowContext(w.ctx, "PRAGMA temp_store").Scan(&temp); err != nil {
 		return translate(err)
 	}
-	if _, err := w.tx.ExecContext(w.ctx, "PRAGMA temp_store = FILE"); err != nil {
+	if err := w.tx.QueryRowContext(w.ctx, "PRAGMA cache_size").Scan(&cache); err != nil {
 		return translate(err)
 	}
-	defer w.tx.ExecContext(w.ctx, "PRAGMA temp_store = "+strconv.Itoa(temp))
+	if _, err := w.tx.ExecContext(w.ctx, "PRAGMA temp_store = FILE; PRAGMA cache_size = -"+strconv.Itoa(defaultCacheKiB)); err != nil {
+		return translate(err)
+	}
+	defer w.tx.ExecContext(w.ctx, "PRAGMA temp_store = "+strconv.Itoa(temp)+"; PRAGMA cache_size = "+strconv.Itoa(cache))
 	for _, ix := range l.indexes {
 		if _, err := w.tx.ExecContext(w.ctx, ix.sql); err != nil {
 			err = translate(err)

@@ -542,41 +542,25 @@ func (w *Writer) MergeDevice(d Device, set Fields) (Op, []Change, error) {
 	return op, changes, w.write(old, d, exists, op, changes)
 }
 
-// keep copies into d the fields of old that set does not cover.
+// fieldBits maps the device field table's rows to the bits of Fields;
+// FieldModel covers the catalog identity (manufacturer, model, class).
+var fieldBits = map[string]Fields{
+	"serial": FieldSerial, "manufacturer": FieldModel, "model": FieldModel, "device_class": FieldModel,
+	"location": FieldLocation, "status": FieldStatus, "firmware_version": FieldFirmware, "os": FieldOS,
+	"os_version": FieldOSVersion, "hostname": FieldHostname, "ip": FieldIP, "mac": FieldMAC,
+	"ble_address": FieldBLEAddress, "last_seen": FieldLastSeen, "last_audited": FieldLastAudited,
+	"next_audit_due": FieldNextAuditDue, "last_pm": FieldLastPM, "next_pm_due": FieldNextPMDue,
+	"owner": FieldOwner, "cmdb_id": FieldCMDBID, "cmdb_version": FieldCMDBVersion,
+}
+
+// keep copies into d the fields of old that set does not cover, reading
+// the device field table.
 func keep(d *Device, old Device, set Fields) {
-	copyIf := func(f Fields, dst *string, src string) {
-		if set&f == 0 {
-			*dst = src
+	for _, f := range inventory.Fields {
+		if bit, ok := fieldBits[f.Name]; ok && set&bit == 0 {
+			f.Copy(d, &old)
 		}
 	}
-	copyIf(FieldSerial, &d.Serial, old.Serial)
-	if set&FieldModel == 0 {
-		d.Manufacturer, d.Model, d.DeviceClass = old.Manufacturer, old.Model, old.DeviceClass
-	}
-	copyIf(FieldLocation, &d.LocationKey, old.LocationKey)
-	if set&FieldStatus == 0 {
-		d.Status = old.Status
-	}
-	copyIf(FieldFirmware, &d.FirmwareVersion, old.FirmwareVersion)
-	copyIf(FieldOS, &d.OS, old.OS)
-	copyIf(FieldOSVersion, &d.OSVersion, old.OSVersion)
-	copyIf(FieldHostname, &d.Hostname, old.Hostname)
-	copyIf(FieldIP, &d.IP, old.IP)
-	copyIf(FieldMAC, &d.MAC, old.MAC)
-	copyIf(FieldBLEAddress, &d.BLEAddress, old.BLEAddress)
-	copyIf(FieldOwner, &d.Owner, old.Owner)
-	copyIf(FieldCMDBID, &d.CMDBID, old.CMDBID)
-	copyIf(FieldCMDBVersion, &d.CMDBVersion, old.CMDBVersion)
-	copyTime := func(f Fields, dst *time.Time, src time.Time) {
-		if set&f == 0 {
-			*dst = src
-		}
-	}
-	copyTime(FieldLastSeen, &d.LastSeen, old.LastSeen)
-	copyTime(FieldLastAudited, &d.LastAudited, old.LastAudited)
-	copyTime(FieldNextAuditDue, &d.NextAuditDue, old.NextAuditDue)
-	copyTime(FieldLastPM, &d.LastPM, old.LastPM)
-	copyTime(FieldNextPMDue, &d.NextPMDue, old.NextPMDue)
 }
 
 // UpdateDevice applies fn to the stored device and writes the result with

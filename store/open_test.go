@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
 // TestOpenConcurrentFresh opens a fresh database from 8 separate
@@ -323,6 +325,27 @@ func TestLocationLookupsUseIndexes(t *testing.T) {
 			if strings.HasPrefix(p, "SCAN locations") {
 				t.Errorf("%s\nplan %q reads the whole table", q, plan)
 			}
+		}
+	}
+}
+
+// TestFieldBitsCoverTheTable: every bit of Fields names rows of the
+// inventory field table, and every row but the asset tag has a bit, so
+// that a new field cannot be silently dropped by a partial import.
+func TestFieldBitsCoverTheTable(t *testing.T) {
+	var all Fields
+	for name, bit := range fieldBits {
+		if _, ok := inventory.FieldByName(name); !ok {
+			t.Errorf("fieldBits names %q, which is not in inventory.Fields", name)
+		}
+		all |= bit
+	}
+	if all != AllFields {
+		t.Errorf("bits %b, want AllFields %b", all, AllFields)
+	}
+	for _, f := range inventory.Fields {
+		if _, ok := fieldBits[f.Name]; !ok && f.Name != "asset_tag" {
+			t.Errorf("field %s has no bit", f.Name)
 		}
 	}
 }

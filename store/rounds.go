@@ -8,17 +8,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
-// Round is a planned walk through a list of rooms.
-type Round struct {
-	ID         int64     `json:"id"`
-	Name       string    `json:"name"`
-	Technician string    `json:"technician,omitempty"`
-	StartedAt  time.Time `json:"started_at"`
-	// FinishedAt is zero while the round is in progress.
-	FinishedAt time.Time `json:"finished_at,omitzero"`
-}
+// Round is a planned walk through a list of rooms (the domain type lives
+// in package inventory so that readers need no SQL driver).
+type Round = inventory.Round
 
 // RoundRoom is one room of a round with the figures the round overview
 // shows about it.
@@ -55,9 +51,9 @@ type VisitSummary struct {
 
 // The visit statuses, as stored in visits.status.
 const (
-	VisitOpen  = "open"
-	VisitSwept = "swept"
-	VisitDone  = "done"
+	VisitOpen  = inventory.VisitOpen
+	VisitSwept = inventory.VisitSwept
+	VisitDone  = inventory.VisitDone
 )
 
 // CreateRound starts a round over the rooms with the given keys, in that

@@ -150,9 +150,16 @@ func open(ctx context.Context, path string, readOnly bool) (*Store, error) {
 	return s, nil
 }
 
+// uriPath escapes the characters SQLite's URI filenames give a meaning to
+// ('?' starts the query, '#' a fragment, '%' an escape), so a database
+// named "ward#3?.db" opens that file and not "ward".
+func uriPath(path string) string {
+	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
 // openDB opens the connection pool without migrating.
 func openDB(ctx context.Context, path string, readOnly bool) (*Store, error) {
-	dsn := "file:" + path + "?_txlock=immediate" +
+	dsn := "file:" + uriPath(path) + "?_txlock=immediate" +
 		"&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")" +
 		"&_pragma=foreign_keys(1)" +
 		"&_pragma=journal_mode(WAL)" +
@@ -160,7 +167,7 @@ func openDB(ctx context.Context, path string, readOnly bool) (*Store, error) {
 	if readOnly {
 		// query_only refuses writes on the connection; the deferred BEGIN
 		// of a read transaction takes no lock.
-		dsn = "file:" + path + "?mode=ro&_txlock=deferred" +
+		dsn = "file:" + uriPath(path) + "?mode=ro&_txlock=deferred" +
 			"&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")" +
 			"&_pragma=query_only(1)"
 	}

@@ -8,7 +8,8 @@
 // ownership decisions are recorded next to the conflicts.
 //
 // Connectors live in subpackages (servicenow, snipeit, exchange) and
-// speak only canonical records (Record, Op); this package owns the sync
-// state tables (migration 0002) and all decisions. Package name aside, the
+// speak only canonical records (Record, Op); this package owns all
+// decisions, and package store keeps the sync state tables (migration
+// 0002) through its methods (store/syncstate.go): sync runs no SQL. Package name aside, the
 // standard library's sync is imported as gosync where needed.
 package sync

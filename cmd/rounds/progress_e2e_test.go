@@ -44,10 +44,14 @@ func binary(t *testing.T) string {
 }
 
 // importRows is how many rows the progress test imports: 10,000 by
-// default (a few seconds), 1,000,000 with ROUNDS_TEST_1M=1 (minutes).
+// default (a few seconds), 3,000 under the race detector (which slows the
+// import several times), 1,000,000 with ROUNDS_TEST_1M=1 (minutes).
 func importRows() int {
-	if os.Getenv("ROUNDS_TEST_1M") != "" {
+	switch {
+	case os.Getenv("ROUNDS_TEST_1M") != "":
 		return 1_000_000
+	case raceEnabled:
+		return 3_000
 	}
 	return 10_000
 }

@@ -83,15 +83,7 @@ func TestDemoRoomInTmux(t *testing.T) {
 	}
 	start := time.Now()
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "rounds")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	build := exec.Command("go", append(args, ".")...)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t) // built once for every end-to-end test
 	t.Logf("built in %v", time.Since(start))
 
 	dir := filepath.Join(tmp, "demo")

@@ -63,6 +63,7 @@ func TestAdvisoriesUpdateCLI(t *testing.T) {
 	db := catalogDB(t, feedtest.Catalog)
 
 	code, out, errs := runCLI(t, db, "advisories", "update", "--provider", p.URL())
+	t.Logf("first update:\n%s%s", out, errs)
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (documents refused)\n%s\n%s", code, out, errs)
 	}
@@ -89,6 +90,7 @@ func TestAdvisoriesUpdateCLI(t *testing.T) {
 	p.Add("icsma-17-215-02.json", "2024-02-01T06:00:00Z", nil)
 	p.ResetCounts()
 	code, out, errs = runCLI(t, db, "advisories", "update", "--provider", p.URL())
+	t.Logf("second update:\n%s%s", out, errs)
 	if code != 0 {
 		t.Fatalf("second update: exit %d\n%s\n%s", code, out, errs)
 	}

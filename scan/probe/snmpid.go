@@ -108,8 +108,15 @@ func (a SNMPAuth) client(target netip.Addr, port int, timeout time.Duration) (*g
 // It never walks further and never sets anything. Every datagram is
 // reported to sent first. Fields hold what was answered; the community
 // (a credential) is never kept.
-func SNMPIdentity(ctx context.Context, target netip.Addr, port int, auth SNMPAuth, timeout time.Duration, sent Sent) (scan.Fingerprint, error) {
-	fp := scan.Fingerprint{Kind: "snmp", Fields: map[string]string{}}
+func SNMPIdentity(ctx context.Context, target netip.Addr, port int, auth SNMPAuth, timeout time.Duration, sent Sent) (fp scan.Fingerprint, err error) {
+	fp = scan.Fingerprint{Kind: "snmp", Fields: map[string]string{}}
+	// gosnmp decodes the agent's bytes; whatever it does with hostile
+	// ones must not take the sweep down (FuzzSNMPDecode found no panic).
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: snmp: decoder panic: %v", ErrNotProtocol, r)
+		}
+	}()
 	g, err := auth.client(target, port, timeout)
 	if err != nil {
 		return fp, err
@@ -121,7 +128,7 @@ func SNMPIdentity(ctx context.Context, target netip.Addr, port int, auth SNMPAut
 			sent(what)
 		}
 	}
-	if err := g.Connect(); err != nil {
+	if err = g.Connect(); err != nil {
 		return fp, fmt.Errorf("probe: snmp: %w", err)
 	}
 	defer g.Conn.Close()

@@ -46,6 +46,12 @@ func identityWard(offset int) (ward.Config, []ward.Device) {
 		{Name: "evil-name", Addr: a(15), Hostile: true,
 			Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "nginx", Title: "z"},
 				{Port: 1900, Kind: ward.SSDP, Location: "http://localhost:49152/desc.xml"}}},
+		// Names its own printer port: in scope, the answering host, and
+		// still never touched.
+		{Name: "evil-printer", Addr: a(16), Hostile: true,
+			Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "nginx", Title: "p"},
+				{Port: 9100, Kind: ward.HTTP, Banner: "printer", DescPath: "/desc.xml"},
+				{Port: 1900, Kind: ward.SSDP}}},
 		// Outside the swept segment: what a hostile LOCATION names.
 		{Name: "bystander", Addr: netip.MustParseAddr("127.77.4.250"), Manufacturer: "X", Model: "Y",
 			Services: []ward.Service{{Port: 49152, Kind: ward.HTTP, Banner: "bystander", DescPath: "/desc.xml"}}},
@@ -126,7 +132,7 @@ func TestIdentityWard(t *testing.T) {
 		}
 	}
 	// Hostile LOCATIONs are recorded and refused.
-	for _, d := range devs[2:5] {
+	for _, d := range devs[2:6] {
 		o := byIP[d.Addr]
 		refused := ""
 		for _, fp := range o.Fingerprints {
@@ -143,7 +149,10 @@ func TestIdentityWard(t *testing.T) {
 	}
 	// Zero connections to what the LOCATIONs name: the bystander saw
 	// nothing, the neighbour's description port only its own fetch.
-	if st := w.Stats(devs[5].Addr); st.Total() != 0 {
+	if n := w.Stats(devs[5].Addr).Accepts[9100]; n != 0 {
+		t.Errorf("printer port named by SSDP got %d connections", n)
+	}
+	if st := w.Stats(devs[6].Addr); st.Total() != 0 {
 		t.Errorf("bystander outside the scope got %d connections", st.Total())
 	}
 	if n := w.Stats(devs[0].Addr).Accepts[49152]; n != 1 {

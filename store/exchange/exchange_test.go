@@ -168,6 +168,8 @@ func TestImportErrorsLeaveDatabaseUnchanged(t *testing.T) {
 			"d.csv:2: mac: 00:09:fb:12:34:56 already belongs to device BME-1", ""},
 		{"duplicate serial", "d.csv", "asset_tag,serial\nN-1,SN2\n", "d.csv:2: serial: SN2 already belongs to device BME-2", ""},
 		{"unknown column", "d.csv", "asset_tag,colour\nN-1,red\n", "d.csv:1: header: unknown column \"colour\" for devices", ""},
+		// A US address's "State" column is not the device's status.
+		{"US state column", "d.csv", "asset_tag,status,State\nN-1,In Service,CA\n", "d.csv:1: header: unknown column \"State\" for devices", ""},
 		{"invalid UTF-8", "d.csv", "asset_tag,serial\nN-1,SN\xff\xfe1\n", "d.csv:2: serial: invalid UTF-8", ""},
 		{"truncated last line", "d.csv", "asset_tag,serial,hostname\nN-1,S1,h1\nN-2,S2", "d.csv:3: row: has 2 fields, the header has 3", ""},
 		{"truncated in a quote", "d.csv", "asset_tag,serial\nN-1,S1\nN-2,\"S2", "d.csv:3: row: unterminated or stray quote", ""},

@@ -178,7 +178,7 @@ var aliases = map[Kind]map[string]field{
 		"fw_version": fFirmware, "fw": fFirmware, "operating_system_version": fOSVersion,
 		"last_pm_date": fLastPM, "last_maintenance": fLastPM, "next_pm": fNextPMDue,
 		"next_pm_date": fNextPMDue, "pm_due": fNextPMDue, "next_audit": fNextAuditDue,
-		"state": fStatus,
+		// Not "state": in US exports it is the address's state column.
 	},
 	Models: {
 		"make": fManufacturer, "vendor": fManufacturer, "model_name": fModel, "name": fModel,

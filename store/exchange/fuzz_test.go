@@ -23,6 +23,7 @@ func FuzzImportCSV(f *testing.F) {
 	f.Add("manufacturer,model,device_class,fda_class,min_firmware,latest_firmware,os,os_eol,support_end,allowed_tags\nBD,X,pump,II,1,2,Windows 7,2020-01-14,,clinical\n")
 	f.Add("Asset Tag;Serial;Location\nA-1;S;MAIN/1/ED-01\n")
 	f.Add("\ufeffasset_tag\r\nA\r\n")
+	f.Add("asset_tag,owner\nA-1,=cmd|' /C calc'!A0\nA-2,''=x\nA-3,-2+3\n")
 	f.Add("")
 	f.Fuzz(fuzzImport)
 }
@@ -38,6 +39,8 @@ func FuzzImportJSON(f *testing.F) {
 "devices": [{"asset_tag": "A-3", "building": "MAIN", "floor": 2, "room": "MRI-1"}]}`)
 	f.Add(`{"devices": [{"asset_tag": "A-1"},`)
 	f.Add(`[1, "x", null]`)
+	f.Add(`[{"asset_tag": "A-1", "owner": "=1+1", "owner": "-2"}]`)
+	f.Add(`[{"asset_tag": "'=x", "serial": "@SUM(1)"}]`)
 	f.Fuzz(fuzzImport)
 }
 

@@ -13,7 +13,9 @@ import (
 // rendering back into Markdown source that renders the same, so that
 // appending a note and writing the field back keeps the central note as
 // its author wrote it (emphasis written *x* comes back as *x*, _x_ as *x*:
-// the same rendering).
+// the same rendering). Known limit: literal marker characters next to
+// emphasis ("**0__0__") have no unambiguous source without backslash
+// escapes, and may render differently once written back.
 
 var tagRE = regexp.MustCompile(`<(/?)(strong|em|code|del|a|br)((?:\s+[a-z]+="[^"]*")*)\s*/?>`)
 var hrefRE = regexp.MustCompile(`href="([^"]*)"`)
@@ -36,6 +38,7 @@ func unrender(s string) string {
 			b.WriteString(t)
 		}
 	}
+	openAt := map[string]int{}
 	last := 0
 	for _, m := range tagRE.FindAllStringSubmatchIndex(s, -1) {
 		emit(html.UnescapeString(s[last:m[0]]))
@@ -46,10 +49,25 @@ func unrender(s string) string {
 		switch tag {
 		case "br":
 			emit("  ")
-		case "strong":
-			emit("**")
-		case "em":
-			emit("*")
+		case "strong", "em":
+			// The marker not used inside the element, so that nested
+			// emphasis reads back unambiguously.
+			star, under := "**", "__"
+			if tag == "em" {
+				star, under = "*", "_"
+			}
+			var inner string
+			if closing {
+				inner = s[openAt[tag]:m[0]]
+			} else if end := strings.Index(s[m[1]:], "</"+tag+">"); end >= 0 {
+				inner = s[m[1] : m[1]+end]
+				openAt[tag] = m[1]
+			}
+			if strings.Contains(inner, "*") || strings.Contains(inner, "<em>") || strings.Contains(inner, "<strong>") {
+				emit(under)
+			} else {
+				emit(star)
+			}
 		case "code":
 			emit("`")
 		case "del":

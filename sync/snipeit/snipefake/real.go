@@ -93,21 +93,30 @@ func renderNotes(src string) string {
 	if src == "" {
 		return ""
 	}
-	s := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#039;").Replace(src)
-	var codes []string
-	s = mdCode.ReplaceAllStringFunc(s, func(m string) string {
-		codes = append(codes, "<code>"+m[1:len(m)-1]+"</code>")
-		return "\x00" + strconv.Itoa(len(codes)-1) + "\x00"
+	esc := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;", "'", "&#039;").Replace
+	// Code spans, links and bare URLs are found in the source and set
+	// aside, so that emphasis markers inside them stay literal (as
+	// Parsedown does); every piece of text is escaped once.
+	var held []string
+	hold := func(html string) string {
+		held = append(held, html)
+		return "\x00" + strconv.Itoa(len(held)-1) + "\x00"
+	}
+	s := strings.ReplaceAll(src, "\x00", "")
+	s = mdCode.ReplaceAllStringFunc(s, func(m string) string { return hold("<code>" + esc(m[1:len(m)-1]) + "</code>") })
+	s = mdLink.ReplaceAllStringFunc(s, func(m string) string {
+		sub := mdLink.FindStringSubmatch(m)
+		return hold(`<a href="` + esc(sub[2]) + `">` + esc(sub[1]) + `</a>`)
 	})
-	s = mdLink.ReplaceAllString(s, `<a href="$2">$1</a>`)
 	s = mdURL.ReplaceAllStringFunc(s, func(m string) string {
 		sub := mdURL.FindStringSubmatch(m)
-		return sub[1] + `<a href="` + sub[2] + `">` + sub[2] + `</a>`
+		return sub[1] + hold(`<a href="`+esc(sub[2])+`">`+esc(sub[2])+`</a>`)
 	})
+	s = esc(s)
 	s = mdStrong.ReplaceAllStringFunc(s, func(m string) string { return "<strong>" + m[2:len(m)-2] + "</strong>" })
 	s = mdEm.ReplaceAllString(s, "<em>$1</em>")
-	for i, c := range codes {
-		s = strings.Replace(s, "\x00"+strconv.Itoa(i)+"\x00", c, 1)
+	for i, h := range held {
+		s = strings.Replace(s, "\x00"+strconv.Itoa(i)+"\x00", h, 1)
 	}
 	return s
 }
