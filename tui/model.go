@@ -361,6 +361,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.loaded = true
 		m.setStatus("", msg.err)
 		m.overview.floors = msg.floors
+		m.overview.refresh()
 		return nil
 	case roomsMsg:
 		if msg.err != nil {

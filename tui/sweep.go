@@ -76,10 +76,9 @@ type sweepPage struct {
 	started  time.Time
 	now      time.Time
 
-	obs    []scan.Observation
-	byKey  map[string]int
-	cursor int
-	offset int
+	obs   []scan.Observation
+	byKey map[string]int
+	listState
 	width  int
 	height int
 }
@@ -108,7 +107,10 @@ func (p *sweepPage) KeyMap() help.KeyMap {
 
 func (p *sweepPage) Typing() bool { return false }
 
-func (p *sweepPage) SetSize(w, h int) { p.width, p.height = w, h }
+func (p *sweepPage) SetSize(w, h int) {
+	p.width, p.height = w, h
+	p.fit(len(p.obs), p.listHeight())
+}
 
 // prepare shows a room ready to sweep. An open visit (an interrupted
 // sweep) is reused rather than left dangling.
@@ -125,7 +127,7 @@ func (p *sweepPage) prepare(room store.Location, sources []round.Source, v round
 	}
 	p.running, p.stopping, p.finishing, p.checking = false, false, false, false
 	p.obs, p.byKey = nil, map[string]int{}
-	p.cursor, p.offset = 0, 0
+	p.reset()
 	p.started, p.now = time.Time{}, time.Time{}
 }
 
@@ -201,8 +203,7 @@ func (p *sweepPage) tick() tea.Cmd {
 }
 
 func (p *sweepPage) key(msg tea.KeyPressMsg) tea.Cmd {
-	if c, moved := moveCursor(p.keys.list, msg, p.cursor, len(p.obs), p.listHeight()); moved {
-		p.cursor = c
+	if p.move(p.keys.list, msg, len(p.obs), p.listHeight()) {
 		return nil
 	}
 	switch {
@@ -448,8 +449,8 @@ func (p *sweepPage) View() string {
 	for i := range order {
 		order[i] = len(p.obs) - 1 - i
 	}
-	p.offset = scrollOffset(p.cursor, p.offset, h, len(order))
-	for i := p.offset; i < min(len(order), p.offset+h); i++ {
+	from, to := p.window(len(order), h)
+	for i := from; i < to; i++ {
 		cur := "  "
 		if i == p.cursor {
 			cur = s.Cursor.Render("▸ ")
