@@ -40,7 +40,6 @@ func (f *failingRecompute) Reconcile(ctx context.Context, room store.Location, o
 	return run()
 }
 
-
 // TestRecomputeFailureRollsBackTheAction: the flags are recomputed in the
 // action's transaction, so a recompute that fails leaves the device, the
 // journal and the finding as they were. (Before, the action committed
@@ -128,5 +127,48 @@ func TestActionFlagsCommitWithTheAction(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUndoNoteWithdraws: a note not yet synced is taken back by a
+// compensating note naming it; the finding reads as before; the original
+// stays (notes and the journal are only added to). An adoption is still
+// refused.
+func TestUndoNoteWithdraws(t *testing.T) {
+	ctx := context.Background()
+	e, rd := engine(t)
+	v := sweptVisit(t, e, rd)
+	it := item(t, v, reconcile.Missing, "BME-1003")
+	got, err := e.Apply(ctx, v, it, round.Action{Kind: round.Note, Text: "behind the curtain"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(journalFor(t, e.Store, "BME-1003"))
+	back, err := e.Undo(ctx, v, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Action != "" {
+		t.Errorf("finding action %q after undo", back.Action)
+	}
+	ns, err := e.Store.Notes(ctx, "BME-1003")
+	if err != nil || len(ns) != 2 || ns[0].Text != "behind the curtain" || ns[1].Text != "withdrawn: behind the curtain" {
+		t.Fatalf("notes %+v %v", ns, err)
+	}
+	es := journalFor(t, e.Store, "BME-1003")
+	if len(es) != before+1 || es[len(es)-1].Op != store.OpNote {
+		t.Fatalf("journal %+v: want one compensating note entry", es)
+	}
+	if _, err := e.Undo(ctx, v, back); !errors.Is(err, round.ErrNothingToUndo) {
+		t.Fatalf("second undo: %v", err)
+	}
+
+	unk := item(t, v, reconcile.Unknown, "")
+	ad, err := e.Apply(ctx, v, unk, round.Action{Kind: round.Adopt, AssetTag: "BME-2001", Manufacturer: "Masimo", Model: "Rad-97"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Undo(ctx, v, ad); !errors.Is(err, round.ErrNotApplicable) {
+		t.Fatalf("undo of an adoption: %v", err)
 	}
 }
