@@ -54,3 +54,36 @@ func TestSetTechnician(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSetTechnician: any name and any existing file either is refused,
+// leaving the file as it was, or gives a file that loads with the name.
+func FuzzSetTechnician(f *testing.F) {
+	f.Add("Sam Quinn", "")
+	f.Add(`a"b\c`, "# c\n[log]\nlevel = \"info\"\n")
+	f.Add("é ü 名前", "technician = \"old\"\n")
+	f.Add("x", "s = '''\n[not a table]\n'''\n")
+	f.Fuzz(func(t *testing.T, name, before string) {
+		path := filepath.Join(t.TempDir(), "config.toml")
+		if err := os.WriteFile(path, []byte(before), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := SetTechnician(path, name); err != nil {
+			if b, _ := os.ReadFile(path); string(b) != before {
+				t.Fatalf("refused (%v) but the file changed", err)
+			}
+			return
+		}
+		c, err := Load(path)
+		if err != nil {
+			// A file that did not load before may still not (unknown
+			// keys); the technician line itself must parse.
+			if _, err0 := Load(path + ".none"); err0 == nil && strings.Contains(err.Error(), "technician") {
+				t.Fatalf("saved a file that does not load: %v", err)
+			}
+			return
+		}
+		if c.Technician != strings.TrimSpace(name) {
+			t.Fatalf("technician %q, want %q", c.Technician, strings.TrimSpace(name))
+		}
+	})
+}
