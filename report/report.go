@@ -63,6 +63,16 @@ func (f Finding) Counted() bool {
 	return f.Resolution == "" || (f.Kind != reconcile.Missing && f.Kind != reconcile.Unverified)
 }
 
+// Title is the finding's heading: its kind, or "Seen elsewhere" for a
+// unit expected here that was found in another room of the round, so
+// that no report line calls a unit missing that was seen.
+func (f Finding) Title() string {
+	if !f.Counted() {
+		return "Seen elsewhere"
+	}
+	return KindTitle(f.Kind)
+}
+
 // Format names an output format.
 type Format string
 

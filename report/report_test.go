@@ -165,3 +165,38 @@ func TestParseFormat(t *testing.T) {
 		t.Error("pdf accepted")
 	}
 }
+
+// TestSeenElsewhereIsNeverMissing: a unit expected in one room and found
+// in another room of the round is titled "seen elsewhere" in every format
+// that shows a kind, never "missing", and is not counted as missing.
+func TestSeenElsewhereIsNeverMissing(t *testing.T) {
+	r := sample()
+	dev := &store.Device{AssetTag: "BME-3021", Manufacturer: "Hamilton", Model: "C6", LocationKey: "MAIN/3/3W-14"}
+	r.Rooms[1].Status, r.Rooms[1].VisitedAt = store.VisitSwept, t0.Add(40*time.Minute)
+	r.Rooms[1].Findings = []Finding{{Finding: reconcile.Finding{Kind: reconcile.Missing, Device: dev},
+		Resolution: "seen in MAIN/3/3W-12 at 10:42"}}
+	if n := r.Totals().Kinds[reconcile.Missing]; n != 1 {
+		t.Errorf("missing counted %d times, want 1 (BME-1002 only)", n)
+	}
+	for _, f := range []Format{Text, HTML} {
+		var b bytes.Buffer
+		if err := Write(&b, f, r); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		i := strings.Index(out, "BME-3021")
+		if i < 0 {
+			t.Fatalf("%s: BME-3021 not in the report", f)
+		}
+		line := out[strings.LastIndex(out[:i], "\n")+1:]
+		if j := strings.Index(line, "\n"); j >= 0 && f == Text {
+			line = line[:j]
+		}
+		if f == Text && (!strings.Contains(line, "SEEN ELSEWHERE") || strings.Contains(line, "MISSING")) {
+			t.Errorf("text line: %q", line)
+		}
+		if f == HTML && !strings.Contains(out[max(0, i-400):i], "Seen elsewhere") {
+			t.Errorf("html row of BME-3021 is not titled Seen elsewhere:\n%s", out[max(0, i-400):i])
+		}
+	}
+}

@@ -64,7 +64,7 @@ func WriteText(w io.Writer, r Report) error {
 			if tag == "" {
 				tag = "-"
 			}
-			fmt.Fprintf(bw, "  %-12s %-12s %s", strings.ToUpper(KindTitle(f.Kind)), inert.String(tag), inert.String(model))
+			fmt.Fprintf(bw, "  %-12s %-12s %s", strings.ToUpper(f.Title()), inert.String(tag), inert.String(model))
 			if seen := Seen(f.Finding); seen != "" && f.Device == nil {
 				fmt.Fprintf(bw, "  [%s]", inert.String(seen))
 			}
