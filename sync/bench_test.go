@@ -15,6 +15,7 @@ import (
 	"github.com/biomed-rounds/rounds/sync/servicenow/snfake"
 	"github.com/biomed-rounds/rounds/sync/snipeit"
 	"github.com/biomed-rounds/rounds/sync/snipeit/snipefake"
+	"github.com/biomed-rounds/rounds/sync/synctest"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -119,7 +120,7 @@ func BenchmarkServiceNowPush10k(b *testing.B) {
 }
 
 func BenchmarkServiceNowPull100k(b *testing.B) {
-	n := envInt("ROUNDS_BENCH_PULL", 100000)
+	n := synctest.EnvInt("ROUNDS_BENCH_PULL", 100000)
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
@@ -211,7 +212,7 @@ func BenchmarkSnipeITPush1k(b *testing.B) {
 }
 
 func BenchmarkSnipeITPull100k(b *testing.B) {
-	n := envInt("ROUNDS_BENCH_PULL", 100000)
+	n := synctest.EnvInt("ROUNDS_BENCH_PULL", 100000)
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
