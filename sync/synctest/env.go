@@ -10,17 +10,20 @@ import (
 	"time"
 
 	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/sync"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
-// Client builds a transport client from tc with a private copy of the
-// default round tripper, so that its idle connections are closed when the
-// test ends and no connection outlives the fake server.
+// Client builds a transport client from tc. Without a round tripper in
+// tc it uses a private copy of the default one, whose idle connections
+// are closed when the test ends, so no connection outlives the fake.
 func Client(t testing.TB, tc transport.Config) *transport.Client {
 	t.Helper()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(tr.CloseIdleConnections)
-	tc.RoundTripper = tr
+	if tc.RoundTripper == nil {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		t.Cleanup(tr.CloseIdleConnections)
+		tc.RoundTripper = tr
+	}
 	if tc.Sleep == nil {
 		// Tests never wait for real: a retry's back-off only checks the
 		// context.
@@ -55,4 +58,65 @@ func EnvInt(name string, def int) int {
 		return v
 	}
 	return def
+}
+
+// Local is the laptop side of a connector test: the store and the engine
+// syncing it.
+type Local struct {
+	T     testing.TB
+	Store *store.Store
+	Eng   *sync.Engine
+	// Tick, when set, runs before every edit and sync, to move a virtual
+	// clock on so that each lands at its own time.
+	Tick func()
+}
+
+func (l *Local) tick() {
+	if l.Tick != nil {
+		l.Tick()
+	}
+}
+
+// Edit changes the local device tag with fn as a technician would,
+// journalled as op.
+func (l *Local) Edit(tag string, op store.Op, fn func(*store.Device)) {
+	l.T.Helper()
+	l.tick()
+	if err := l.Store.Write(context.Background(), "tech", func(w *store.Writer) error {
+		_, err := w.UpdateDevice(tag, op, func(d *store.Device) error { fn(d); return nil })
+		return err
+	}); err != nil {
+		l.T.Fatal(err)
+	}
+}
+
+// Device reads the local device tag.
+func (l *Local) Device(tag string) store.Device {
+	l.T.Helper()
+	d, err := l.Store.Device(context.Background(), tag)
+	if err != nil {
+		l.T.Fatal(err)
+	}
+	return d
+}
+
+// Counts returns the journal's entries by state.
+func (l *Local) Counts() map[store.EntryState]int {
+	l.T.Helper()
+	c, err := l.Store.JournalCounts(context.Background())
+	if err != nil {
+		l.T.Fatal(err)
+	}
+	return c
+}
+
+// Sync runs one full sync (pull, then push) and fails the test on error.
+func (l *Local) Sync() (sync.PullReport, sync.PushReport) {
+	l.T.Helper()
+	l.tick()
+	pr, ps, err := l.Eng.Sync(context.Background(), true, true)
+	if err != nil {
+		l.T.Fatalf("sync: %v", err)
+	}
+	return pr, ps
 }
