@@ -14,43 +14,29 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 )
 
 // Fault is a failure injected into one request.
-type Fault int
+type Fault = fault.Kind
 
-// The faults.
+// The faults a ServiceNow instance can show; fault documents each.
 const (
-	NoFault Fault = iota
-	// Throttle answers 429 with Retry-After.
-	Throttle
-	// Unavailable answers 503 without acting.
-	Unavailable
-	// InternalError answers 500 without acting.
-	InternalError
-	// DropAfterCommit acts, then closes the connection without answering.
-	DropAfterCommit
-	// Slow waits SlowDelay before acting and answering.
-	Slow
-	// Malformed acts, then answers 200 with truncated JSON.
-	Malformed
-	// PartialBatch services only the first half of a batch; the rest is
-	// listed in unserviced_requests.
-	PartialBatch
-	// ItemError fails the first item of an IRE payload with an
-	// ABANDONED error (nothing written for it); the others go through.
-	ItemError
-	// LockTimeout fails the first item of an IRE payload with
-	// LOCK_TIMEOUT, which the IRE error messages document as transient
-	// ("IRE error messages", servicenow.com/docs, CMDB: id-engine-error-
-	// messages): nothing written, resubmit later.
-	LockTimeout
+	NoFault         = fault.None
+	Throttle        = fault.Throttle
+	Unavailable     = fault.Unavailable
+	InternalError   = fault.InternalError
+	DropAfterCommit = fault.DropAfterCommit
+	Slow            = fault.Slow
+	Malformed       = fault.Malformed
+	PartialBatch    = fault.PartialBatch
+	ItemError       = fault.ItemError
+	// LockTimeout is documented as transient in "IRE error messages"
+	// (servicenow.com/docs, CMDB: id-engine-error-messages): nothing
+	// written, resubmit later.
+	LockTimeout = fault.LockTimeout
 )
-
-func (f Fault) String() string {
-	return [...]string{"none", "throttle", "unavailable", "internal-error", "drop-after-commit", "slow",
-		"malformed", "partial-batch", "item-error", "lock-timeout"}[f]
-}
 
 // Record is a row: field name to value, all strings as the Table API
 // returns them.
@@ -114,17 +100,16 @@ type Server struct {
 	// edits there.
 	BeforeList func(table, query string)
 
-	active    sync.WaitGroup
-	mu        sync.Mutex
-	queue     []Fault
-	postQueue []Fault
-	tables    map[string]*table
-	sources   map[[2]string]string
-	history   map[string]map[string][]Write
-	stats     Stats
-	seq       int
-	tokens    map[string]time.Time // granted OAuth tokens: when issued
-	grants    int
+	active  sync.WaitGroup
+	mu      sync.Mutex
+	faults  fault.Queue
+	tables  map[string]*table
+	sources map[[2]string]string
+	history map[string]map[string][]Write
+	stats   Stats
+	seq     int
+	tokens  map[string]time.Time // granted OAuth tokens: when issued
+	grants  int
 }
 
 type table struct {
@@ -164,7 +149,7 @@ const stamp = "2006-01-02 15:04:05"
 func (s *Server) Inject(fs ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.queue = append(s.queue, fs...)
+	s.faults.Add(fs...)
 }
 
 // InjectPost queues faults for the next POST requests (IRE and batch
@@ -172,7 +157,7 @@ func (s *Server) Inject(fs ...Fault) {
 func (s *Server) InjectPost(fs ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.postQueue = append(s.postQueue, fs...)
+	s.faults.AddWrites(fs...)
 }
 
 // Drain waits until no request is being served: after a client gave up
@@ -359,14 +344,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.stats.Requests++
-	f := NoFault
-	if len(s.queue) > 0 {
-		f, s.queue = s.queue[0], s.queue[1:]
-	} else if len(s.postQueue) > 0 && r.Method == http.MethodPost {
-		f, s.postQueue = s.postQueue[0], s.postQueue[1:]
-	} else if s.FaultFunc != nil {
-		f = s.FaultFunc(r)
-	}
+	// POSTs are the writes (IRE and batch calls); reads stay alone.
+	f := s.faults.Next(r, r.Method == http.MethodPost, s.FaultFunc)
 	s.mu.Unlock()
 	switch f {
 	case Throttle:
@@ -384,13 +363,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "Internal server error", "")
 		return
 	case Slow:
-		d := s.SlowDelay
-		if d <= 0 {
-			d = 2 * time.Second
-		}
-		select {
-		case <-time.After(d):
-		case <-r.Context().Done():
+		if !fault.Wait(r, s.SlowDelay) {
 			return
 		}
 	}
@@ -401,26 +374,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.route(rec, r.Method, r.URL, body, user, f)
 	}
-	switch f {
-	case DropAfterCommit:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-	case Malformed:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		b := rec.Body.Bytes()
-		w.Write(b[:len(b)/2])
-		return
-	}
-	for k, vs := range rec.Header() {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(rec.Code)
-	w.Write(rec.Body.Bytes())
+	fault.Answer(w, rec, f)
 }
 
 func (s *Server) authenticate(r *http.Request) (string, bool) {

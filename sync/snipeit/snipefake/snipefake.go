@@ -9,34 +9,24 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 )
 
 // Fault is a failure injected into one request.
-type Fault int
+type Fault = fault.Kind
 
-// The faults.
+// The faults a Snipe-IT server can show; fault documents each.
 const (
-	NoFault Fault = iota
-	// Throttle answers 429 with Retry-After.
-	Throttle
-	// Unavailable answers 503 without acting.
-	Unavailable
-	// InternalError answers 500 without acting.
-	InternalError
-	// DropAfterCommit acts, then closes the connection without answering.
-	DropAfterCommit
-	// Slow waits SlowDelay before acting.
-	Slow
-	// Malformed acts, then answers 200 with truncated JSON.
-	Malformed
-	// StatusError answers HTTP 200 with "status":"error" without acting.
-	StatusError
+	NoFault         = fault.None
+	Throttle        = fault.Throttle
+	Unavailable     = fault.Unavailable
+	InternalError   = fault.InternalError
+	DropAfterCommit = fault.DropAfterCommit
+	Slow            = fault.Slow
+	Malformed       = fault.Malformed
+	StatusError     = fault.StatusError
 )
-
-func (f Fault) String() string {
-	return [...]string{"none", "throttle", "unavailable", "internal-error", "drop-after-commit", "slow",
-		"malformed", "status-error"}[f]
-}
 
 // Asset is a hardware row.
 type Asset struct {
@@ -120,8 +110,7 @@ type Server struct {
 
 	active    sync.WaitGroup
 	mu        sync.Mutex
-	queue     []Fault
-	writeQ    []Fault
+	faults    fault.Queue
 	assets    map[int]*Asset
 	models    map[int]*named
 	makers    map[int]*named
@@ -167,14 +156,14 @@ const stamp = "2006-01-02 15:04:05"
 func (s *Server) Inject(fs ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.queue = append(s.queue, fs...)
+	s.faults.Add(fs...)
 }
 
 // InjectWrite queues faults for the next writes (PATCH, POST).
 func (s *Server) InjectWrite(fs ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.writeQ = append(s.writeQ, fs...)
+	s.faults.AddWrites(fs...)
 }
 
 // Drain waits until no request is being served.
@@ -454,16 +443,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.stats.Requests++
-	f := NoFault
 	write := r.Method == http.MethodPatch || r.Method == http.MethodPost
-	switch {
-	case len(s.queue) > 0:
-		f, s.queue = s.queue[0], s.queue[1:]
-	case write && len(s.writeQ) > 0:
-		f, s.writeQ = s.writeQ[0], s.writeQ[1:]
-	case s.FaultFunc != nil:
-		f = s.FaultFunc(r)
-	}
+	f := s.faults.Next(r, write, s.FaultFunc)
 	limit := s.PerMinute
 	if limit == 0 {
 		limit = 120
@@ -509,36 +490,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, "The server is in maintenance mode.")
 		return
 	case Slow:
-		d := s.SlowDelay
-		if d <= 0 {
-			d = 2 * time.Second
-		}
-		select {
-		case <-time.After(d):
-		case <-r.Context().Done():
+		if !fault.Wait(r, s.SlowDelay) {
 			return
 		}
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	rec := httptest.NewRecorder()
 	s.route(rec, r, body)
-	switch f {
-	case DropAfterCommit:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-	case Malformed:
-		w.WriteHeader(http.StatusOK)
-		b := rec.Body.Bytes()
-		w.Write(b[:len(b)/2])
-		return
-	}
-	for k, vs := range rec.Header() {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(rec.Code)
-	w.Write(rec.Body.Bytes())
+	fault.Answer(w, rec, f)
 }
