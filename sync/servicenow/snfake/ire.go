@@ -219,7 +219,7 @@ func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f Fault) {
 		}
 		if !s.StableDiscovered {
 			it.Values = copyValues(it.Values)
-			it.Values["last_discovered"] = s.now().Format(stamp)
+			it.Values["last_discovered"] = s.Clock().Format(stamp)
 		}
 		if id == "" {
 			vals := Record{}

@@ -65,17 +65,12 @@ type Server struct {
 	// ClientID and ClientSecret let POST /oauth_token.do hand out Token
 	// (client credentials grant, or password grant with User/Password).
 	ClientID, ClientSecret string
-	// Latency is added to every request.
-	Latency time.Duration
-	// SlowDelay is how long Slow waits (default 2 s).
-	SlowDelay time.Duration
+	// Base holds Latency, SlowDelay (default 2 s), Now (the clock of
+	// sys_updated_on) and FaultFunc, which picks a fault for each request
+	// not served from the queues set by Inject and InjectPost.
+	fault.Base
 	// RetryAfter is the Retry-After of Throttle, in seconds (default 1).
 	RetryAfter int
-	// Now is the clock of sys_updated_on (default time.Now).
-	Now func() time.Time
-	// FaultFunc, when set, picks a fault for each request not served from
-	// the queue set by Inject.
-	FaultFunc func(r *http.Request) Fault
 	// RefuseSerial, when set, makes the IRE answer 400 for a whole payload
 	// holding an item with that serial_number: a payload-level refusal.
 	RefuseSerial string
@@ -100,9 +95,7 @@ type Server struct {
 	// edits there.
 	BeforeList func(table, query string)
 
-	active  sync.WaitGroup
 	mu      sync.Mutex
-	faults  fault.Queue
 	tables  map[string]*table
 	sources map[[2]string]string
 	history map[string]map[string][]Write
@@ -136,33 +129,11 @@ func (s *Server) ciTable() string {
 	return s.Table
 }
 
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
-
 const stamp = "2006-01-02 15:04:05"
-
-// Inject queues faults for the next requests, in order.
-func (s *Server) Inject(fs ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(fs...)
-}
 
 // InjectPost queues faults for the next POST requests (IRE and batch
 // calls), leaving reads alone.
-func (s *Server) InjectPost(fs ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.AddWrites(fs...)
-}
-
-// Drain waits until no request is being served: after a client gave up
-// on a request, the server may still be carrying it out.
-func (s *Server) Drain() { s.active.Wait() }
+func (s *Server) InjectPost(fs ...Fault) { s.InjectWrites(fs...) }
 
 // Stats returns the request counters.
 func (s *Server) Stats() Stats {
@@ -203,7 +174,7 @@ func (s *Server) insert(tableName string, r Record, by string) string {
 		row[k] = v
 	}
 	row["sys_id"] = id
-	now := s.now().Format(stamp)
+	now := s.Clock().Format(stamp)
 	if row["sys_updated_on"] == "" {
 		row["sys_updated_on"] = now
 	}
@@ -264,7 +235,7 @@ func (s *Server) update(tableName, id string, fields Record, by string) (bool, b
 		}
 	}
 	if changed {
-		row["sys_updated_on"] = s.now().Format(stamp)
+		row["sys_updated_on"] = s.Clock().Format(stamp)
 		n, _ := strconv.Atoi(row["sys_mod_count"])
 		row["sys_mod_count"] = strconv.Itoa(n + 1)
 		t.sorted = false
@@ -328,11 +299,7 @@ var References = map[string]string{
 
 // ServeHTTP implements the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.active.Add(1)
-	defer s.active.Done()
-	if s.Latency > 0 {
-		time.Sleep(s.Latency)
-	}
+	defer s.Enter()()
 	if r.URL.Path == "/oauth_token.do" && r.Method == http.MethodPost {
 		s.oauth(w, r)
 		return
@@ -345,7 +312,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.Requests++
 	// POSTs are the writes (IRE and batch calls); reads stay alone.
-	f := s.faults.Next(r, r.Method == http.MethodPost, s.FaultFunc)
+	f := s.Pick(r, r.Method == http.MethodPost)
 	s.mu.Unlock()
 	switch f {
 	case Throttle:
@@ -363,7 +330,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "Internal server error", "")
 		return
 	case Slow:
-		if !fault.Wait(r, s.SlowDelay) {
+		if !s.Wait(r) {
 			return
 		}
 	}
@@ -388,7 +355,7 @@ func (s *Server) authenticate(r *http.Request) (string, bool) {
 		switch {
 		case tok == s.Token && !granted:
 			return "oauth", true // a fixed token, not from a grant
-		case granted && s.now().Sub(issued) < s.tokenTTL():
+		case granted && s.Clock().Sub(issued) < s.tokenTTL():
 			return "oauth", true
 		}
 	}
@@ -421,7 +388,7 @@ func (s *Server) oauth(w http.ResponseWriter, r *http.Request) {
 	if s.tokens == nil {
 		s.tokens = map[string]time.Time{}
 	}
-	s.tokens[tok] = s.now()
+	s.tokens[tok] = s.Clock()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "refresh_token": "r-" + tok,
 		"scope": "useraccount", "token_type": "Bearer", "expires_in": int(s.tokenTTL() / time.Second)})

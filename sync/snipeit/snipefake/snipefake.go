@@ -94,12 +94,10 @@ type Server struct {
 	// Zone is APP_TIMEZONE: datetimes are stored and shown in it, without
 	// a zone (default UTC).
 	Zone *time.Location
-	// Latency is added to every request; SlowDelay is how long Slow waits.
-	Latency, SlowDelay time.Duration
-	// Now is the clock (default time.Now).
-	Now func() time.Time
-	// FaultFunc picks a fault for requests not served from the queue.
-	FaultFunc func(r *http.Request) Fault
+	// Base holds Latency, SlowDelay (default 2 s), Now (the clock) and
+	// FaultFunc, which picks a fault for requests not served from the
+	// queues set by Inject and InjectWrite.
+	fault.Base
 	// Fieldsets restricts, by model id, the custom field columns an asset
 	// of that model keeps: AssetsController::update only writes the
 	// columns of the model's fieldset and silently ignores the others. A
@@ -108,9 +106,7 @@ type Server struct {
 	// BeforeList runs before a hardware list is served, outside the lock.
 	BeforeList func()
 
-	active    sync.WaitGroup
 	mu        sync.Mutex
-	faults    fault.Queue
 	assets    map[int]*Asset
 	models    map[int]*named
 	makers    map[int]*named
@@ -142,32 +138,10 @@ func New() *Server {
 // Start serves s on a local test server.
 func (s *Server) Start() *httptest.Server { return httptest.NewServer(s) }
 
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
-
 const stamp = "2006-01-02 15:04:05"
 
-// Inject queues faults for the next requests; InjectWrite for the next
-// PATCH and POST requests only.
-func (s *Server) Inject(fs ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.Add(fs...)
-}
-
 // InjectWrite queues faults for the next writes (PATCH, POST).
-func (s *Server) InjectWrite(fs ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faults.AddWrites(fs...)
-}
-
-// Drain waits until no request is being served.
-func (s *Server) Drain() { s.active.Wait() }
+func (s *Server) InjectWrite(fs ...Fault) { s.InjectWrites(fs...) }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
@@ -241,7 +215,7 @@ func (s *Server) insert(a Asset, by string) int {
 	if a.Custom == nil {
 		a.Custom = map[string]string{}
 	}
-	now := s.now().Format(stamp)
+	now := s.Clock().Format(stamp)
 	if a.UpdatedAt == "" {
 		a.UpdatedAt = now
 	}
@@ -348,7 +322,7 @@ func (s *Server) apply(a *Asset, fields map[string]string, by string) map[string
 		}
 	}
 	if changed {
-		a.UpdatedAt = s.now().Format(stamp)
+		a.UpdatedAt = s.Clock().Format(stamp)
 		s.byUpdate = nil
 	}
 	return errs
@@ -432,11 +406,7 @@ func (s *Server) LocationID(name string) int {
 
 // ServeHTTP implements the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.active.Add(1)
-	defer s.active.Done()
-	if s.Latency > 0 {
-		time.Sleep(s.Latency)
-	}
+	defer s.Enter()()
 	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthenticated."})
 		return
@@ -444,14 +414,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.stats.Requests++
 	write := r.Method == http.MethodPatch || r.Method == http.MethodPost
-	f := s.faults.Next(r, write, s.FaultFunc)
+	f := s.Pick(r, write)
 	limit := s.PerMinute
 	if limit == 0 {
 		limit = 120
 	}
 	retry := 0
 	if limit > 0 {
-		now := s.now()
+		now := s.Clock()
 		if now.Sub(s.window) >= time.Minute {
 			s.window, s.used = now, 0
 		}
@@ -463,7 +433,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	// The Date header is the server's clock, in UTC as HTTP wants.
-	w.Header().Set("Date", s.now().Format(http.TimeFormat))
+	w.Header().Set("Date", s.Clock().Format(http.TimeFormat))
 	if f == StatusError && !write {
 		// Reads answer "status":"error" only for "does not exist"; other
 		// read failures are HTTP errors (maintenance mode is a 503).
@@ -490,7 +460,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, "The server is in maintenance mode.")
 		return
 	case Slow:
-		if !fault.Wait(r, s.SlowDelay) {
+		if !s.Wait(r) {
 			return
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	gosync "sync"
 	"time"
 )
 
@@ -118,3 +119,70 @@ func Answer(w http.ResponseWriter, rec *httptest.ResponseRecorder, k Kind) {
 	w.WriteHeader(rec.Code)
 	w.Write(rec.Body.Bytes())
 }
+
+// Base is what every fake server embeds: its clock, its latency, the
+// fault picked for each request and the count of requests in flight.
+// Set its exported fields before serving.
+type Base struct {
+	// Latency is added to every request.
+	Latency time.Duration
+	// SlowDelay is how long Slow waits (default 2 s).
+	SlowDelay time.Duration
+	// Now is the server's clock (default time.Now).
+	Now func() time.Time
+	// FaultFunc, when set, picks a fault for each request no queued fault
+	// applies to.
+	FaultFunc func(r *http.Request) Kind
+
+	active gosync.WaitGroup
+	mu     gosync.Mutex // guards queue
+	queue  Queue
+}
+
+// Inject queues faults for the next requests, in order.
+func (b *Base) Inject(ks ...Kind) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.queue.Add(ks...)
+}
+
+// InjectWrites queues faults for the next requests that write, leaving
+// reads alone.
+func (b *Base) InjectWrites(ks ...Kind) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.queue.AddWrites(ks...)
+}
+
+// Drain waits until no request is being served: after a client gave up
+// on a request, the server may still be carrying it out.
+func (b *Base) Drain() { b.active.Wait() }
+
+// Clock returns the server's time in UTC.
+func (b *Base) Clock() time.Time {
+	if b.Now != nil {
+		return b.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Enter counts a request in flight and adds the latency; call the
+// function it returns when the request is done.
+func (b *Base) Enter() (done func()) {
+	b.active.Add(1)
+	if b.Latency > 0 {
+		time.Sleep(b.Latency)
+	}
+	return b.active.Done
+}
+
+// Pick returns the fault of request r, which writes when write is true.
+func (b *Base) Pick(r *http.Request, write bool) Kind {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.queue.Next(r, write, b.FaultFunc)
+}
+
+// Wait holds a Slow request for SlowDelay; false means the client gave
+// up first.
+func (b *Base) Wait(r *http.Request) bool { return Wait(r, b.SlowDelay) }
