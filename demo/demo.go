@@ -5,9 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
@@ -166,19 +169,40 @@ func seed(ctx context.Context, st *store.Store, now time.Time) error {
 	})
 }
 
-// portOffsets are tried in turn until the ward can listen: unprivileged
-// processes cannot bind the real ports below 1024, and another demo may
-// hold one offset already.
+// The demo keeps its fixed range, 127.77.0.0/16: its inventory (stored
+// in the demo database, which outlives a run) records those addresses.
+// What moves instead is the port offset. portOffsets are tried first, in
+// turn, so that a lone demo lands on familiar ports; when another demo or
+// test process holds them, randomOffsetTries random offsets follow.
+// Unprivileged processes cannot bind the real ports below 1024 anyway.
 var portOffsets = []int{30000, 31000, 32000, 33000, 34000, 35000}
 
+const (
+	randomOffsetTries = 16
+	// Random offsets are whole thousands in [36000, 53000]: the demo
+	// ward's highest port, 9100, stays below 65536. A port some other
+	// program holds is simply another try.
+	randomOffsetLow, randomOffsetHigh = 36, 53
+)
+
+// startWard starts the demo's ward on the first free port offset. An
+// address or port in use moves on to the next offset; any other failure
+// (no loopback aliases on macOS, say) is returned at once.
 func startWard(ctx context.Context) (*ward.Ward, error) {
+	offsets := slices.Clone(portOffsets)
+	for range randomOffsetTries {
+		offsets = append(offsets, 1000*(randomOffsetLow+rand.IntN(randomOffsetHigh-randomOffsetLow+1)))
+	}
 	var last error
-	for _, off := range portOffsets {
+	for _, off := range offsets {
 		w, err := ward.Start(ctx, ward.Config{Devices: wardDevices(), PortOffset: off})
 		if err == nil {
 			return w, nil
 		}
 		last = err
+		if !errors.Is(err, syscall.EADDRINUSE) {
+			break
+		}
 	}
 	return nil, fmt.Errorf("start the simulated ward on 127.77.x.x (on macOS, loopback aliases are needed): %w", last)
 }

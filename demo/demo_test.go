@@ -2,7 +2,10 @@ package demo
 
 import (
 	"context"
+	"net"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -91,4 +94,39 @@ func TestDemoRoundFindsThePlantedProblems(t *testing.T) {
 	if t.Failed() {
 		report.WriteText(os.Stderr, r)
 	}
+}
+
+// TestStartWardWhenBusy: another demo (or any process) holding the
+// demo ward's first address and port must not stop this one: it moves on
+// to another port offset, and every device still answers.
+func TestStartWardWhenBusy(t *testing.T) {
+	first := wardDevices()[0]
+	var held []net.Listener
+	defer func() {
+		for _, l := range held {
+			l.Close()
+		}
+	}()
+	// Hold the first device's port at every fixed offset, as six other
+	// demos or test runs would.
+	for _, off := range portOffsets {
+		l, err := net.Listen("tcp4", net.JoinHostPort(first.Addr.String(), strconv.Itoa(first.Services[0].Port+off)))
+		if err != nil {
+			t.Skipf("cannot hold %v (already busy?): %v", first.Addr, err)
+		}
+		held = append(held, l)
+	}
+	w, err := startWard(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if off := w.PortOffset(); slices.Contains(portOffsets, off) {
+		t.Fatalf("ward on the held offset %d", off)
+	}
+	c, err := net.DialTimeout("tcp4", net.JoinHostPort(first.Addr.String(), strconv.Itoa(first.Services[0].Port+w.PortOffset())), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
 }

@@ -272,7 +272,7 @@ func updateEndpoint(ctx context.Context, st *store.Store, c *client, base string
 			if len(page.Results) > 0 {
 				doc, err := advisory.Parse(name, body)
 				if err == nil {
-					rows, err = refDocs(doc, "openFDA "+ep.Path)
+					rows, err = RefDocs(doc, "openFDA "+ep.Path)
 				}
 				if err != nil {
 					rep.BadPages = append(rep.BadPages, err.Error())

@@ -5,10 +5,10 @@ import (
 	"github.com/biomed-rounds/rounds/store"
 )
 
-// refDocs turns a parsed document into the rows store keeps, as
-// `rounds advisories import` does: package advisory stays free of the
-// store, so the conversion lives with each caller that writes.
-func refDocs(d advisory.Document, source string) ([]store.RefDoc, error) {
+// RefDocs turns a parsed document into the rows store keeps. Package
+// advisory stays free of the store, so the conversion lives here, beside
+// the updates that write, and `rounds advisories import` uses it too.
+func RefDocs(d advisory.Document, source string) ([]store.RefDoc, error) {
 	rows, err := advisory.Rows(d, source)
 	if err != nil {
 		return nil, err

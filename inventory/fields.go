@@ -284,5 +284,6 @@ var (
 	// ModelLimits are the limits of a catalog entry's fields.
 	ModelLimits = map[string]int{"manufacturer": MaxName, "model": MaxName, "device_class": MaxShort,
 		"fda_class": MaxShort, "min_firmware": MaxShort, "latest_firmware": MaxShort, "os": MaxShort,
-		"os_eol": MaxDate, "support_end": MaxDate, "allowed_tags": MaxName * 4}
+		"os_eol": MaxDate, "support_end": MaxDate, "allowed_tags": MaxName * 4,
+		"advisory_aliases": MaxName * 4}
 )

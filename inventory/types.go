@@ -47,6 +47,10 @@ type Model struct {
 	// AllowedTags are the segment tags devices of this model may sit on;
 	// empty means no restriction is known.
 	AllowedTags []string `json:"allowed_tags,omitempty"`
+	// AdvisoryAliases are other names advisories use for this model (its
+	// marketing name, its model number, a former name); the advisory
+	// matcher tries each like the model itself.
+	AdvisoryAliases []string `json:"advisory_aliases,omitempty"`
 }
 
 // Status is a device's lifecycle state.

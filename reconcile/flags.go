@@ -100,7 +100,7 @@ func (f *flagger) flags(d *inventory.Device, obs []scan.Observation) []Flag {
 		}
 	}
 	if f.in.Advisories != nil && d.Manufacturer != "" && d.Model != "" {
-		out = append(out, f.advisoryFlags(d, fw)...)
+		out = append(out, f.advisoryFlags(d, m, fw)...)
 	}
 	out = append(out, f.segmentation(d, m, obs)...)
 	out = append(out, f.duplicates(d)...)
@@ -159,10 +159,16 @@ func overdue(kind FlagKind, sev Severity, rule string, due, last time.Time, inte
 
 // advisoryFlags turns advisory and recall hits into flags. Flags of
 // advisories (which depend on vendor, model and firmware only) are built
-// once per reconciliation and shared; their Evidence is read-only.
-func (f *flagger) advisoryFlags(d *inventory.Device, fw string) []Flag {
+// once per reconciliation and shared; their Evidence is read-only. The
+// catalog entry m (nil when unknown) lends its advisory aliases; it is
+// the entry of d's manufacturer and model, so the cache key stands.
+func (f *flagger) advisoryFlags(d *inventory.Device, m *inventory.Model, fw string) []Flag {
 	key := [4]string{d.Manufacturer, d.Model, fw}
-	hs := f.in.Advisories.Match(advisory.Target{Vendor: d.Manufacturer, Model: d.Model, Firmware: fw, Serial: d.Serial})
+	t := advisory.Target{Vendor: d.Manufacturer, Model: d.Model, Firmware: fw, Serial: d.Serial}
+	if m != nil {
+		t.Aliases = m.AdvisoryAliases
+	}
+	hs := f.in.Advisories.Match(t)
 	for _, h := range hs {
 		if h.Kind == advisory.KindRecall {
 			key[3] = d.Serial // recalls may depend on the serial

@@ -8,16 +8,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/reconcile"
 	"github.com/biomed-rounds/rounds/scan"
-	"github.com/biomed-rounds/rounds/store"
 )
 
 // Report is everything a round report shows.
 type Report struct {
-	Round       store.Round `json:"round"`
-	GeneratedAt time.Time   `json:"generated_at"`
-	Rooms       []Room      `json:"rooms"`
+	Round       inventory.Round `json:"round"`
+	GeneratedAt time.Time       `json:"generated_at"`
+	Rooms       []Room          `json:"rooms"`
 }
 
 // Room is one room of the round with its latest visit's findings.
@@ -130,7 +130,7 @@ func (r Report) Totals() Totals {
 		if rm.Status != "" {
 			t.Visited++
 		}
-		if rm.Status == store.VisitDone {
+		if rm.Status == inventory.VisitDone {
 			t.Done++
 		}
 		for _, f := range rm.Findings {

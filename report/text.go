@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/biomed-rounds/rounds/inert"
+	"github.com/biomed-rounds/rounds/inventory"
 	"github.com/biomed-rounds/rounds/reconcile"
-	"github.com/biomed-rounds/rounds/store"
 )
 
 // WriteText renders the report as plain text for a terminal or a log,
@@ -52,7 +52,7 @@ func WriteText(w io.Writer, r Report) error {
 		case "":
 			fmt.Fprintf(bw, "  (not visited)\n")
 			continue
-		case store.VisitOpen:
+		case inventory.VisitOpen:
 			fmt.Fprintf(bw, "  (sweep not finished)\n")
 		default:
 			fmt.Fprintf(bw, "  (%s %s)\n", rm.Status, rm.VisitedAt.UTC().Format("15:04"))

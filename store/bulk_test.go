@@ -103,7 +103,7 @@ func TestCreateDevicesRefusesBeforeWriting(t *testing.T) {
 
 func countIn(w *Writer) (int, error) {
 	var n int
-	err := w.Tx().QueryRowContext(w.ctx, "SELECT count(*) FROM devices").Scan(&n)
+	err := w.tx.QueryRowContext(w.ctx, "SELECT count(*) FROM devices").Scan(&n)
 	return n, err
 }
 

@@ -111,7 +111,7 @@ type Transition struct {
 // transaction. Moving to in flight counts an attempt. The facts of an entry
 // never change (a trigger enforces it).
 func (s *Store) SetStates(ctx context.Context, ts []Transition) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		return SetStatesTx(ctx, tx, ts)
 	})
 }

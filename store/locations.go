@@ -113,7 +113,8 @@ func (s *Store) Models(ctx context.Context) ([]Model, error) {
 // manufacturer and model.
 func queryModels(ctx context.Context, db queryer, manufacturer, model string) ([]Model, error) {
 	q := `SELECT id, manufacturer, model, device_class, fda_class,
-		min_firmware, latest_firmware, os, os_eol, support_end, allowed_tags FROM models`
+		min_firmware, latest_firmware, os, os_eol, support_end, allowed_tags,
+		advisory_aliases FROM models`
 	var args []any
 	if manufacturer != "" || model != "" {
 		q += " WHERE manufacturer = ? AND model = ?"
@@ -127,14 +128,17 @@ func queryModels(ctx context.Context, db queryer, manufacturer, model string) ([
 	var out []Model
 	for rows.Next() {
 		var m Model
-		var eol, support, tags string
+		var eol, support, tags, aliases string
 		if err := rows.Scan(&m.ID, &m.Manufacturer, &m.Model, &m.DeviceClass, &m.FDAClass, &m.MinFirmware,
-			&m.LatestFirmware, &m.OS, &eol, &support, &tags); err != nil {
+			&m.LatestFirmware, &m.OS, &eol, &support, &tags, &aliases); err != nil {
 			return nil, translate(err)
 		}
 		m.OSEOL, m.SupportEnd = parseDate(eol), parseDate(support)
 		if tags != "" {
 			m.AllowedTags = strings.Split(tags, ",")
+		}
+		if aliases != "" {
+			m.AdvisoryAliases = strings.Split(aliases, aliasSep)
 		}
 		out = append(out, m)
 	}

@@ -8,17 +8,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/biomed-rounds/rounds/inventory"
 )
 
-// Round is a planned walk through a list of rooms.
-type Round struct {
-	ID         int64     `json:"id"`
-	Name       string    `json:"name"`
-	Technician string    `json:"technician,omitempty"`
-	StartedAt  time.Time `json:"started_at"`
-	// FinishedAt is zero while the round is in progress.
-	FinishedAt time.Time `json:"finished_at,omitzero"`
-}
+// Round is a planned walk through a list of rooms (the domain type lives
+// in package inventory so that readers need no SQL driver).
+type Round = inventory.Round
 
 // RoundRoom is one room of a round with the figures the round overview
 // shows about it.
@@ -55,9 +51,9 @@ type VisitSummary struct {
 
 // The visit statuses, as stored in visits.status.
 const (
-	VisitOpen  = "open"
-	VisitSwept = "swept"
-	VisitDone  = "done"
+	VisitOpen  = inventory.VisitOpen
+	VisitSwept = inventory.VisitSwept
+	VisitDone  = inventory.VisitDone
 )
 
 // CreateRound starts a round over the rooms with the given keys, in that
@@ -65,7 +61,7 @@ const (
 // then.
 func (s *Store) CreateRound(ctx context.Context, name, technician string, at time.Time, roomKeys []string) (Round, error) {
 	r := Round{Name: name, Technician: technician, StartedAt: at.UTC().Truncate(time.Second)}
-	err := s.Tx(ctx, func(tx *sql.Tx) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "INSERT INTO rounds (name, technician, started_at) VALUES (?, ?, ?)",
 			name, technician, FormatInstant(r.StartedAt))
 		if err != nil {
@@ -103,7 +99,7 @@ func addRoundRoom(ctx context.Context, tx *sql.Tx, roundID int64, key string, po
 // AddRoundRoom appends a room to a round (a room visited off plan). A room
 // already in the round keeps its place.
 func (s *Store) AddRoundRoom(ctx context.Context, roundID int64, key string) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var next int
 		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(position) + 1, 0) FROM round_rooms WHERE round_id = ?",
 			roundID).Scan(&next); err != nil {
@@ -139,7 +135,7 @@ func (s *Store) ActiveRound(ctx context.Context) (Round, error) {
 
 // FinishRound marks a round finished.
 func (s *Store) FinishRound(ctx context.Context, id int64, at time.Time) error {
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "UPDATE rounds SET finished_at = ? WHERE id = ?", FormatInstant(at), id)
 		if err != nil {
 			return err
@@ -316,7 +312,7 @@ func (s *Store) SaveResume(ctx context.Context, roundID int64, at time.Time, sta
 	if err != nil {
 		return fmt.Errorf("store: resume state: %w", err)
 	}
-	return s.Tx(ctx, func(tx *sql.Tx) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO round_resume (round_id, state, updated_at) VALUES (?, ?, ?)
 			ON CONFLICT (round_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
 			roundID, string(b), at.UTC().Format(time.RFC3339Nano))

@@ -266,14 +266,36 @@ func (s *Store) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 // Path returns the database file path.
 func (s *Store) Path() string { return s.path }
 
-// DB exposes the underlying handle for packages that own tables of their
-// own (sync, reference data). They must use Tx for writes.
-func (s *Store) DB() *sql.DB { return s.db }
+// Counts is how many rows the inventory holds, per table.
+type Counts struct {
+	Devices, Identifiers, Models, Locations int
+}
 
-// Tx runs fn in one write transaction: committed if fn returns nil, rolled
+// String reads like "3 devices, 5 identifiers, 2 models, 1 rooms".
+func (c Counts) String() string {
+	return fmt.Sprintf("%d devices, %d identifiers, %d models, %d rooms", c.Devices, c.Identifiers, c.Models, c.Locations)
+}
+
+// Counts counts the inventory's rows (benchmarks compare two imports by it).
+func (s *Store) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM identifiers),
+		(SELECT count(*) FROM models), (SELECT count(*) FROM locations)`).Scan(&c.Devices, &c.Identifiers, &c.Models, &c.Locations)
+	return c, translate(err)
+}
+
+// IntegrityCheck runs SQLite's integrity check and returns its verdict
+// ("ok" when the file is sound).
+func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&v)
+	return v, translate(err)
+}
+
+// inTx runs fn in one write transaction: committed if fn returns nil, rolled
 // back otherwise. The transaction takes the write lock at BEGIN (IMMEDIATE)
 // so that two writers never deadlock on upgrade.
-func (s *Store) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return translate(err)
@@ -435,7 +457,7 @@ func (s *Store) applyMigrations(ctx context.Context, ms []migration) error {
 	}
 	for {
 		done := false
-		err := s.Tx(ctx, func(tx *sql.Tx) error {
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
 			applied, current, err := migrationState(ctx, tx, ms)
 			if err != nil {
 				return err

@@ -27,6 +27,9 @@ func main() {
 }
 
 func run(csafDir, inv string) error {
+	if err := advisory.CheckTables(); err != nil {
+		return err
+	}
 	advs, err := evaluate.LoadAdvisories(csafDir)
 	if err != nil {
 		return err

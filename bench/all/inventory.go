@@ -151,10 +151,8 @@ func sameCounts(ctx context.Context, a, b string) error {
 			return "", err
 		}
 		defer st.Close()
-		var d, i, m, l int
-		err = st.DB().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM devices), (SELECT count(*) FROM identifiers),
-			(SELECT count(*) FROM models), (SELECT count(*) FROM locations)`).Scan(&d, &i, &m, &l)
-		return fmt.Sprintf("%d devices, %d identifiers, %d models, %d rooms", d, i, m, l), err
+		c, err := st.Counts(ctx)
+		return c.String(), err
 	}
 	ca, err := counts(a)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/biomed-rounds/rounds/feed"
 	"github.com/biomed-rounds/rounds/reconcile/advisory"
 	"github.com/biomed-rounds/rounds/store"
 )
@@ -193,7 +194,7 @@ func readRefFile(name string) ([]store.RefDoc, advisory.Document, error) {
 	if err != nil {
 		return nil, doc, err
 	}
-	rows, err := refDocs(doc, filepath.Base(name))
+	rows, err := feed.RefDocs(doc, filepath.Base(name))
 	return rows, doc, err
 }
 

@@ -28,22 +28,3 @@ func loadAdvisories(ctx context.Context, st *store.Store) (*advisory.Matcher, er
 	}
 	return advisory.FromRows(rows)
 }
-
-// refDocs turns a parsed document into the rows store keeps.
-func refDocs(d advisory.Document, source string) ([]store.RefDoc, error) {
-	rows, err := advisory.Rows(d, source)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]store.RefDoc, 0, len(rows))
-	for _, r := range rows {
-		kind := store.RefAdvisory
-		if r.Kind == advisory.KindRecall {
-			kind = store.RefRecall
-		}
-		out = append(out, store.RefDoc{Kind: kind, ID: r.ID, Revision: r.Revision, Released: r.Released, Title: r.Title,
-			Publisher: r.Publisher, URL: r.URL, Score: r.Score, Event: r.Event, Class: r.Class, Status: r.Status,
-			Source: r.Source, Data: r.Data})
-	}
-	return out, nil
-}

@@ -22,8 +22,9 @@ import (
 var openPort = regexp.MustCompile(`(\d+)/open/tcp`)
 
 // BenchmarkProcessVsNmap times whole processes on the default simulated
-// ward (40 devices on 127.77.0.0/24, real ports, so it needs root):
-// `rounds scan --net 127.77.0.0/24 --profile fast` (which also sends the
+// ward (40 devices on one /24 of a free loopback base, see
+// ward.StartFree; real ports, so it needs root): `rounds scan --net
+// <that /24> --profile fast` (which also sends the
 // SSDP M-SEARCH to every live host and reads Recog fingerprints) against
 // `nmap -sT -Pn -n -T4` on the same hosts and ports, alternating who goes
 // first. Reported: seconds each and the ratio rounds/nmap (issue 11 asks
@@ -43,11 +44,12 @@ func BenchmarkProcessVsNmap(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
-	w, err := ward.Start(context.Background(), ward.Default())
+	w, err := ward.StartFree(context.Background(), ward.DefaultOn)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer w.Close()
+	seg := w.Base().Net(0).String()
 	var ports []string
 	for _, p := range ip.DefaultPorts {
 		ports = append(ports, strconv.Itoa(p))
@@ -56,7 +58,7 @@ func BenchmarkProcessVsNmap(b *testing.B) {
 	var roundsT, nmapT time.Duration
 	for i := 0; b.Loop(); i++ {
 		runRounds := func() {
-			cmd := exec.Command(bin, "scan", "--net", ward.Prefix.String(), "--profile", "fast", "--json")
+			cmd := exec.Command(bin, "scan", "--net", seg, "--profile", "fast", "--json")
 			cmd.Env = env
 			start := time.Now()
 			out, err := cmd.Output()
@@ -73,13 +75,13 @@ func BenchmarkProcessVsNmap(b *testing.B) {
 					hosts++
 				}
 			}
-			if hosts != len(ward.Default().Devices) {
-				b.Errorf("rounds found %d hosts with open ports, the ward has %d", hosts, len(ward.Default().Devices))
+			if hosts != len(w.Devices()) {
+				b.Errorf("rounds found %d hosts with open ports, the ward has %d", hosts, len(w.Devices()))
 			}
 		}
 		runNmap := func() {
 			start := time.Now()
-			out, err := exec.Command(nmap, "-sT", "-Pn", "-n", "-T4", "-p", strings.Join(ports, ","), "-oG", "-", ward.Prefix.String()).Output()
+			out, err := exec.Command(nmap, "-sT", "-Pn", "-n", "-T4", "-p", strings.Join(ports, ","), "-oG", "-", seg).Output()
 			nmapT += time.Since(start)
 			if err != nil {
 				b.Fatalf("nmap: %v", err)
@@ -90,7 +92,7 @@ func BenchmarkProcessVsNmap(b *testing.B) {
 					n++
 				}
 			}
-			if n != len(ward.Default().Devices) {
+			if n != len(w.Devices()) {
 				b.Errorf("nmap found %d hosts with open ports", n)
 			}
 		}

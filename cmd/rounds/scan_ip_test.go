@@ -52,23 +52,28 @@ func TestScanIPWard(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("the ward's ports below 1024 need root")
 	}
-	addr := func(h byte) netip.Addr { return netip.AddrFrom4([4]byte{127, 77, 3, h}) }
-	w, err := ward.Start(context.Background(), ward.Config{Devices: []ward.Device{
-		{Name: "pump", Addr: addr(2), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "Pump/1", Title: "Pump"}}},
-		{Name: "vent", Addr: addr(3), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "Vent/1", Title: "Vent"}}},
-		{Name: "ct", Addr: addr(4), Services: []ward.Service{{Port: 104, Kind: ward.DICOM, ImplementationClassUID: "1.3.12.2.1107.5", ImplementationVersion: "CT"}}},
-		{Name: "cli-excluded", Addr: addr(5), Services: []ward.Service{{Port: 22, Kind: ward.SSH, Banner: "SSH-2.0-x"}}},
-	}})
+	// The ward's addresses come from a free loopback base, so that
+	// another test process on this machine never holds them.
+	w, err := ward.StartFree(context.Background(), func(b ward.Base) ward.Config {
+		addr := func(h byte) netip.Addr { return b.Addr(3, h) }
+		return ward.Config{Devices: []ward.Device{
+			{Name: "pump", Addr: addr(2), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "Pump/1", Title: "Pump"}}},
+			{Name: "vent", Addr: addr(3), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "Vent/1", Title: "Vent"}}},
+			{Name: "ct", Addr: addr(4), Services: []ward.Service{{Port: 104, Kind: ward.DICOM, ImplementationClassUID: "1.3.12.2.1107.5", ImplementationVersion: "CT"}}},
+			{Name: "cli-excluded", Addr: addr(5), Services: []ward.Service{{Port: 22, Kind: ward.SSH, Banner: "SSH-2.0-x"}}},
+		}}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	addr := func(h byte) netip.Addr { return w.Base().Addr(3, h) }
 
 	dir := t.TempDir()
 	db := filepath.Join(dir, "r.db")
 	inv := filepath.Join(dir, "inv.csv")
 	os.WriteFile(inv, []byte(cliSample[:strings.Index(cliSample, "\n")+1]+
-		"V-1,SN-V,Hamilton Medical,HAMILTON-C6,ventilator,MAIN,3,3W-12,,,127.77.3.3,,,,,,,,,\n"), 0o600)
+		"V-1,SN-V,Hamilton Medical,HAMILTON-C6,ventilator,MAIN,3,3W-12,,,"+addr(3).String()+",,,,,,,,,\n"), 0o600)
 	if code, _, errs := runCLI(t, db, "import", inv); code != 0 {
 		t.Fatalf("import: %s", errs)
 	}
@@ -76,7 +81,7 @@ func TestScanIPWard(t *testing.T) {
 	os.WriteFile(conf, []byte("[scan]\nexclude_classes = [\"Ventilator\"]\nprofile = \"fast\"\n"), 0o600)
 	plog := filepath.Join(dir, "packets.log")
 
-	code, out, errs := runCLI(t, db, "--config", conf, "scan", "--net", "127.77.3.0/29", "--exclude", addr(5).String(),
+	code, out, errs := runCLI(t, db, "--config", conf, "scan", "--net", netip.PrefixFrom(addr(0), 29).String(), "--exclude", addr(5).String(),
 		"--packet-log", plog, "--json", "--stream")
 	if code != 0 {
 		t.Fatalf("scan: exit %d: %s", code, errs)
@@ -94,7 +99,7 @@ func TestScanIPWard(t *testing.T) {
 		}
 	}
 	slices.Sort(seen)
-	if want := []string{"127.77.3.2", "127.77.3.4"}; !slices.Equal(seen, want) {
+	if want := []string{addr(2).String(), addr(4).String()}; !slices.Equal(seen, want) {
 		t.Errorf("seen %v, want %v", seen, want)
 	}
 	for _, a := range []netip.Addr{addr(3), addr(5)} {
@@ -107,7 +112,7 @@ func TestScanIPWard(t *testing.T) {
 		t.Fatalf("packet log: %v, %v; want mode 0600", fi, err)
 	}
 	b, _ := os.ReadFile(plog)
-	if !strings.Contains(string(b), "127.77.3.4\t104\tdicom-associate-rq") || strings.Contains(string(b), "127.77.3.3\t") {
+	if !strings.Contains(string(b), addr(4).String()+"\t104\tdicom-associate-rq") || strings.Contains(string(b), addr(3).String()+"\t") {
 		t.Errorf("packet log:\n%s", b)
 	}
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/biomed-rounds/rounds/config"
 	"github.com/biomed-rounds/rounds/scan"
+	"github.com/biomed-rounds/rounds/scan/ward"
 	"github.com/biomed-rounds/rounds/store"
 )
 
@@ -15,7 +16,7 @@ import (
 // source only when asked (--ble), and sweeps nothing for a room with
 // neither. The sources are built, never run: there is no adapter here.
 func TestFieldSources(t *testing.T) {
-	room := store.Location{Key: "MAIN/3/3W-12", Segments: []store.Segment{{CIDR: netip.MustParsePrefix("127.77.12.0/28")}}}
+	room := store.Location{Key: "MAIN/3/3W-12", Segments: []store.Segment{{CIDR: netip.PrefixFrom(ward.Addr(12, 0), 28)}}}
 	bare := store.Location{Key: "MAIN/3/3W-13"}
 	tests := []struct {
 		name  string

@@ -71,6 +71,9 @@ type Product struct {
 
 	rng    version.Range
 	rngErr error
+	// full is the CSAF full product name ("InTouch ICU Bed (enabled with
+	// Bed Wireless): Models 2131 and 2141"), read by splitVersion.
+	full string
 }
 
 // Range returns the product's version range and whether it was
@@ -98,6 +101,59 @@ var (
 	dateWords  = regexp.MustCompile(`(?i)\b(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|shipped|distributed|manufactured|windows|option)\b`)
 )
 
+var (
+	// modelLabel finds "Model 3002" / "Models 2131 and 2141" in a full
+	// product name: what follows the label are model numbers.
+	modelLabel = regexp.MustCompile(`(?i)\bmodels?\s+(.+)$`)
+	// modelNumber is a bare model number: four or more digits and at most
+	// one letter after them ("24950", "2490C"). Firmware versions CISA
+	// writes carry dots, letters first or few digits ("8", "A10", "BT06").
+	modelNumber = regexp.MustCompile(`^[0-9]{4,}[A-Za-z]?$`)
+	// versionValueSep splits a list of values in a version branch.
+	versionValueSep = regexp.MustCompile(`(?i)\s*(?:\||,|;|/|\band\b)\s*`)
+)
+
+// modelsInVersion returns the model numbers CISA wrote in a version
+// branch, or nil when it holds versions. The values are models when the
+// full product name labels them so ("Model 3002", "Models 2131 and
+// 2141", "Models 3002 S3 and 3005 S3"), or, whatever the label, when
+// every one is a bare model number of four or more digits ("24950 |
+// 24952" under "MyCareLink Monitor: Versions 24950 and 24952"; "2490C").
+// A value with a range operator, a dot or prose is never a model.
+func modelsInVersion(v, full string) []string {
+	if v == "" || strings.ContainsAny(v, "<>=*.") || proseWords.MatchString(v) || dateWords.MatchString(v) {
+		return nil
+	}
+	var vs []string
+	for _, part := range versionValueSep.Split(v, -1) {
+		if part = strings.TrimSpace(part); part != "" {
+			vs = append(vs, part)
+		}
+	}
+	if len(vs) == 0 {
+		return nil
+	}
+	bare := true
+	for _, x := range vs {
+		bare = bare && modelNumber.MatchString(x)
+	}
+	if bare {
+		return vs
+	}
+	m := modelLabel.FindStringSubmatch(full)
+	if m == nil {
+		return nil
+	}
+	label := words(m[1])
+	for _, x := range vs {
+		// Each value must be written after the label, and carry a digit.
+		if !contiguous(words(x), label) || !strings.ContainsAny(x, "0123456789") {
+			return nil
+		}
+	}
+	return vs
+}
+
 // splitVersion separates what CISA puts in a version branch besides the
 // version: a model number ("v6.x model 35700BAX"), a trailing note, or,
 // when the branch holds no version at all but model names
@@ -110,6 +166,12 @@ func (p *Product) splitVersion() {
 	if m := modelInVersion.FindStringSubmatch(v); m != nil {
 		v = m[1]
 		p.Models = append(p.Models, m[2])
+	}
+	if ms := modelsInVersion(v, p.full); ms != nil {
+		// Model numbers, not versions: they name the product, and no
+		// firmware range is given.
+		p.Variants, p.Version = append(p.Variants, ms...), ""
+		return
 	}
 	if _, err := version.ParseRange(v); err != nil {
 		if m := trailingNote.FindStringSubmatch(v); m != nil {
@@ -409,7 +471,7 @@ func walk(b *csafBranch, c branchCtx, depth int, add func(Product)) error {
 			fam, name = append(fam, f), n
 		}
 		p := Product{ID: b.Product.ProductID, Vendor: c.vendor, Name: name, Version: c.version,
-			Family: strings.Join(fam, " ")}
+			Family: strings.Join(fam, " "), full: b.Product.Name}
 		if p.Name == "" {
 			// A family with no product name under it: the family is the
 			// product ("Alaris Gateway Workstation" alone).

@@ -3,7 +3,10 @@
 // device recall and enforcement JSON), and matches inventory devices
 // against them by vendor, model and firmware, tolerantly: vendor names
 // are compared after removing case, punctuation and legal suffixes and
-// through known corporate aliases, and every match records its reason.
+// through known corporate aliases (aliases.tsv), products through the
+// reviewed renames (renames.tsv) and a catalog model's own advisory
+// aliases, and every match records its reason. A malformed reviewed
+// table is an error at load (CheckTables), not a panic.
 //
 // Parsing and matching do no I/O beyond the bytes they are handed; Rows
 // and FromRows convert to and from plain rows that the caller stores, so

@@ -33,7 +33,7 @@ var typeWords = map[string]bool{
 	"reader": true, "printer": true, "bridge": true, "hub": true, "router": true, "library": true,
 	"editor": true, "dashboard": true, "connectivity": true, "integration": true, "enterprise": true,
 	"pacs": true, "ris": true, "his": true, "emr": true, "dock": true, "docking": true, "charger": true,
-	"base": true, "handheld": true,
+	"base": true, "handheld": true, "center": true, "centre": true,
 }
 
 // fillerWords carry no identity in a model or product name.

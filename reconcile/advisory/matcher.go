@@ -253,20 +253,24 @@ func (m *Matcher) candidates(vendor, model string) []cand {
 	return cs
 }
 
-// aliasCandidates adds the products named by the model's aliases,
+// aliasCandidates adds the products named by the model's other names
+// (names[i], noted by notes[i] in the reason, at least min[i] firmly),
 // keeping for each product the firmest level.
-func (m *Matcher) aliasCandidates(t Target, cs []cand) []cand {
+func (m *Matcher) aliasCandidates(t Target, cs []cand, names, notes []string, min []Level) []cand {
 	best := map[int]int{}
 	out := append([]cand(nil), cs...)
 	for i, c := range out {
 		best[c.prod] = i
 	}
-	for _, al := range t.Aliases {
+	for k, al := range names {
 		if strings.TrimSpace(al) == "" {
 			continue
 		}
 		for _, c := range m.candidates(t.Vendor, al) {
-			c.reason += " (catalog alias " + quote(al) + " of model " + quote(t.Model) + ")"
+			if c.level < min[k] {
+				continue
+			}
+			c.reason += " (" + notes[k] + ")"
 			if i, seen := best[c.prod]; seen {
 				if c.level > out[i].level {
 					out[i] = c
@@ -278,6 +282,29 @@ func (m *Matcher) aliasCandidates(t Target, cs []cand) []cand {
 		}
 	}
 	return out
+}
+
+// otherNames lists a target's catalog aliases and the reviewed renames of
+// its model, with a note for each saying where the name comes from and
+// the least level it may give. A rename is a statement of identity: it
+// may make a product certain, but the brand words of the other name
+// ("IntelliVue" of IntelliVue Information Center iX) add no possible
+// flags the device's own name does not give.
+func otherNames(t Target) (names, notes []string, min []Level) {
+	for _, al := range t.Aliases {
+		names = append(names, al)
+		notes = append(notes, "catalog alias "+quote(al)+" of model "+quote(t.Model))
+		min = append(min, Possible)
+	}
+	for _, n := range append([]string{t.Model}, t.Aliases...) {
+		rn, why := renamedAs(t.Vendor, n)
+		names = append(names, rn...)
+		notes = append(notes, why...)
+		for range rn {
+			min = append(min, Certain)
+		}
+	}
+	return names, notes, min
 }
 
 // productLevel is how firmly a product (its name, the model numbers and
@@ -362,8 +389,8 @@ func (m *Matcher) advisoryHits(t Target) []Hit {
 	}
 	var hits []Hit
 	cs := m.candidates(t.Vendor, t.Model)
-	if len(t.Aliases) > 0 {
-		cs = m.aliasCandidates(t, cs)
+	if names, notes, min := otherNames(t); len(names) > 0 {
+		cs = m.aliasCandidates(t, cs, names, notes, min)
 	}
 	if len(cs) > 0 {
 		fw, fwOK := version.Parse(t.Firmware)

@@ -1,8 +1,6 @@
 package advisory
 
 import (
-	_ "embed"
-	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,66 +23,6 @@ type aliasGroup struct {
 	canonical string
 	members   map[string]string // normalised name -> why it belongs
 }
-
-// aliasesTSV is the reviewed vendor alias table: company, name, reason.
-//
-//go:embed aliases.tsv
-var aliasesTSV string
-
-// aliasGroups are the checked corporate relationships of aliases.tsv.
-var aliasGroups = mustAliasGroups(aliasesTSV)
-
-// parseAliasGroups reads the alias table. Every row needs a company, a
-// name already in NormalizeVendor's form, and a reason; a name may belong
-// to one company only.
-func parseAliasGroups(text string) ([]aliasGroup, error) {
-	var groups []aliasGroup
-	idx := map[string]int{}
-	seen := map[string]string{}
-	for n, line := range strings.Split(text, "\n") {
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		f := strings.Split(line, "\t")
-		if len(f) != 3 || strings.TrimSpace(f[0]) == "" || strings.TrimSpace(f[1]) == "" || strings.TrimSpace(f[2]) == "" {
-			return nil, fmt.Errorf("aliases.tsv:%d: want company, name and reason separated by tabs", n+1)
-		}
-		company, name, reason := strings.TrimSpace(f[0]), strings.TrimSpace(f[1]), strings.TrimSpace(f[2])
-		if NormalizeVendor(name) != name {
-			return nil, fmt.Errorf("aliases.tsv:%d: name %q is not normalised (want %q)", n+1, name, NormalizeVendor(name))
-		}
-		if prev, dup := seen[name]; dup {
-			return nil, fmt.Errorf("aliases.tsv:%d: name %q already belongs to %s", n+1, name, prev)
-		}
-		seen[name] = company
-		gi, ok := idx[company]
-		if !ok {
-			gi = len(groups)
-			idx[company] = gi
-			groups = append(groups, aliasGroup{canonical: company, members: map[string]string{}})
-		}
-		groups[gi].members[name] = reason
-	}
-	return groups, nil
-}
-
-func mustAliasGroups(text string) []aliasGroup {
-	g, err := parseAliasGroups(text)
-	if err != nil {
-		panic(err) // the embedded table is checked by TestAliasTable
-	}
-	return g
-}
-
-var aliasIndex = func() map[string]*aliasGroup {
-	m := map[string]*aliasGroup{}
-	for i := range aliasGroups {
-		for name := range aliasGroups[i].members {
-			m[name] = &aliasGroups[i]
-		}
-	}
-	return m
-}()
 
 // genericVendorWords never make a vendor match on their own.
 var genericVendorWords = map[string]bool{
@@ -183,7 +121,7 @@ func aliasOf(n string) (*aliasGroup, string) {
 	w := strings.Fields(n)
 	for k := len(w); k > 0; k-- {
 		m := strings.Join(w[:k], " ")
-		if g := aliasIndex[m]; g != nil {
+		if g := loadedTables().aliasIndex[m]; g != nil {
 			return g, m
 		}
 	}

@@ -56,6 +56,11 @@ func Rows(d Document, source string) ([]Row, error) {
 // FromRows prepares a matcher over stored rows (advisories and recalls,
 // in any order). A row that no longer decodes is an error naming it.
 func FromRows(rows []Row) (*Matcher, error) {
+	// A malformed reviewed table is an error here, where the matcher is
+	// loaded, rather than a panic at start-up.
+	if err := CheckTables(); err != nil {
+		return nil, err
+	}
 	var advs []*Advisory
 	var recalls []Recall
 	for _, r := range rows {

@@ -17,7 +17,7 @@ import (
 )
 
 // BenchmarkWardVsNmap sweeps the default simulated ward (40 devices on
-// 127.77.0.0/24) with nmap (-sT -Pn -n -T4, the same ports), the fast
+// one /24 of a free loopback base, see ward.StartFree) with nmap (-sT -Pn -n -T4, the same ports), the fast
 // profile and the safe profile, one after the other in each iteration.
 // fast must find the same hosts and open ports as nmap, in no more time;
 // safe must cover the /24 in under 15 s. Reported: seconds for each, and
@@ -29,7 +29,7 @@ func BenchmarkWardVsNmap(b *testing.B) {
 	if err != nil {
 		b.Skip("nmap is not installed (apt-get install nmap)")
 	}
-	w := startWard(b, ward.Default())
+	w := startWard(b, ward.DefaultOn)
 	var ports []string
 	for _, p := range DefaultPorts {
 		ports = append(ports, strconv.Itoa(p+w.PortOffset()))
@@ -41,7 +41,7 @@ func BenchmarkWardVsNmap(b *testing.B) {
 		var want, fast map[netip.Addr][]int
 		runNmap := func() {
 			start := time.Now()
-			out, err := exec.Command(nmap, "-sT", "-Pn", "-n", "-T4", "-p", strings.Join(ports, ","), "-oG", "-", ward.Prefix.String()).Output()
+			out, err := exec.Command(nmap, "-sT", "-Pn", "-n", "-T4", "-p", strings.Join(ports, ","), "-oG", "-", w.Base().Net(0).String()).Output()
 			nmapT += time.Since(start)
 			if err != nil {
 				b.Fatalf("nmap: %v", err)
@@ -50,7 +50,7 @@ func BenchmarkWardVsNmap(b *testing.B) {
 		}
 		runFast := func() {
 			start := time.Now()
-			fast = benchSweep(b, Fast, w.PortOffset())
+			fast = benchSweep(b, w, Fast)
 			fastT += time.Since(start)
 		}
 		if i%2 == 0 {
@@ -62,7 +62,7 @@ func BenchmarkWardVsNmap(b *testing.B) {
 		}
 
 		start := time.Now()
-		safe := benchSweep(b, Safe, w.PortOffset())
+		safe := benchSweep(b, w, Safe)
 		safeT += time.Since(start)
 
 		b.Logf("iter %d: nmap %v fast %v safe %v", i, nmapT, fastT, safeT)
@@ -72,8 +72,8 @@ func BenchmarkWardVsNmap(b *testing.B) {
 		if !maps.EqualFunc(safe, want, slices.Equal) {
 			b.Errorf("safe found %v\nnmap found %v", safe, want)
 		}
-		if len(want) != len(ward.Default().Devices) {
-			b.Errorf("nmap found %d hosts, the ward has %d", len(want), len(ward.Default().Devices))
+		if len(want) != len(w.Devices()) {
+			b.Errorf("nmap found %d hosts, the ward has %d", len(want), len(w.Devices()))
 		}
 	}
 	n := float64(b.N)
@@ -84,8 +84,8 @@ func BenchmarkWardVsNmap(b *testing.B) {
 	b.ReportMetric(safeT.Seconds()/n/15, "safe/15s")
 }
 
-func benchSweep(b *testing.B, p Profile, offset int) map[netip.Addr][]int {
-	s, err := New(Config{Nets: []netip.Prefix{ward.Prefix}, Profile: p, PortOffset: offset})
+func benchSweep(b *testing.B, w *ward.Ward, p Profile) map[netip.Addr][]int {
+	s, err := New(Config{Nets: []netip.Prefix{w.Base().Net(0)}, Profile: p, PortOffset: w.PortOffset()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -21,13 +21,18 @@ import (
 	"github.com/biomed-rounds/rounds/scan/ward"
 )
 
-// startWard runs cfg's devices, moving ports up when not root.
-func startWard(t testing.TB, cfg ward.Config) *ward.Ward {
+// startWard runs the devices build returns on a free loopback base (see
+// ward.StartFree), moving ports up when not root; the ward's Base says
+// where it landed.
+func startWard(t testing.TB, build func(ward.Base) ward.Config) *ward.Ward {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		cfg.PortOffset = 20000
-	}
-	w, err := ward.Start(context.Background(), cfg)
+	w, err := ward.StartFree(context.Background(), func(b ward.Base) ward.Config {
+		cfg := build(b)
+		if os.Geteuid() != 0 {
+			cfg.PortOffset = 20000
+		}
+		return cfg
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,35 +109,37 @@ func fingerprint(o scan.Observation, kind string, port int) (scan.Fingerprint, b
 	return scan.Fingerprint{}, false
 }
 
-var (
-	outOfScope = netip.MustParseAddr("127.77.1.10")
-	exclIP     = netip.MustParseAddr("127.77.0.12")      // pump-2, excluded by address
-	exclCIDR   = netip.MustParsePrefix("127.77.0.56/30") // 56-59: bloodgas-1, lab-1, glucose-1
-	exclByCIDR = []netip.Addr{netip.MustParseAddr("127.77.0.56"), netip.MustParseAddr("127.77.0.57"), netip.MustParseAddr("127.77.0.58")}
-)
-
 // TestSweepWard sweeps the whole simulated ward, hostile devices included,
 // and checks every fingerprint, every exclusion and the packet log.
 func TestSweepWard(t *testing.T) {
-	cfg := ward.Default()
-	// The hostile devices that answer at once share the segment; the
-	// tarpit and the drip, which only cost time, are TestHostileDevices'.
-	for _, d := range ward.Hostile() {
-		if d.Name != "tarpit" && d.Name != "drip" {
-			cfg.Devices = append(cfg.Devices, d)
+	w := startWard(t, func(b ward.Base) ward.Config {
+		cfg := ward.DefaultOn(b)
+		// The hostile devices that answer at once share the segment; the
+		// tarpit and the drip, which only cost time, are TestHostileDevices'.
+		for _, d := range ward.HostileOn(b) {
+			if d.Name != "tarpit" && d.Name != "drip" {
+				cfg.Devices = append(cfg.Devices, d)
+			}
 		}
-	}
-	// A device just outside the swept segment.
-	cfg.Devices = append(cfg.Devices, ward.Device{Name: "next-ward", Addr: outOfScope,
-		Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "x", Title: "x"}, {Port: 22, Kind: ward.SSH, Banner: "SSH-2.0-x"}}})
-	w := startWard(t, cfg)
+		// A device just outside the swept segment.
+		cfg.Devices = append(cfg.Devices, ward.Device{Name: "next-ward", Addr: b.Addr(1, 10),
+			Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "x", Title: "x"}, {Port: 22, Kind: ward.SSH, Banner: "SSH-2.0-x"}}})
+		return cfg
+	})
+	b := w.Base()
+	var (
+		outOfScope = b.Addr(1, 10)
+		exclIP     = b.Addr(0, 12)                       // pump-2, excluded by address
+		exclCIDR   = netip.PrefixFrom(b.Addr(0, 56), 30) // 56-59: bloodgas-1, lab-1, glucose-1
+		exclByCIDR = []netip.Addr{b.Addr(0, 56), b.Addr(0, 57), b.Addr(0, 58)}
+	)
 
 	var ex Exclusions
 	if err := ex.AddAll([]string{exclIP.String(), exclCIDR.String()}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	plog := &syncBuffer{}
-	got, err := sweep(t, Config{Nets: []netip.Prefix{ward.Prefix}, Profile: patient(Fast), Exclude: ex, SNMP: true,
+	got, err := sweep(t, Config{Nets: []netip.Prefix{b.Net(0)}, Profile: patient(Fast), Exclude: ex, SNMP: true,
 		PacketLog: plog, PortOffset: w.PortOffset()})
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +180,7 @@ func TestSweepWard(t *testing.T) {
 	// nothing outside the scope.
 	connects := map[netip.AddrPort]int{}
 	for _, l := range plog.lines(t) {
-		if !ward.Prefix.Contains(l.addr) || slices.Contains(excluded, l.addr) || printerPort(l.port-w.PortOffset()) {
+		if !b.Net(0).Contains(l.addr) || slices.Contains(excluded, l.addr) || printerPort(l.port-w.PortOffset()) {
 			t.Errorf("packet log: %v:%d %s is out of bounds", l.addr, l.port, l.what)
 		}
 		if l.what == "tcp-connect" {
@@ -322,10 +329,10 @@ func checkDevice(t *testing.T, d ward.Device, o scan.Observation, st ward.Stats)
 // TestHostileDevices checks that misbehaving devices neither hang nor
 // bloat the sweep.
 func TestHostileDevices(t *testing.T) {
-	w := startWard(t, ward.Config{Devices: ward.Hostile()})
+	w := startWard(t, func(b ward.Base) ward.Config { return ward.Config{Devices: ward.HostileOn(b)} })
 	prof := Fast
 	prof.ProbeTimeout = 2 * time.Second
-	got, err := sweep(t, Config{Nets: []netip.Prefix{netip.MustParsePrefix("127.77.0.200/29")}, Profile: prof, PortOffset: w.PortOffset()})
+	got, err := sweep(t, Config{Nets: []netip.Prefix{netip.PrefixFrom(w.Base().Addr(0, 200), 29)}, Profile: prof, PortOffset: w.PortOffset()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -370,10 +377,10 @@ func TestHostileDevices(t *testing.T) {
 }
 
 // pacedWard is a small ward whose hosts each have several open ports.
-func pacedWard() ward.Config {
+func pacedWard(b ward.Base) ward.Config {
 	var cfg ward.Config
 	for i := range 6 {
-		cfg.Devices = append(cfg.Devices, ward.Device{Name: "d" + strconv.Itoa(i), Addr: netip.AddrFrom4([4]byte{127, 77, 2, byte(i + 1)}),
+		cfg.Devices = append(cfg.Devices, ward.Device{Name: "d" + strconv.Itoa(i), Addr: b.Addr(2, byte(i+1)),
 			Services: []ward.Service{
 				{Port: 80, Kind: ward.HTTP, Banner: "Linux UPnP/1.0 x/1", Title: "t", UPnP: true},
 				{Port: 22, Kind: ward.SSH, Banner: "SSH-2.0-x"},
@@ -388,11 +395,11 @@ func pacedWard() ward.Config {
 // connection per host at a time, the gap between connections to a host,
 // and the global rate cap.
 func TestSafeProfileCaps(t *testing.T) {
-	w := startWard(t, pacedWard())
+	w := startWard(t, pacedWard)
 	prof := patient(Safe)
 	prof.Rate, prof.Burst = 40, 1
 	plog := &syncBuffer{}
-	nets := []netip.Prefix{netip.MustParsePrefix("127.77.2.0/29")}
+	nets := []netip.Prefix{netip.PrefixFrom(w.Base().Addr(2, 0), 29)}
 	got, err := sweep(t, Config{Nets: nets, Profile: prof, PortOffset: w.PortOffset(), PacketLog: plog})
 	if err != nil {
 		t.Fatal(err)
@@ -447,13 +454,15 @@ func TestSafeProfileCaps(t *testing.T) {
 // must return within 200 ms and leave no goroutine behind.
 func TestCancel(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	cfg := ward.Default()
-	for i := range 20 {
-		cfg.Devices = append(cfg.Devices, ward.Device{Name: "tarpit", Addr: netip.AddrFrom4([4]byte{127, 77, 0, byte(100 + i)}),
-			Services: []ward.Service{{Port: 80, Kind: ward.Tarpit}, {Port: 104, Kind: ward.Tarpit}}})
-	}
-	w := startWard(t, cfg)
-	s, err := New(Config{Nets: []netip.Prefix{ward.Prefix}, PortOffset: w.PortOffset()})
+	w := startWard(t, func(b ward.Base) ward.Config {
+		cfg := ward.DefaultOn(b)
+		for i := range 20 {
+			cfg.Devices = append(cfg.Devices, ward.Device{Name: "tarpit", Addr: b.Addr(0, byte(100+i)),
+				Services: []ward.Service{{Port: 80, Kind: ward.Tarpit}, {Port: 104, Kind: ward.Tarpit}}})
+		}
+		return cfg
+	})
+	s, err := New(Config{Nets: []netip.Prefix{w.Base().Net(0)}, PortOffset: w.PortOffset()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -502,10 +511,10 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 // TestPacketLogFailureStops proves that a probe that cannot be logged is
 // not sent: the sweep stops at the first failed write.
 func TestPacketLogFailureStops(t *testing.T) {
-	w := startWard(t, pacedWard())
+	w := startWard(t, pacedWard)
 	prof := Safe
 	prof.Hosts = 1
-	_, err := sweep(t, Config{Nets: []netip.Prefix{netip.MustParsePrefix("127.77.2.0/29")}, Profile: prof,
+	_, err := sweep(t, Config{Nets: []netip.Prefix{netip.PrefixFrom(w.Base().Addr(2, 0), 29)}, Profile: prof,
 		PortOffset: w.PortOffset(), PacketLog: &failingWriter{n: 3}})
 	if err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Fatalf("Sweep = %v, want the packet log error", err)

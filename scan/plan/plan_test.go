@@ -64,21 +64,25 @@ func TestPlanHonoursConfig(t *testing.T) {
 	if os.Geteuid() != 0 {
 		offset = 20000
 	}
-	a := func(h byte) netip.Addr { return netip.AddrFrom4([4]byte{127, 77, 33, h}) }
-	cfg := ward.Config{PortOffset: offset, Devices: []ward.Device{
-		{Name: "vent", Addr: a(2), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "Servo", Title: "SERVO-U"},
-			{Port: 161, Kind: ward.SNMP, Community: "ward-ro", SysDescr: "Getinge SERVO-u"}}},
-		{Name: "cfg-excluded", Addr: a(3), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "x"}}},
-		{Name: "flag-excluded", Addr: a(4), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "x"}}},
-		{Name: "class-excluded", Addr: a(5), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "x"}}},
-	}}
-	w, err := ward.Start(context.Background(), cfg)
+	// Addresses come from a free loopback base, so that another test
+	// process on this machine never holds them.
+	w, err := ward.StartFree(context.Background(), func(b ward.Base) ward.Config {
+		a := func(h byte) netip.Addr { return b.Addr(33, h) }
+		return ward.Config{PortOffset: offset, Devices: []ward.Device{
+			{Name: "vent", Addr: a(2), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "Servo", Title: "SERVO-U"},
+				{Port: 161, Kind: ward.SNMP, Community: "ward-ro", SysDescr: "Getinge SERVO-u"}}},
+			{Name: "cfg-excluded", Addr: a(3), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "x"}}},
+			{Name: "flag-excluded", Addr: a(4), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "x"}}},
+			{Name: "class-excluded", Addr: a(5), Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "x"}}},
+		}}
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	a := func(h byte) netip.Addr { return w.Base().Addr(33, h) }
 	logPath := filepath.Join(t.TempDir(), "packets.log")
-	seg := netip.MustParsePrefix("127.77.33.0/29")
+	seg := netip.PrefixFrom(a(0), 29)
 	p, err := Build(Spec{Nets: []netip.Prefix{seg}, PortOffset: offset, NoICMP: true, Profile: "fast",
 		Scan: config.Scan{Exclude: []string{a(3).String()}, PacketLog: logPath,
 			SNMP: []config.SNMP{{Segment: seg.String(), CommunityEnv: "T_COMMUNITY"}}},
@@ -110,7 +114,7 @@ func TestPlanHonoursConfig(t *testing.T) {
 		t.Errorf("SNMP identity with the segment's community: sysDescr %q", sysDescr)
 	}
 	log, err := os.ReadFile(logPath)
-	if err != nil || !strings.Contains(string(log), "\t127.77.33.2\t") {
+	if err != nil || !strings.Contains(string(log), "\t"+a(2).String()+"\t") {
 		t.Fatalf("packet log: %v %q", err, log)
 	}
 	for _, h := range []byte{3, 4, 5} {

@@ -3,7 +3,6 @@ package probe_test
 import (
 	"context"
 	"errors"
-	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -34,7 +33,8 @@ func startSNMPD(t *testing.T, cfg ward.SNMPD) *ward.Agent {
 // chassis row from Debian's snmpd, over SNMPv2c and SNMPv3, and checks
 // that every datagram is reported and a wrong community learns nothing.
 func TestSNMPIdentityRealAgent(t *testing.T) {
-	addr := netip.MustParseAddr("127.77.8.61")
+	// A free loopback base, so that another test process never holds it.
+	addr := ward.Addr(8, 61)
 	a := startSNMPD(t, ward.SNMPD{Addr: addr, Community: "ward-ro", User: "biomed", AuthPass: "authpass123", PrivPass: "privpass123",
 		SysDescr: "Getinge SERVO-u ventilator, SW 4.4", SysObjectID: ".1.3.6.1.4.1.8072.3.2.10", SysName: "servo-u-7",
 		Entities: []ward.Entity{

@@ -4,17 +4,21 @@ import (
 	"net/netip"
 )
 
-// Prefix is the segment the default ward lives on.
-var Prefix = netip.MustParsePrefix("127.77.0.0/24")
+// Prefix is the segment Default uses: Net(0) of the base this process
+// picked at start-up. It is kept for callers written before bases; a
+// ward started with StartFree may have moved, so use its Base().Net(0).
+var Prefix = Current().Net(0)
 
-func at(host byte) netip.Addr { return netip.AddrFrom4([4]byte{127, 77, 0, host}) }
+// Default returns DefaultOn(Current()).
+func Default() Config { return DefaultOn(Current()) }
 
-// Default returns a ward of 40 devices on 127.77.0.0/24: infusion pumps,
+// DefaultOn returns a ward of 40 devices on b.Net(0): infusion pumps,
 // patient monitors and their gateways, imaging modalities and a PACS, lab
 // analysers, ventilators, beds, medication cabinets, printers and a
 // camera. Names and serial numbers are made up; banners imitate the kind
 // each class of device shows.
-func Default() Config {
+func DefaultOn(b Base) Config {
+	at := func(m byte) netip.Addr { return b.Addr(0, m) }
 	return Config{Devices: []Device{
 		// Infusion pumps.
 		{Name: "pump-1", Addr: at(11), Manufacturer: "BD", Model: "Alaris 8015", Serial: "AL8015-1203344", Firmware: "9.33.2", Class: "infusion-pump",
@@ -130,11 +134,15 @@ func Default() Config {
 	}}
 }
 
-// Hostile returns misbehaving devices on 127.77.0.200 and up, for tests:
+// Hostile returns HostileOn(Current()).
+func Hostile() []Device { return HostileOn(Current()) }
+
+// HostileOn returns misbehaving devices on b.Addr(0, 200) and up, for tests:
 // a tarpit that accepts and never answers, one sending garbage, one
 // sending without end, one dripping a byte at a time, and one whose
 // banners and description carry terminal escape sequences.
-func Hostile() []Device {
+func HostileOn(b Base) []Device {
+	at := func(m byte) netip.Addr { return b.Addr(0, m) }
 	return []Device{
 		{Name: "tarpit", Addr: at(201), Hostile: true, Services: []Service{
 			{Port: 80, Kind: Tarpit}, {Port: 22, Kind: Tarpit}, {Port: 104, Kind: Tarpit}}},

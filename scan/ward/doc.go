@@ -13,4 +13,9 @@
 //
 // Ports below 1024 need root; Config.PortOffset moves every port up for
 // unprivileged runs.
+//
+// Addresses in tests come from a Base, 127.B.0.0/16, picked at random once
+// per process (B in 100..250), so that two test processes on one machine
+// never collide: StartFree builds the ward's config for the current base
+// and, when an address is in use, moves to another base and tries again.
 package ward

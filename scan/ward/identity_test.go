@@ -26,8 +26,8 @@ import (
 // through a real snmpd with ENTITY-MIB; two devices send hostile
 // LOCATIONs, one naming a bystander outside the swept segment, one naming
 // another device of the ward.
-func identityWard(offset int) (ward.Config, []ward.Device) {
-	a := func(h byte) netip.Addr { return netip.AddrFrom4([4]byte{127, 77, 3, h}) }
+func identityWard(b ward.Base, offset int) (ward.Config, []ward.Device) {
+	a := func(h byte) netip.Addr { return b.Addr(3, h) }
 	devs := []ward.Device{
 		{Name: "monitor-9", Addr: a(11), Manufacturer: "Mindray", Model: "BeneVision N17", Serial: "MRN17-CX09911", Firmware: "04.02.00",
 			Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "BeneVision-Web/4.2", Title: "BeneVision N17"},
@@ -39,10 +39,10 @@ func identityWard(offset int) (ward.Config, []ward.Device) {
 				{Port: 1900, Kind: ward.SSDP}}},
 		{Name: "evil-away", Addr: a(13), Hostile: true,
 			Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "nginx", Title: "x"},
-				{Port: 1900, Kind: ward.SSDP, Location: "http://127.77.4.250:49152/desc.xml"}}},
+				{Port: 1900, Kind: ward.SSDP, Location: "http://" + b.Addr(4, 250).String() + ":49152/desc.xml"}}},
 		{Name: "evil-neighbour", Addr: a(14), Hostile: true,
 			Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "nginx", Title: "y"},
-				{Port: 1900, Kind: ward.SSDP, Location: "http://127.77.3.11:49152/upnp/desc.xml"}}},
+				{Port: 1900, Kind: ward.SSDP, Location: "http://" + b.Addr(3, 11).String() + ":49152/upnp/desc.xml"}}},
 		{Name: "evil-name", Addr: a(15), Hostile: true,
 			Services: []ward.Service{{Port: 80, Kind: ward.HTTP, Banner: "nginx", Title: "z"},
 				{Port: 1900, Kind: ward.SSDP, Location: "http://localhost:49152/desc.xml"}}},
@@ -53,7 +53,7 @@ func identityWard(offset int) (ward.Config, []ward.Device) {
 				{Port: 9100, Kind: ward.HTTP, Banner: "printer", DescPath: "/desc.xml"},
 				{Port: 1900, Kind: ward.SSDP}}},
 		// Outside the swept segment: what a hostile LOCATION names.
-		{Name: "bystander", Addr: netip.MustParseAddr("127.77.4.250"), Manufacturer: "X", Model: "Y",
+		{Name: "bystander", Addr: b.Addr(4, 250), Manufacturer: "X", Model: "Y",
 			Services: []ward.Service{{Port: 49152, Kind: ward.HTTP, Banner: "bystander", DescPath: "/desc.xml"}}},
 	}
 	// Shift the description ports by the offset through the LOCATIONs
@@ -70,13 +70,18 @@ func TestIdentityWard(t *testing.T) {
 	if os.Geteuid() != 0 {
 		offset = 10000
 	}
-	cfg, devs := identityWard(offset)
-	w, err := ward.Start(context.Background(), cfg)
+	var devs []ward.Device
+	w, err := ward.StartFree(context.Background(), func(b ward.Base) ward.Config {
+		var cfg ward.Config
+		cfg, devs = identityWard(b, offset)
+		return cfg
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	snmpAddr := netip.MustParseAddr("127.77.3.20")
+	b := w.Base()
+	snmpAddr := b.Addr(3, 20)
 	agent, err := ward.StartSNMPD(context.Background(), ward.SNMPD{Addr: snmpAddr, Port: 161 + offset, Community: "ward-ro",
 		SysDescr: "Getinge SERVO-u ventilator", SysObjectID: ".1.3.6.1.4.1.8072.3.2.10", SysName: "servo-u-3",
 		Entities: []ward.Entity{{Index: 1, Class: 3, Serial: "SU-44177", Model: "SERVO-u", Firmware: "4.4.1", Mfg: "Getinge"}},
@@ -89,7 +94,7 @@ func TestIdentityWard(t *testing.T) {
 	}
 	defer agent.Close()
 
-	seg := netip.MustParsePrefix("127.77.3.0/27")
+	seg := netip.PrefixFrom(b.Addr(3, 0), 27)
 	var plog bytes.Buffer
 	var mu sync.Mutex
 	var warnings []string
@@ -167,8 +172,8 @@ func TestIdentityWard(t *testing.T) {
 			t.Errorf("packet log: %q left the scope", line)
 		}
 	}
-	for _, must := range []string{"\t127.77.3.11\t" + itoa(1900+offset) + "\tssdp-msearch", "\t127.77.3.11\t" + itoa(49152+offset) + "\thttp-get /upnp/desc.xml",
-		"\t127.77.3.20\t" + itoa(161+offset) + "\tsnmp-get entPhysical"} {
+	for _, must := range []string{"\t" + b.Addr(3, 11).String() + "\t" + itoa(1900+offset) + "\tssdp-msearch", "\t" + b.Addr(3, 11).String() + "\t" + itoa(49152+offset) + "\thttp-get /upnp/desc.xml",
+		"\t" + snmpAddr.String() + "\t" + itoa(161+offset) + "\tsnmp-get entPhysical"} {
 		if !strings.Contains(plog.String(), must) {
 			t.Errorf("packet log lacks %q", must)
 		}
@@ -180,11 +185,11 @@ func TestIdentityWard(t *testing.T) {
 	pump := store.Device{ID: 7, AssetTag: "BB-0007", Serial: "BBSS-00871299", Manufacturer: "B. Braun", Model: "SpaceStation",
 		LocationID: 2, LocationKey: "MAIN/3/3E-02", Status: store.StatusInService}
 	vent := store.Device{ID: 8, AssetTag: "VT-0008", Serial: "su-44177", Manufacturer: "Getinge", Model: "Servo-u",
-		LocationID: 1, LocationKey: here.Key, Status: store.StatusInService, IP: "127.77.3.29"}
-	b := reconcile.NewIndexBuilder(2)
-	b.AddDevice(&pump)
-	b.AddDevice(&vent)
-	fs := reconcile.Reconcile(reconcile.Input{Room: here, Expected: []store.Device{vent}, Index: b.Build(),
+		LocationID: 1, LocationKey: here.Key, Status: store.StatusInService, IP: b.Addr(3, 29).String()}
+	ib := reconcile.NewIndexBuilder(2)
+	ib.AddDevice(&pump)
+	ib.AddDevice(&vent)
+	fs := reconcile.Reconcile(reconcile.Input{Room: here, Expected: []store.Device{vent}, Index: ib.Build(),
 		Devices: map[int64]*store.Device{7: &pump, 8: &vent}, Observations: obs,
 		Sweeps: reconcile.Sweeps{IP: true, Nets: []netip.Prefix{seg}}, Now: time.Now()})
 	got := map[string]reconcile.Finding{}

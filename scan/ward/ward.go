@@ -169,6 +169,7 @@ type Ward struct {
 	conns   map[net.Conn]struct{}
 	closers []func() error
 	certs   map[netip.Addr]tls.Certificate
+	base    Base
 }
 
 // Start brings the ward up: every service of every device listening on its

@@ -3,6 +3,7 @@ package exchange
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -44,7 +45,7 @@ func limit(f field) int {
 		return inventory.MaxLocationKey
 	case fName, fKey, fSite, fBarcode, fSegments:
 		return inventory.LocationLimits[name]
-	case fFDAClass, fMinFirmware, fLatestFirmware, fOSEOL, fSupportEnd, fAllowedTags:
+	case fFDAClass, fMinFirmware, fLatestFirmware, fOSEOL, fSupportEnd, fAllowedTags, fAdvisoryAliases:
 		return inventory.ModelLimits[name]
 	}
 	if fd, ok := inventory.FieldByName(name); ok {
@@ -136,6 +137,21 @@ func parseTags(s string) []string {
 
 // formatTags is parseTags' inverse.
 func formatTags(tags []string) string { return strings.Join(tags, "|") }
+
+// parseAliases reads a model's advisory aliases: "MyCareLink Monitor|24950"
+// (or ";"-separated; names keep their spaces and commas), trimmed, blanks
+// and case duplicates dropped, in the order given.
+func parseAliases(s string) []string {
+	var out []string
+	for _, a := range strings.FieldsFunc(s, func(r rune) bool { return r == '|' || r == ';' }) {
+		a = strings.TrimSpace(a)
+		if a == "" || slices.ContainsFunc(out, func(b string) bool { return strings.EqualFold(a, b) }) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
 
 // parseSegments reads "10.3.12.0/24=clinical|imaging;10.3.99.0/24=guest".
 func parseSegments(s string) ([]store.Segment, *fieldError) {
@@ -348,6 +364,9 @@ func (r *record) model(old store.Model) (store.Model, *fieldError) {
 	}
 	if r.has[fAllowedTags] {
 		m.AllowedTags = parseTags(v[fAllowedTags])
+	}
+	if r.has[fAdvisoryAliases] {
+		m.AdvisoryAliases = parseAliases(v[fAdvisoryAliases])
 	}
 	return m, nil
 }

@@ -119,8 +119,7 @@ func TestKilledImportLeavesDatabaseIntact(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			var check string
-			if err := st.DB().QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
+			if check, err := st.IntegrityCheck(ctx); err != nil || check != "ok" {
 				t.Fatalf("integrity_check = %q, %v", check, err)
 			}
 			n, _ := st.CountDevices(ctx)

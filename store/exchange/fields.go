@@ -89,6 +89,7 @@ const (
 	fOSEOL
 	fSupportEnd
 	fAllowedTags
+	fAdvisoryAliases
 	// Locations.
 	fKey
 	fSite
@@ -109,7 +110,8 @@ var fieldNames = [numFields]string{
 	fLastSeen: "last_seen", fOwner: "owner", fCMDBVersion: "cmdb_version", fLocation: "location",
 	fFDAClass: "fda_class", fMinFirmware: "min_firmware", fLatestFirmware: "latest_firmware",
 	fOSEOL: "os_eol", fSupportEnd: "support_end", fAllowedTags: "allowed_tags",
-	fKey: "key", fSite: "site", fName: "name", fRFShielded: "rf_shielded", fBarcode: "barcode",
+	fAdvisoryAliases: "advisory_aliases",
+	fKey:             "key", fSite: "site", fName: "name", fRFShielded: "rf_shielded", fBarcode: "barcode",
 	fSegments: "segments",
 }
 
@@ -128,7 +130,7 @@ var columns = map[Kind][]field{
 		fBLEAddress, fIP, fHostname, fFirmware, fOS, fOSVersion, fLastPM, fNextPMDue, fNextAuditDue,
 		fStatus, fCMDBID, fLastAudited, fLastSeen, fOwner, fCMDBVersion},
 	Models: {fManufacturer, fModel, fDeviceClass, fFDAClass, fMinFirmware, fLatestFirmware, fOS,
-		fOSEOL, fSupportEnd, fAllowedTags},
+		fOSEOL, fSupportEnd, fAllowedTags, fAdvisoryAliases},
 	Locations: {fKey, fSite, fBuilding, fFloor, fRoom, fName, fRFShielded, fBarcode, fSegments},
 }
 
@@ -189,6 +191,8 @@ var aliases = map[Kind]map[string]field{
 		"operating_system": fOS, "os_end_of_life": fOSEOL, "os_eol_date": fOSEOL,
 		"end_of_support": fSupportEnd, "vendor_support_end": fSupportEnd,
 		"segment_tags": fAllowedTags, "allowed_segments": fAllowedTags,
+		"aliases": fAdvisoryAliases, "model_aliases": fAdvisoryAliases, "advisory_names": fAdvisoryAliases,
+		"model_number": fAdvisoryAliases, "model_no": fAdvisoryAliases,
 	},
 	Locations: {
 		"location_key": fKey, "room_key": fKey, "room_number": fRoom, "display_name": fName,

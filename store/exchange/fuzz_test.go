@@ -21,6 +21,7 @@ func FuzzImportCSV(f *testing.F) {
 	f.Add("asset_tag,serial\nN-1,\"S\"\"1\"\n")
 	f.Add("key,site,building,floor,room,name,rf_shielded,barcode,segments\nMAIN/2/MRI-1,,MAIN,2,MRI-1,MRI,true,B1,10.2.0.0/24=imaging;10.2.1.0/24=clinical|guest\n")
 	f.Add("manufacturer,model,device_class,fda_class,min_firmware,latest_firmware,os,os_eol,support_end,allowed_tags\nBD,X,pump,II,1,2,Windows 7,2020-01-14,,clinical\n")
+	f.Add("manufacturer,model,advisory_aliases\nInnokas,Vital Signs Monitor,\"VC150 | Innokas VC150;vc150\"\nMedtronic,MyCareLink,24950\n")
 	f.Add("Asset Tag;Serial;Location\nA-1;S;MAIN/1/ED-01\n")
 	f.Add("\ufeffasset_tag\r\nA\r\n")
 	f.Add("asset_tag,owner\nA-1,=cmd|' /C calc'!A0\nA-2,''=x\nA-3,-2+3\n")
@@ -35,7 +36,7 @@ func FuzzImportJSON(f *testing.F) {
 	f.Add(`{"result": [{"asset_tag": "A-1", "model_id": {"display_value": "X"}, "manufacturer": "Y"}]}`)
 	f.Add(`{"total": 1, "rows": [{"asset_tag": "A-2", "status_label": {"id": 1, "name": "Deployed"}}]}`)
 	f.Add(`{"locations": [{"key": "MAIN/2/MRI-1", "rf_shielded": true, "segments": [{"cidr": "10.2.0.0/24", "tags": ["imaging"]}]}],
-"models": [{"manufacturer": "GE", "model": "B450", "allowed_tags": ["clinical"], "os_eol": "2020-01-14"}],
+"models": [{"manufacturer": "GE", "model": "B450", "allowed_tags": ["clinical"], "os_eol": "2020-01-14", "advisory_aliases": ["CARESCAPE B450", "B450|x"]}],
 "devices": [{"asset_tag": "A-3", "building": "MAIN", "floor": 2, "room": "MRI-1"}]}`)
 	f.Add(`{"devices": [{"asset_tag": "A-1"},`)
 	f.Add(`[1, "x", null]`)

@@ -31,7 +31,8 @@ func deviceRow(d *store.Device, row []string) []string {
 
 func modelRow(m *store.Model) []string {
 	return []string{m.Manufacturer, m.Model, m.DeviceClass, m.FDAClass, m.MinFirmware, m.LatestFirmware,
-		m.OS, store.FormatDate(m.OSEOL), store.FormatDate(m.SupportEnd), formatTags(m.AllowedTags)}
+		m.OS, store.FormatDate(m.OSEOL), store.FormatDate(m.SupportEnd), formatTags(m.AllowedTags),
+		strings.Join(m.AdvisoryAliases, "|")}
 }
 
 func locationRow(l *store.Location) []string {
@@ -172,13 +173,18 @@ func (x *Writer) Models(ms []store.Model) error {
 			err = x.csvRow(modelRow(m))
 		} else {
 			err = x.jsonRecord(i, Models, modelRow(m), func(f field) (json.RawMessage, bool) {
-				if f != fAllowedTags {
+				list := m.AllowedTags
+				switch f {
+				case fAllowedTags:
+				case fAdvisoryAliases:
+					list = m.AdvisoryAliases
+				default:
 					return nil, false
 				}
-				if len(m.AllowedTags) == 0 {
+				if len(list) == 0 {
 					return nil, true
 				}
-				b, _ := json.Marshal(m.AllowedTags)
+				b, _ := json.Marshal(list)
 				return b, true
 			})
 		}
