@@ -12,6 +12,7 @@ import (
 	"github.com/biomed-rounds/rounds/sync/snipeit"
 	"github.com/biomed-rounds/rounds/sync/snipeit/snipefake"
 	"github.com/biomed-rounds/rounds/sync/synctest"
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -41,8 +42,8 @@ const firmwareCol = "_snipeit_firmware_2"
 var labels = []string{"Ready to Deploy", "Out for Repair", "Lost/Stolen", "Archived"}
 
 // snipeFaults are the faults the Snipe-IT fake can inject.
-var snipeFaults = []snipefake.Fault{snipefake.Throttle, snipefake.Unavailable, snipefake.InternalError,
-	snipefake.DropAfterCommit, snipefake.Malformed, snipefake.Slow}
+var snipeFaults = []fault.Kind{fault.Throttle, fault.Unavailable, fault.InternalError,
+	fault.DropAfterCommit, fault.Malformed, fault.Slow}
 
 func runSnipeSim(t *testing.T, p synctest.Params) map[string]int {
 	s := synctest.NewSim(t, p)
@@ -171,11 +172,11 @@ func runSnipeSim(t *testing.T, p synctest.Params) map[string]int {
 		},
 		Requests: func() int { return fake.Stats().Requests },
 	}
-	fake.FaultFunc = func(*http.Request) snipefake.Fault {
+	fake.FaultFunc = func(*http.Request) fault.Kind {
 		if i := s.Fault(0.2, len(snipeFaults)); i >= 0 {
 			return snipeFaults[i]
 		}
-		return snipefake.NoFault
+		return fault.None
 	}
 	fake.BeforeList = func() {
 		if s.Editing() && s.Chance(0.3) {

@@ -13,6 +13,7 @@ import (
 	"github.com/biomed-rounds/rounds/sync/servicenow"
 	"github.com/biomed-rounds/rounds/sync/servicenow/snfake"
 	"github.com/biomed-rounds/rounds/sync/synctest"
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -59,8 +60,8 @@ func TestRandomizedConvergence(t *testing.T) {
 }
 
 // snFaults are the faults the ServiceNow fake can inject.
-var snFaults = []snfake.Fault{snfake.Throttle, snfake.Unavailable, snfake.InternalError, snfake.DropAfterCommit,
-	snfake.Malformed, snfake.PartialBatch, snfake.ItemError, snfake.Slow}
+var snFaults = []fault.Kind{fault.Throttle, fault.Unavailable, fault.InternalError, fault.DropAfterCommit,
+	fault.Malformed, fault.PartialBatch, fault.ItemError, fault.Slow}
 
 func runSNSim(t *testing.T, p synctest.Params) map[string]int {
 	s := synctest.NewSim(t, p)
@@ -189,11 +190,11 @@ func runSNSim(t *testing.T, p synctest.Params) map[string]int {
 	for _, m := range []string{"Alaris 8015", "Alaris 8100"} {
 		fake.Put("cmdb_model", snfake.Record{"name": m, "sys_id": "model-" + strings.ReplaceAll(m, " ", "")})
 	}
-	fake.FaultFunc = func(*http.Request) snfake.Fault {
+	fake.FaultFunc = func(*http.Request) fault.Kind {
 		if i := s.Fault(0.25, len(snFaults)); i >= 0 {
 			return snFaults[i]
 		}
-		return snfake.NoFault
+		return fault.None
 	}
 	fake.BeforeList = func(table, q string) {
 		if s.Editing() && table == "cmdb_ci_med_device" && strings.Contains(q, "sys_updated_on") && s.Chance(0.3) {

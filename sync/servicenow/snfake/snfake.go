@@ -18,26 +18,6 @@ import (
 	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 )
 
-// Fault is a failure injected into one request.
-type Fault = fault.Kind
-
-// The faults a ServiceNow instance can show; fault documents each.
-const (
-	NoFault         = fault.None
-	Throttle        = fault.Throttle
-	Unavailable     = fault.Unavailable
-	InternalError   = fault.InternalError
-	DropAfterCommit = fault.DropAfterCommit
-	Slow            = fault.Slow
-	Malformed       = fault.Malformed
-	PartialBatch    = fault.PartialBatch
-	ItemError       = fault.ItemError
-	// LockTimeout is documented as transient in "IRE error messages"
-	// (servicenow.com/docs, CMDB: id-engine-error-messages): nothing
-	// written, resubmit later.
-	LockTimeout = fault.LockTimeout
-)
-
 // Record is a row: field name to value, all strings as the Table API
 // returns them.
 type Record map[string]string
@@ -69,7 +49,7 @@ type Server struct {
 	// sys_updated_on) and FaultFunc, which picks a fault for each request
 	// not served from the queues set by Inject and InjectPost.
 	fault.Base
-	// RetryAfter is the Retry-After of Throttle, in seconds (default 1).
+	// RetryAfter is the Retry-After of fault.Throttle, in seconds (default 1).
 	RetryAfter int
 	// RefuseSerial, when set, makes the IRE answer 400 for a whole payload
 	// holding an item with that serial_number: a payload-level refusal.
@@ -133,7 +113,7 @@ const stamp = "2006-01-02 15:04:05"
 
 // InjectPost queues faults for the next POST requests (IRE and batch
 // calls), leaving reads alone.
-func (s *Server) InjectPost(fs ...Fault) { s.InjectWrites(fs...) }
+func (s *Server) InjectPost(fs ...fault.Kind) { s.InjectWrites(fs...) }
 
 // Stats returns the request counters.
 func (s *Server) Stats() Stats {
@@ -315,7 +295,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f := s.Pick(r, r.Method == http.MethodPost)
 	s.mu.Unlock()
 	switch f {
-	case Throttle:
+	case fault.Throttle:
 		ra := s.RetryAfter
 		if ra <= 0 {
 			ra = 1
@@ -323,13 +303,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(ra))
 		writeError(w, http.StatusTooManyRequests, "Too many requests", "rate limit exceeded")
 		return
-	case Unavailable:
+	case fault.Unavailable:
 		writeError(w, http.StatusServiceUnavailable, "Service unavailable", "node is restarting")
 		return
-	case InternalError:
+	case fault.InternalError:
 		writeError(w, http.StatusInternalServerError, "Internal server error", "")
 		return
-	case Slow:
+	case fault.Slow:
 		if !s.Wait(r) {
 			return
 		}
@@ -416,7 +396,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // route serves one (possibly batched) request.
-func (s *Server) route(w http.ResponseWriter, method string, u *url.URL, body []byte, user string, f Fault) {
+func (s *Server) route(w http.ResponseWriter, method string, u *url.URL, body []byte, user string, f fault.Kind) {
 	p := strings.TrimPrefix(u.Path, "/api/now")
 	p = strings.TrimPrefix(p, "/v1")
 	switch {

@@ -13,21 +13,6 @@ import (
 	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 )
 
-// Fault is a failure injected into one request.
-type Fault = fault.Kind
-
-// The faults a Snipe-IT server can show; fault documents each.
-const (
-	NoFault         = fault.None
-	Throttle        = fault.Throttle
-	Unavailable     = fault.Unavailable
-	InternalError   = fault.InternalError
-	DropAfterCommit = fault.DropAfterCommit
-	Slow            = fault.Slow
-	Malformed       = fault.Malformed
-	StatusError     = fault.StatusError
-)
-
 // Asset is a hardware row.
 type Asset struct {
 	ID         int
@@ -141,7 +126,7 @@ func (s *Server) Start() *httptest.Server { return httptest.NewServer(s) }
 const stamp = "2006-01-02 15:04:05"
 
 // InjectWrite queues faults for the next writes (PATCH, POST).
-func (s *Server) InjectWrite(fs ...Fault) { s.InjectWrites(fs...) }
+func (s *Server) InjectWrite(fs ...fault.Kind) { s.InjectWrites(fs...) }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
@@ -434,12 +419,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	// The Date header is the server's clock, in UTC as HTTP wants.
 	w.Header().Set("Date", s.Clock().Format(http.TimeFormat))
-	if f == StatusError && !write {
+	if f == fault.StatusError && !write {
 		// Reads answer "status":"error" only for "does not exist"; other
 		// read failures are HTTP errors (maintenance mode is a 503).
-		f = Unavailable
+		f = fault.Unavailable
 	}
-	if retry > 0 || f == Throttle {
+	if retry > 0 || f == fault.Throttle {
 		if retry == 0 {
 			retry = 1
 		}
@@ -450,16 +435,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch f {
-	case Unavailable:
+	case fault.Unavailable:
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
-	case InternalError:
+	case fault.InternalError:
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Server Error"})
 		return
-	case StatusError:
+	case fault.StatusError:
 		fail(w, "The server is in maintenance mode.")
 		return
-	case Slow:
+	case fault.Slow:
 		if !s.Wait(r) {
 			return
 		}

@@ -11,7 +11,7 @@ import (
 // Kind is a failure injected into one request.
 type Kind int
 
-// The faults. The fakes re-export the ones their API can show.
+// The faults. Each fake acts on those its API can show.
 const (
 	None Kind = iota
 	// Throttle answers 429 with Retry-After.
@@ -33,7 +33,9 @@ const (
 	// error (nothing written for it); the others go through.
 	ItemError
 	// LockTimeout fails the first item of an IRE payload with
-	// LOCK_TIMEOUT, which the IRE error messages document as transient.
+	// LOCK_TIMEOUT, which the IRE error messages document as transient
+	// ("IRE error messages", servicenow.com/docs, CMDB: id-engine-error-
+	// messages): nothing written, resubmit later.
 	LockTimeout
 	// StatusError answers HTTP 200 with Snipe-IT's "status":"error"
 	// without acting.
