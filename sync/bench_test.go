@@ -3,6 +3,7 @@ package sync_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"testing"
 	"time"
 
@@ -52,12 +53,13 @@ func snBench(b *testing.B, records int) benchServer {
 			"sys_updated_on": base.Add(time.Duration(i/10) * time.Second).Format("2006-01-02 15:04:05")})
 	}
 	srv := fake.Start()
-	cl := synctest.Client(b, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic("svc", secret.New("pw"))})
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	cl := synctest.Client(b, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic("svc", secret.New("pw")), RoundTripper: tr})
 	conn, err := servicenow.New(servicenow.Config{Client: cl})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return benchServer{cl: cl, conn: conn, slow: func(d time.Duration) { fake.Latency = d }, done: srv.Close}
+	return benchServer{cl: cl, conn: conn, slow: func(d time.Duration) { fake.Latency = d }, done: func() { tr.CloseIdleConnections(); srv.Close() }}
 }
 
 func snipeBench(b *testing.B, records int) benchServer {
@@ -72,12 +74,13 @@ func snipeBench(b *testing.B, records int) benchServer {
 			StatusID: status, LocationID: loc, UpdatedAt: base.Add(time.Duration(i/10) * time.Second).Format("2006-01-02 15:04:05")})
 	}
 	srv := fake.Start()
-	cl := synctest.Client(b, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New("tok"))})
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	cl := synctest.Client(b, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New("tok")), RoundTripper: tr})
 	conn, err := snipeit.New(snipeit.Config{Client: cl})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return benchServer{cl: cl, conn: conn, slow: func(d time.Duration) { fake.Latency = d }, done: srv.Close}
+	return benchServer{cl: cl, conn: conn, slow: func(d time.Duration) { fake.Latency = d }, done: func() { tr.CloseIdleConnections(); srv.Close() }}
 }
 
 func report(b *testing.B, cl *transport.Client, before transport.Stats, changes int, wall, cpu time.Duration) {

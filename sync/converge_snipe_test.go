@@ -50,7 +50,9 @@ func runSnipeSim(t *testing.T, p synctest.Params) map[string]int {
 	fake := snipefake.New()
 	fake.Token, fake.PerMinute, fake.SlowDelay = "tok", -1, 60*time.Millisecond
 	srv := fake.Start()
-	defer srv.Close()
+	// Closed after the client drops its idle connections (cleanups run
+	// last in, first out).
+	t.Cleanup(srv.Close)
 	client := synctest.Client(t, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New("tok")),
 		MaxAttempts: 3, Timeout: 40 * time.Millisecond})
 	conn, err := snipeit.New(snipeit.Config{Client: client, PageSize: 4, OpsPerCall: 3,

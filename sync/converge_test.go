@@ -69,7 +69,9 @@ func runSNSim(t *testing.T, p synctest.Params) map[string]int {
 	fake.User, fake.Password = laptop, "pw-"+strconv.FormatUint(p.Seed, 10)
 	fake.SlowDelay = 60 * time.Millisecond
 	srv := fake.Start()
-	defer srv.Close()
+	// Closed after the client drops its idle connections (cleanups run
+	// last in, first out).
+	t.Cleanup(srv.Close)
 	client := synctest.Client(t, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true,
 		Auth: transport.Basic(laptop, secret.New(fake.Password)), MaxAttempts: 3, Timeout: 40 * time.Millisecond})
 	// last_seen goes to a custom column: the IRE stamps last_discovered
