@@ -82,6 +82,11 @@ type Params struct {
 	Rounds int
 	// Initial is the number of central records made before the start.
 	Initial int
+	// Budget bounds the run's time (default 3 minutes): the faulty
+	// rounds stop early when half of it is spent, and the settling syncs
+	// must finish within it. A slow machine then checks fewer rounds
+	// rather than hanging the suite.
+	Budget time.Duration
 }
 
 // Sim drives one randomized run. Its random source and counters are safe
@@ -276,14 +281,24 @@ func (s *Sim) resolveSome(ctx context.Context, n int) {
 // Run makes p.Initial central records, runs p.Rounds faulty rounds with
 // local and central edits and crashes, settles with faults off (at most
 // 20 quiet rounds), checks the invariants and returns the statistics.
+// p.Budget bounds it in time.
 func (s *Sim) Run(p Params) map[string]int {
-	ctx := context.Background()
+	if p.Budget <= 0 {
+		p.Budget = 3 * time.Minute
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), p.Budget)
+	defer cancel()
 	for i := 0; i < p.Initial; i++ {
 		s.B.CentralCreate(s)
 	}
 	s.faults.Store(true)
 	s.edits.Store(true)
 	for r := 0; r < p.Rounds; r++ {
+		if time.Since(start) > p.Budget/2 {
+			s.T.Logf("time budget: stopped after %d of %d rounds", r, p.Rounds)
+			break
+		}
 		for k := s.Intn(3); k > 0; k-- {
 			s.localEdit()
 		}
@@ -323,10 +338,10 @@ func (s *Sim) Run(p Params) map[string]int {
 		settled = status.Queued == 0 && status.OpenConflicts == 0 && status.Undelivered == 0
 	}
 	if !settled {
-		st, _ := sync.ReadStatus(ctx, s.Store, s.B.Target)
+		st, _ := sync.ReadStatus(context.Background(), s.Store, s.B.Target)
 		s.T.Fatalf("not settled after 20 quiet rounds: %+v", st)
 	}
-	s.check(ctx)
+	s.check(context.Background())
 	if s.B.Requests != nil {
 		s.stats["requests"] += s.B.Requests()
 	}
