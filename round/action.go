@@ -169,8 +169,21 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 			d.LastSeen = seen
 		}
 	}
+	// The flags are recomputed in the action's transaction: what the
+	// reconcile reads is read first, and the pure rest runs on the device
+	// as the transaction holds it, so the action and the finding's new
+	// flags commit together or not at all.
+	var reflag func(...store.Device) ([]reconcile.Finding, error)
+	if p, ok := e.Reconcile.(Preparer); ok && a.Kind != Dismiss {
+		var err error
+		if reflag, err = e.prepareReflag(ctx, p, v); err != nil {
+			return it, fmt.Errorf("flags of the finding: %w; nothing saved", err)
+		}
+	}
 	var word, dismissed string
 	var dev store.Device
+	inTx := false
+	var final reconcile.Finding
 	err := e.Store.Write(ctx, e.actor(), func(w *store.Writer) error {
 		var tag string
 		if it.Finding.Device != nil {
@@ -324,6 +337,15 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 		// visit reads the same after a restart.
 		f := it.Finding
 		f.Device = &dev
+		if reflag != nil {
+			fs, err := reflag(dev)
+			if err != nil {
+				return fmt.Errorf("%s: its flags could not be recomputed: %w; nothing saved", word, err)
+			}
+			f = refreshed(f, fs, dev)
+			inTx = true
+		}
+		final = f
 		return setAction(w, it.ID, word, f)
 	})
 	if err != nil {
@@ -340,7 +362,13 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 	}
 	// The flags of the finding are those of the record as it now stands
 	// (a corrected firmware is no longer old; a confirmed unit is no
-	// longer due an audit; an adopted unit is no longer unknown).
+	// longer due an audit; an adopted unit is no longer unknown). A
+	// Reconciler that cannot prepare (a test's function) recomputes
+	// them after the action, in a second transaction.
+	if inTx {
+		it.Finding = final
+		return it, nil
+	}
 	if f, ok, err := e.reflag(ctx, v, dev); err != nil {
 		return it, fmt.Errorf("%s saved, but its flags could not be recomputed: %w", word, err)
 	} else if ok {
@@ -357,6 +385,47 @@ func (e *Engine) Apply(ctx context.Context, v Visit, it Item, a Action) (Item, e
 	return it, nil
 }
 
+// refreshed is finding f with the flags (and, for an unknown or merely
+// heard device, the kind) of dev's finding in fs.
+func refreshed(f reconcile.Finding, fs []reconcile.Finding, dev store.Device) reconcile.Finding {
+	for _, n := range fs {
+		if n.Device != nil && n.Device.ID == dev.ID {
+			f.Flags = n.Flags
+			if f.Kind == reconcile.Unknown || f.Kind == reconcile.HeardNearby {
+				f.Kind = n.Kind
+			}
+			break
+		}
+	}
+	return f
+}
+
+// prepareReflag reads the visit's observations and what p's reconcile
+// needs, before the action's transaction.
+func (e *Engine) prepareReflag(ctx context.Context, p Preparer, v Visit) (func(...store.Device) ([]reconcile.Finding, error), error) {
+	rec, err := e.Store.VisitRecord(ctx, v.ID)
+	if err != nil {
+		return nil, err
+	}
+	obs, err := visitObservations(v.ID, rec)
+	if err != nil {
+		return nil, err
+	}
+	return p.Prepare(ctx, v.Room, obs, Swept{IP: rec.IPSwept, BLE: rec.BLESwept}, e.now())
+}
+
+func visitObservations(id int64, rec store.VisitRecord) ([]scan.Observation, error) {
+	obs := make([]scan.Observation, 0, len(rec.Observations))
+	for _, o := range rec.Observations {
+		var ob scan.Observation
+		if err := json.Unmarshal(o.Data, &ob); err != nil {
+			return nil, fmt.Errorf("visit %d observation %s: %w", id, o.Key, err)
+		}
+		obs = append(obs, ob)
+	}
+	return obs, nil
+}
+
 // reflag reconciles the visit's stored observations again and returns
 // the finding of device dev as the store now has it.
 func (e *Engine) reflag(ctx context.Context, v Visit, dev store.Device) (reconcile.Finding, bool, error) {
@@ -367,13 +436,9 @@ func (e *Engine) reflag(ctx context.Context, v Visit, dev store.Device) (reconci
 	if err != nil {
 		return reconcile.Finding{}, false, err
 	}
-	obs := make([]scan.Observation, 0, len(rec.Observations))
-	for _, o := range rec.Observations {
-		var ob scan.Observation
-		if err := json.Unmarshal(o.Data, &ob); err != nil {
-			return reconcile.Finding{}, false, fmt.Errorf("visit %d observation %s: %w", v.ID, o.Key, err)
-		}
-		obs = append(obs, ob)
+	obs, err := visitObservations(v.ID, rec)
+	if err != nil {
+		return reconcile.Finding{}, false, err
 	}
 	fs, err := e.Reconcile.Reconcile(ctx, v.Room, obs, Swept{IP: rec.IPSwept, BLE: rec.BLESwept}, e.now())
 	if err != nil {

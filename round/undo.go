@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/biomed-rounds/rounds/store"
 )
@@ -21,9 +22,19 @@ var ErrNothingToUndo = errors.New("round: nothing to undo")
 // back through a compensating journal entry (the journal is append-only:
 // a pending entry is never withdrawn, the CMDB receives both and ends
 // where it started), the finding reads as it did before, and the action
-// is marked undone, all in one transaction. Adoptions and notes create
-// records and are not undone here.
+// is marked undone, all in one transaction. A note is taken back by a
+// compensating note ("withdrawn: …"): notes, like the journal, are only
+// ever added to. Adoptions create a record and are not undone here.
 func (e *Engine) Undo(ctx context.Context, v Visit, it Item) (Item, error) {
+	// The notes are read first (they are append-only): a note's undo
+	// names the note it withdraws.
+	var notes []store.Note
+	if it.Finding.Device != nil {
+		var err error
+		if notes, err = e.Store.Notes(ctx, it.Finding.Device.AssetTag); err != nil {
+			return it, fmt.Errorf("undo: notes: %w", err)
+		}
+	}
 
 	err := e.Store.Write(ctx, e.actor(), func(w *store.Writer) error {
 		a, err := w.LastAction(it.ID)
@@ -42,8 +53,12 @@ func (e *Engine) Undo(ctx context.Context, v Visit, it Item) (Item, error) {
 			return refuse(ErrSynced, "%s on %s was already sent to the CMDB; correct it with a new action", a.Word, a.AssetTag)
 		}
 		switch ActionKind(a.Kind) {
-		case Adopt, Note:
+		case Adopt:
 			return refuse(ErrNotApplicable, "%s cannot be undone: it created a record", a.Word)
+		case Note:
+			if err := w.AddNote(a.AssetTag, withdrawal(notes, a)); err != nil {
+				return fmt.Errorf("undo %s: %w", a.Word, err)
+			}
 		case Dismiss:
 			if len(it.Finding.Observations) > 0 {
 				if err := w.Undismiss(it.Finding.Observations[0].Key()); err != nil {
@@ -89,6 +104,23 @@ func (e *Engine) Undo(ctx context.Context, v Visit, it Item) (Item, error) {
 		}
 	}
 	return it, fmt.Errorf("undo: finding %d: %w", it.ID, store.ErrNotFound)
+}
+
+// withdrawal is the compensating note for note action a: the text of the
+// note a added (the newest by its actor at its time), bounded.
+func withdrawal(notes []store.Note, a store.ActionRecord) string {
+	const maxQuote = 200
+	for i := len(notes) - 1; i >= 0; i-- {
+		n := notes[i]
+		if n.Actor == a.Actor && n.At.Truncate(time.Second).Equal(a.At.Truncate(time.Second)) {
+			text := n.Text
+			if r := []rune(text); len(r) > maxQuote {
+				text = string(r[:maxQuote]) + "…"
+			}
+			return "withdrawn: " + text
+		}
+	}
+	return "withdrawn: the note added at " + a.At.UTC().Format("2006-01-02 15:04") + " UTC"
 }
 
 // History lists the actions of a round, newest first, undone ones

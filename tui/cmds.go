@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"path/filepath"
 
 	tea "charm.land/bubbletea/v2"
@@ -140,6 +141,42 @@ func (c *common) startSweep(gen int, room store.Location, sources []round.Source
 		ch := make(chan round.Event, 64)
 		go round.Sweep(sctx, sources, ch)
 		return sweepStartedMsg{gen: gen, visitID: visitID, events: ch, cancel: cancel}
+	}
+}
+
+// segmentsMsg says which segments of a room need the technician's yes
+// before they are swept; confirmed means they just gave it.
+type segmentsMsg struct {
+	gen       int
+	need      []netip.Prefix
+	confirmed bool
+	err       error
+}
+
+// checkSegments asks the store which of nets need a yes (a generated or
+// demo database sweeping a segment that is not loopback).
+func (c *common) checkSegments(gen int, nets []netip.Prefix) tea.Cmd {
+	ctx, st := c.ctx, c.eng.Store
+	return func() tea.Msg {
+		need, err := st.NeedsConfirm(ctx, nets)
+		if err != nil {
+			return segmentsMsg{gen: gen, err: fmt.Errorf("segments to confirm: %w", err)}
+		}
+		return segmentsMsg{gen: gen, need: need}
+	}
+}
+
+// confirmSegments records the technician's yes for each segment, so that
+// it is asked once per segment, then lets the sweep start.
+func (c *common) confirmSegments(gen int, need []netip.Prefix) tea.Cmd {
+	ctx, st := c.ctx, c.eng.Store
+	return func() tea.Msg {
+		for _, p := range need {
+			if err := st.ConfirmSegment(ctx, p); err != nil {
+				return segmentsMsg{gen: gen, err: fmt.Errorf("confirm segment %s: %w", p, err)}
+			}
+		}
+		return segmentsMsg{gen: gen, confirmed: true}
 	}
 }
 

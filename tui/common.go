@@ -34,6 +34,18 @@ type Options struct {
 	// terminal's, learnt from Bubble Tea.
 	Profile colorprofile.Profile
 
+	// Warnings reads the newest warning logged (sweep warnings: skipped
+	// hosts, features unavailable) and how many there have been. The
+	// status line shows the newest, and how many arrived since the last
+	// one shown, so none passes unnoticed; nil shows none.
+	Warnings func() (last string, count int)
+
+	// Technician, when set, makes the TUI ask first who the technician
+	// is (nobody named them: no flag, configuration or ROUNDS_ACTOR) and
+	// saves the answer through it, so that it is asked once. The engine
+	// signs as the answer from then on.
+	Technician func(ctx context.Context, name string) error
+
 	// ScanGap is the longest pause between two keys of a barcode
 	// scanner's burst; zero means DefaultScanGap.
 	ScanGap time.Duration

@@ -76,12 +76,14 @@ type row struct {
 // Missing, Unverified, Moved here, Unknown, Heard nearby), flags as
 // badges, with sort, filter, search and the technician's actions.
 type findingsPage struct {
-	c      *common
-	keys   findingsKeys
-	visit  round.Visit
-	rows   []row
-	cursor int // index into rows, always on an item when there is one
-	offset int
+	c     *common
+	keys  findingsKeys
+	visit round.Visit
+	rows  []row
+	// listState's cursor indexes rows and is always on an item when
+	// there is one; follow (in Update) keeps the offset, with the group
+	// header of the first item shown when there is room.
+	listState
 	width  int
 	height int
 

@@ -41,8 +41,9 @@ type formPage struct {
 	tag    string
 	models []store.Model
 	order  []int
-	cursor int
-	offset int
+	// listState's cursor is -1 while the typed model, not a catalog
+	// entry, is chosen.
+	listState
 	err    error
 	saving bool
 	width  int
@@ -393,8 +394,8 @@ func (p *formPage) View() string {
 				b.WriteString(s.Muted.Render("enter adds a new catalog model: "+inert.String(mf+" "+md)) + "\n")
 			}
 			h := p.listHeight()
-			offset := scrollOffset(max(p.cursor, 0), p.offset, h, len(p.order))
-			for i := offset; i < min(len(p.order), offset+h); i++ {
+			from, to := p.window(len(p.order), h)
+			for i := from; i < to; i++ {
 				m := p.models[p.order[i]]
 				cur := "  "
 				if i == p.cursor {

@@ -26,8 +26,7 @@ type historyPage struct {
 	acts   []store.ActionRecord
 	loaded bool
 	err    error
-	cursor int
-	offset int
+	listState
 	width  int
 	height int
 }
@@ -62,7 +61,7 @@ func (p *historyPage) Typing() bool { return false }
 
 func (p *historyPage) SetSize(w, h int) {
 	p.width, p.height = w, h
-	p.offset = scrollOffset(p.cursor, p.offset, p.listHeight(), len(p.acts))
+	p.fit(len(p.acts), p.listHeight())
 }
 
 func (p *historyPage) listHeight() int { return max(1, p.height-2) }
@@ -87,13 +86,10 @@ func (p *historyPage) Update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case historyMsg:
 		p.loaded, p.acts, p.err = true, msg.acts, msg.err
-		p.cursor = min(p.cursor, max(0, len(p.acts)-1))
-		p.offset = scrollOffset(p.cursor, p.offset, p.listHeight(), len(p.acts))
+		p.fit(len(p.acts), p.listHeight())
 		return nil
 	case tea.KeyPressMsg:
-		if c, moved := moveCursor(p.keys.list, msg, p.cursor, len(p.acts), p.listHeight()); moved {
-			p.cursor = c
-			p.offset = scrollOffset(p.cursor, p.offset, p.listHeight(), len(p.acts))
+		if p.move(p.keys.list, msg, len(p.acts), p.listHeight()) {
 			return nil
 		}
 		switch {
@@ -127,7 +123,8 @@ func (p *historyPage) View() string {
 	}
 	b.WriteString("\n")
 	h := p.listHeight()
-	for i := p.offset; i < min(len(p.acts), p.offset+h); i++ {
+	from, to := p.window(len(p.acts), h)
+	for i := from; i < to; i++ {
 		a := p.acts[i]
 		cur := "  "
 		if i == p.cursor {

@@ -2,7 +2,9 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
@@ -68,6 +70,16 @@ type Model struct {
 	scan *scanner
 	// ask is the question waiting for y or n, nil when none.
 	ask *question
+	// who is the first-run technician prompt, nil when not asking.
+	who *whoPrompt
+
+	// warn is the newest warning read from Options.Warnings, warnN how
+	// many had been logged then, warnNew how many arrived in the last
+	// poll that found any. statusSeq and warnSeq order the status and
+	// the warning, so that the newer of the two is shown.
+	warn                    string
+	warnN, warnNew          int
+	seq, statusSeq, warnSeq int
 
 	stack   []screenID
 	status  string
@@ -95,13 +107,52 @@ func New(ctx context.Context, opts Options) *Model {
 	m.sync = newSync(c)
 	m.history = newHistory(c)
 	m.help.Styles = c.styles.Help
+	m.technicianInit(opts)
 	m.layout()
 	return m
 }
 
 // Init loads the round and asks the terminal for its background colour.
 func (m *Model) Init() tea.Cmd {
-	return tea.Batch(m.c.loadRound(), tea.RequestBackgroundColor)
+	return tea.Batch(m.c.loadRound(), tea.RequestBackgroundColor, m.warnTick())
+}
+
+// warnTickMsg polls for warnings while nothing else happens.
+type warnTickMsg struct{}
+
+// warnPoll is how often warnings are read when no other message comes.
+const warnPoll = 500 * time.Millisecond
+
+func (m *Model) warnTick() tea.Cmd {
+	if m.c.opts.Warnings == nil {
+		return nil
+	}
+	return m.c.tick(warnPoll, func(time.Time) tea.Msg { return warnTickMsg{} })
+}
+
+// pollWarnings reads the warning count; a new warning takes the status
+// line, with how many came at once.
+func (m *Model) pollWarnings() {
+	if m.c.opts.Warnings == nil {
+		return
+	}
+	last, n := m.c.opts.Warnings()
+	if n <= m.warnN {
+		return
+	}
+	m.warn = inert.String(strings.ReplaceAll(last, "\n", " "))
+	m.warnNew, m.warnN = n-m.warnN, n
+	m.seq++
+	m.warnSeq = m.seq
+}
+
+// warnLine is the warning as the status line shows it.
+func (m *Model) warnLine() string {
+	t := "⚠ " + m.warn
+	if m.warnNew > 1 {
+		t += fmt.Sprintf("  (+%d more warnings in the log)", m.warnNew-1)
+	}
+	return t
 }
 
 func (m *Model) page(id screenID) page {
@@ -173,6 +224,8 @@ func (m *Model) layout() {
 }
 
 func (m *Model) setStatus(text string, err error) {
+	m.seq++
+	m.statusSeq = m.seq
 	if err != nil {
 		m.status, m.isError = inert.String(err.Error()), true
 		return
@@ -219,7 +272,15 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 }
 
 func (m *Model) update(msg tea.Msg) tea.Cmd {
+	// Warnings are read on every message (a mutex and two words), so a
+	// sweep's warning shows with the sweep's own redraw.
+	m.pollWarnings()
 	switch msg := msg.(type) {
+	case warnTickMsg:
+		return m.warnTick()
+	case technicianMsg:
+		m.technicianSaved(msg)
+		return nil
 	case tea.WindowSizeMsg:
 		m.c.width, m.c.height = msg.Width, msg.Height
 		m.layout()
@@ -300,6 +361,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 		m.loaded = true
 		m.setStatus("", msg.err)
 		m.overview.floors = msg.floors
+		m.overview.refresh()
 		return nil
 	case roomsMsg:
 		if msg.err != nil {
@@ -399,7 +461,7 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 	}
 	// Everything else belongs to one screen.
 	switch msg.(type) {
-	case sweepStartedMsg, sweepEventsMsg, sweepTickMsg:
+	case sweepStartedMsg, sweepEventsMsg, sweepTickMsg, segmentsMsg:
 		return m.sweep.Update(msg)
 	case roomIndexMsg:
 		return m.picker.Update(msg)
@@ -431,6 +493,9 @@ func (m *Model) update(msg tea.Msg) tea.Cmd {
 func (m *Model) key(msg tea.KeyPressMsg) tea.Cmd {
 	if m.ask != nil {
 		return m.answer(msg)
+	}
+	if m.who != nil {
+		return m.whoKey(msg)
 	}
 	if key.Matches(msg, m.keys.Quit) {
 		if m.form.dirty() && m.top() == scrForm {

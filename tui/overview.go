@@ -29,10 +29,9 @@ type overviewKeys struct {
 // is due and what is left. Without a round it lists the floors to plan
 // one for.
 type overviewPage struct {
-	c      *common
-	keys   overviewKeys
-	cursor int
-	offset int
+	c    *common
+	keys overviewKeys
+	listState
 	width  int
 	height int
 	floors []store.Floor
@@ -68,7 +67,10 @@ func (p *overviewPage) KeyMap() help.KeyMap {
 
 func (p *overviewPage) Typing() bool { return false }
 
-func (p *overviewPage) SetSize(w, h int) { p.width, p.height = w, h }
+func (p *overviewPage) SetSize(w, h int) {
+	p.width, p.height = w, h
+	p.fit(p.n(), p.listHeight())
+}
 
 func (p *overviewPage) n() int {
 	if p.c.hasRound {
@@ -79,7 +81,7 @@ func (p *overviewPage) n() int {
 
 // refresh keeps the cursor in range after the rooms changed.
 func (p *overviewPage) refresh() {
-	p.cursor = min(max(p.cursor, 0), max(p.n()-1, 0))
+	p.fit(p.n(), p.listHeight())
 }
 
 func (p *overviewPage) selectedKey() string {
@@ -93,13 +95,13 @@ func (p *overviewPage) selectedKey() string {
 // key is "".
 func (p *overviewPage) selectKey(key string) {
 	if i := p.c.roomIndex(key); i >= 0 {
-		p.cursor = i
+		p.selectRow(i, p.n(), p.listHeight())
 		return
 	}
 	if key == "" {
 		for i, r := range p.c.rooms {
 			if r.Visit.Status != store.VisitDone {
-				p.cursor = i
+				p.selectRow(i, p.n(), p.listHeight())
 				return
 			}
 		}
@@ -111,8 +113,7 @@ func (p *overviewPage) Update(msg tea.Msg) tea.Cmd {
 	if !ok {
 		return nil
 	}
-	if c, moved := moveCursor(p.keys.list, km, p.cursor, p.n(), p.listHeight()); moved {
-		p.cursor = c
+	if p.move(p.keys.list, km, p.n(), p.listHeight()) {
 		return nil
 	}
 	switch {
@@ -203,8 +204,8 @@ func (p *overviewPage) View() string {
 	}
 	b.WriteString(s.Muted.Render(head) + "\n")
 	h := p.listHeight()
-	p.offset = scrollOffset(p.cursor, p.offset, h, len(rooms))
-	for i := p.offset; i < min(len(rooms), p.offset+h); i++ {
+	from, to := p.window(len(rooms), h)
+	for i := from; i < to; i++ {
 		r := rooms[i]
 		cur := "  "
 		if i == p.cursor {
@@ -268,8 +269,8 @@ func (p *overviewPage) floorsView() string {
 	}
 	b.WriteString(s.Muted.Render("Pick a floor to plan a round over its rooms, or press / to visit any room.") + "\n\n")
 	h := p.listHeight()
-	p.offset = scrollOffset(p.cursor, p.offset, h, len(p.floors))
-	for i := p.offset; i < min(len(p.floors), p.offset+h); i++ {
+	from, to := p.window(len(p.floors), h)
+	for i := from; i < to; i++ {
 		f := p.floors[i]
 		cur := "  "
 		if i == p.cursor {

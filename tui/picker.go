@@ -34,11 +34,10 @@ type pickerPage struct {
 	loading bool
 	err     error
 	matches []int
-	cursor  int
-	offset  int
-	width   int
-	height  int
-	busy    bool
+	listState
+	width  int
+	height int
+	busy   bool
 }
 
 func newPicker(c *common) *pickerPage {
@@ -62,6 +61,7 @@ func (p *pickerPage) Typing() bool { return true }
 func (p *pickerPage) SetSize(w, h int) {
 	p.width, p.height = w, h
 	p.input.SetWidth(max(10, w-4))
+	p.fit(len(p.matches), p.listHeight())
 }
 
 // open resets the query and loads the room index (once).
@@ -87,8 +87,7 @@ func (p *pickerPage) filter() {
 		r := p.rooms[i]
 		return r.Key + " " + r.Name + " " + r.Barcode
 	}, pickerMax)
-	p.cursor = 0
-	p.offset = 0
+	p.reset()
 }
 
 // exact returns the room whose barcode or key is exactly the query.
@@ -124,8 +123,7 @@ func (p *pickerPage) Update(msg tea.Msg) tea.Cmd {
 		if p.busy {
 			return nil
 		}
-		if c, moved := moveCursor(p.keys.list, msg, p.cursor, len(p.matches), p.listHeight()); moved {
-			p.cursor = c
+		if p.move(p.keys.list, msg, len(p.matches), p.listHeight()) {
 			return nil
 		}
 		switch {
@@ -178,9 +176,9 @@ func (p *pickerPage) View() string {
 		b.WriteString(s.Muted.Render(note) + "\n")
 	}
 	h := p.listHeight()
-	p.offset = scrollOffset(p.cursor, p.offset, h, len(p.matches))
+	from, to := p.window(len(p.matches), h)
 	keyW := min(28, max(16, p.width/4))
-	for i := p.offset; i < min(len(p.matches), p.offset+h); i++ {
+	for i := from; i < to; i++ {
 		r := p.rooms[p.matches[i]]
 		cur := "  "
 		if i == p.cursor {

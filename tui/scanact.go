@@ -73,6 +73,11 @@ func (m *Model) onScan(text string) tea.Cmd {
 		return nil
 	}
 	m.ask = nil
+	if m.who != nil {
+		// A badge scanned into the first-run prompt is the name.
+		m.who.input.SetValue(text)
+		return m.whoSubmit(text)
+	}
 	if m.top() == scrForm {
 		return m.form.scanned(text)
 	}

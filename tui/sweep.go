@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -66,15 +67,18 @@ type sweepPage struct {
 	running   bool
 	stopping  bool
 	finishing bool
-	cancel    context.CancelFunc
-	events    <-chan round.Event
-	started   time.Time
-	now       time.Time
+	// checking is set while the store says whether the room's segments
+	// need the technician's yes (a generated database, a segment that is
+	// not loopback): no source starts before the answer.
+	checking bool
+	cancel   context.CancelFunc
+	events   <-chan round.Event
+	started  time.Time
+	now      time.Time
 
-	obs    []scan.Observation
-	byKey  map[string]int
-	cursor int
-	offset int
+	obs   []scan.Observation
+	byKey map[string]int
+	listState
 	width  int
 	height int
 }
@@ -103,7 +107,10 @@ func (p *sweepPage) KeyMap() help.KeyMap {
 
 func (p *sweepPage) Typing() bool { return false }
 
-func (p *sweepPage) SetSize(w, h int) { p.width, p.height = w, h }
+func (p *sweepPage) SetSize(w, h int) {
+	p.width, p.height = w, h
+	p.fit(len(p.obs), p.listHeight())
+}
 
 // prepare shows a room ready to sweep. An open visit (an interrupted
 // sweep) is reused rather than left dangling.
@@ -118,9 +125,9 @@ func (p *sweepPage) prepare(room store.Location, sources []round.Source, v round
 	if v.ID != 0 && v.Status == store.VisitOpen {
 		p.visitID, p.interrupted = v.ID, v.StartedAt
 	}
-	p.running, p.stopping, p.finishing = false, false, false
+	p.running, p.stopping, p.finishing, p.checking = false, false, false, false
 	p.obs, p.byKey = nil, map[string]int{}
-	p.cursor, p.offset = 0, 0
+	p.reset()
 	p.started, p.now = time.Time{}, time.Time{}
 }
 
@@ -131,7 +138,7 @@ func (p *sweepPage) stop() {
 		p.cancel = nil
 	}
 	p.gen++
-	p.running = false
+	p.running, p.checking = false, false
 }
 
 func (p *sweepPage) Update(msg tea.Msg) tea.Cmd {
@@ -152,6 +159,20 @@ func (p *sweepPage) Update(msg tea.Msg) tea.Cmd {
 			p.sources[i].state = srcRunning
 		}
 		return tea.Batch(readEvents(p.gen, p.events), p.tick(), p.c.saveResume(resumeState{Screen: "sweep", Room: p.room.Key}))
+	case segmentsMsg:
+		// A yes arrives after the check ended; a stale answer (the room
+		// was left, another sweep began) starts nothing.
+		if msg.gen != p.gen || p.running || p.finishing || (!p.checking && !msg.confirmed) {
+			return nil
+		}
+		p.checking = false
+		switch {
+		case msg.err != nil:
+			return send(statusMsg{err: msg.err})
+		case msg.confirmed || len(msg.need) == 0:
+			return p.begin()
+		}
+		return send(askMsg{text: confirmText(msg.need), yes: p.c.confirmSegments(p.gen, msg.need)})
 	case sweepEventsMsg:
 		if msg.gen != p.gen {
 			return nil
@@ -182,8 +203,7 @@ func (p *sweepPage) tick() tea.Cmd {
 }
 
 func (p *sweepPage) key(msg tea.KeyPressMsg) tea.Cmd {
-	if c, moved := moveCursor(p.keys.list, msg, p.cursor, len(p.obs), p.listHeight()); moved {
-		p.cursor = c
+	if p.move(p.keys.list, msg, len(p.obs), p.listHeight()) {
 		return nil
 	}
 	switch {
@@ -209,24 +229,69 @@ func (p *sweepPage) key(msg tea.KeyPressMsg) tea.Cmd {
 			}
 			return nil
 		}
-		p.gen++
-		p.running = true
-		p.started = p.c.now()
-		p.now = p.started
-		p.obs, p.byKey = nil, map[string]int{}
-		srcs := make([]round.Source, len(p.sources))
-		for i := range p.sources {
-			srcs[i] = p.sources[i].src
-			p.sources[i] = sourceView{src: srcs[i], keys: map[string]bool{}}
+		if p.checking {
+			return nil
 		}
-		if len(srcs) == 0 {
-			p.running = false
-			p.finishing = true
-			return p.c.finishVisitNew(p.room, nil)
+		if nets := p.ipNets(); len(nets) > 0 {
+			p.checking = true
+			return p.c.checkSegments(p.gen, nets)
 		}
-		return p.c.startSweep(p.gen, p.room, srcs, p.visitID)
+		return p.begin()
 	}
 	return nil
+}
+
+// ipNets is what the IP sources of the room will sweep: its segments,
+// when one of the sources is an IP sweep.
+func (p *sweepPage) ipNets() []netip.Prefix {
+	ip := false
+	for _, s := range p.sources {
+		ip = ip || s.src.Kind == scan.SourceIP
+	}
+	if !ip {
+		return nil
+	}
+	var nets []netip.Prefix
+	for _, sg := range p.room.Segments {
+		nets = append(nets, sg.CIDR)
+	}
+	return nets
+}
+
+// confirmText is the question asked before sweeping segments of a
+// generated database that are not loopback: the data is made up, the
+// network is not.
+func confirmText(need []netip.Prefix) string {
+	const show = 3
+	var names []string
+	for i, n := range need {
+		if i == show {
+			names = append(names, fmt.Sprintf("+%d more", len(need)-show))
+			break
+		}
+		names = append(names, n.String())
+	}
+	return "demo/generated inventory, but " + strings.Join(names, ", ") + " is a real network: sweep it?"
+}
+
+// begin starts the sources (or, with none, records the visit).
+func (p *sweepPage) begin() tea.Cmd {
+	p.gen++
+	p.running = true
+	p.started = p.c.now()
+	p.now = p.started
+	p.obs, p.byKey = nil, map[string]int{}
+	srcs := make([]round.Source, len(p.sources))
+	for i := range p.sources {
+		srcs[i] = p.sources[i].src
+		p.sources[i] = sourceView{src: srcs[i], keys: map[string]bool{}}
+	}
+	if len(srcs) == 0 {
+		p.running = false
+		p.finishing = true
+		return p.c.finishVisitNew(p.room, nil)
+	}
+	return p.c.startSweep(p.gen, p.room, srcs, p.visitID)
 }
 
 func (p *sweepPage) event(ev round.Event) {
@@ -384,8 +449,8 @@ func (p *sweepPage) View() string {
 	for i := range order {
 		order[i] = len(p.obs) - 1 - i
 	}
-	p.offset = scrollOffset(p.cursor, p.offset, h, len(order))
-	for i := p.offset; i < min(len(order), p.offset+h); i++ {
+	from, to := p.window(len(order), h)
+	for i := from; i < to; i++ {
 		cur := "  "
 		if i == p.cursor {
 			cur = s.Cursor.Render("▸ ")

@@ -287,8 +287,14 @@ func startSyntheticSweep(t *testing.T, h *harness) {
 	t.Helper()
 	h.key("enter") // open room
 	h.wantScreen(scrSweep)
-	if cmd := h.sendOnly(keyMsg("enter")); cmd == nil {
+	// enter asks the store whether the segments need a yes; its answer
+	// (none, here: loopback) starts the sweep, whose command is dropped.
+	cmd := h.sendOnly(keyMsg("enter"))
+	if cmd == nil {
 		t.Fatal("enter did not start the sweep")
+	}
+	if cmd := h.sendOnly(cmd()); cmd == nil || !h.m.sweep.running {
+		t.Fatal("the segment check did not start the sweep")
 	}
 	id, err := h.eng.Begin(context.Background(), h.round.ID, h.m.sweep.room)
 	if err != nil {

@@ -44,11 +44,16 @@ func (m *Model) render() string {
 	if !m.loaded {
 		body = s.Muted.Render("loading the round…")
 	}
+	if m.who != nil {
+		body = m.whoView()
+	}
 	b.WriteString(fit(body, w, bodyH))
 	b.WriteByte('\n')
 	status := m.status
 	if m.ask != nil {
 		status = s.Warn.Render(ansi.Truncate("? "+m.ask.text+"  y yes · n no", w, "…"))
+	} else if m.warn != "" && (m.warnSeq > m.statusSeq || status == "") {
+		status = s.Warn.Render(ansi.Truncate(m.warnLine(), w, "…"))
 	} else if m.isError {
 		status = s.StatusErr.Render(ansi.Truncate("✗ "+status, w, "…"))
 	} else {

@@ -105,7 +105,7 @@ func runDemo(ctx context.Context, a *app, o demoOptions) error {
 		}
 		return report.Write(a.stdout, format, r)
 	}
-	err = tui.Run(ctx, tui.Options{Engine: d.Engine, RoundID: d.Round.ID, ExportDir: dir, Demo: true, ScanGap: scanGapFlag}, nil, nil)
+	err = tui.Run(ctx, tui.Options{Engine: d.Engine, RoundID: d.Round.ID, ExportDir: dir, Demo: true, ScanGap: scanGapFlag, Warnings: a.warnings.Last}, nil, nil)
 	if err == nil {
 		fmt.Fprintf(a.stdout, "The demo round is kept in %s (rounds demo resumes it; --fresh starts over).\n", dir)
 	}

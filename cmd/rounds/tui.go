@@ -53,7 +53,14 @@ func runTUI(ctx context.Context, a *app) error {
 	if err != nil {
 		dir = ""
 	}
-	return tui.Run(ctx, tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), ScanGap: scanGapFlag, Mouse: a.mouse || cfg.TUI.Mouse}, nil, nil)
+	opts := tui.Options{Engine: eng, ExportDir: dir, Sync: syncStatus(st, cfg), ScanGap: scanGapFlag, Mouse: a.mouse || cfg.TUI.Mouse,
+		Warnings: a.warnings.Last}
+	if a.technicianUnset(cfg) {
+		// Nobody named the technician: the TUI asks once and the answer
+		// goes into the configuration file.
+		opts.Technician = func(_ context.Context, name string) error { return config.SetTechnician(a.configPath, name) }
+	}
+	return tui.Run(ctx, opts, nil, nil)
 }
 
 // isTerminal reports whether f is a character device (a terminal).
@@ -73,6 +80,13 @@ func (a *app) technician() string {
 		return strings.TrimSpace(cfg.Technician)
 	}
 	return loginActor()
+}
+
+// technicianUnset reports that no flag, configuration or ROUNDS_ACTOR
+// names the technician (the login name would sign the journal).
+func (a *app) technicianUnset(cfg config.Config) bool {
+	return strings.TrimSpace(technicianFlag) == "" && strings.TrimSpace(cfg.Technician) == "" &&
+		strings.TrimSpace(os.Getenv("ROUNDS_ACTOR")) == ""
 }
 
 // loginActor is $ROUNDS_ACTOR, else the login name.
