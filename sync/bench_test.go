@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/biomed-rounds/rounds/sync/servicenow/snfake"
 	"github.com/biomed-rounds/rounds/sync/snipeit"
 	"github.com/biomed-rounds/rounds/sync/snipeit/snipefake"
+	"github.com/biomed-rounds/rounds/sync/synctest"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -27,7 +27,16 @@ import (
 
 const latency = 20 * time.Millisecond
 
-func snBench(b *testing.B, records int) (*snfake.Server, *transport.Client, *servicenow.Connector, func()) {
+// benchServer is a fake loaded with records and a connector to it.
+type benchServer struct {
+	cl   *transport.Client
+	conn sync.Connector
+	// slow sets the fake's latency once the setup is done.
+	slow func(time.Duration)
+	done func()
+}
+
+func snBench(b *testing.B, records int) benchServer {
 	fake := snfake.New()
 	fake.User, fake.Password = "svc", "pw"
 	for i := 0; i < 50; i++ {
@@ -45,24 +54,33 @@ func snBench(b *testing.B, records int) (*snfake.Server, *transport.Client, *ser
 	}
 	srv := fake.Start()
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	cl, err := transport.New(transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic("svc", secret.New("pw")), RoundTripper: tr})
-	if err != nil {
-		b.Fatal(err)
-	}
+	cl := synctest.Client(b, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic("svc", secret.New("pw")), RoundTripper: tr})
 	conn, err := servicenow.New(servicenow.Config{Client: cl})
 	if err != nil {
 		b.Fatal(err)
 	}
-	return fake, cl, conn, func() { tr.CloseIdleConnections(); srv.Close() }
+	return benchServer{cl: cl, conn: conn, slow: func(d time.Duration) { fake.Latency = d }, done: func() { tr.CloseIdleConnections(); srv.Close() }}
 }
 
-func openStore(b *testing.B) *store.Store {
-	st, err := store.Open(context.Background(), filepath.Join(b.TempDir(), "r.db"))
+func snipeBench(b *testing.B, records int) benchServer {
+	fake := snipefake.New()
+	fake.Token, fake.PerMinute = "tok", -1 // the throttle is left out here; see the report
+	loc := fake.AddLocation("MAIN/1/R-1")
+	model := fake.AddModel("BD", "Alaris 8015")
+	status := fake.StatusID("Ready to Deploy")
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < records; i++ {
+		fake.Put(snipefake.Asset{Tag: fmt.Sprintf("BME-%06d", i), Serial: fmt.Sprintf("S%06d", i), ModelID: model,
+			StatusID: status, LocationID: loc, UpdatedAt: base.Add(time.Duration(i/10) * time.Second).Format("2006-01-02 15:04:05")})
+	}
+	srv := fake.Start()
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	cl := synctest.Client(b, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New("tok")), RoundTripper: tr})
+	conn, err := snipeit.New(snipeit.Config{Client: cl})
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { st.Close() })
-	return st
+	return benchServer{cl: cl, conn: conn, slow: func(d time.Duration) { fake.Latency = d }, done: func() { tr.CloseIdleConnections(); srv.Close() }}
 }
 
 func report(b *testing.B, cl *transport.Client, before transport.Stats, changes int, wall, cpu time.Duration) {
@@ -78,21 +96,23 @@ func report(b *testing.B, cl *transport.Client, before transport.Stats, changes 
 	}
 }
 
-func BenchmarkServiceNowPush10k(b *testing.B) {
-	const n = 10000
+// benchPush pulls n records from the fake setup makes, edits each of them
+// locally with edit, and times pushing the n changes at the benchmark
+// latency.
+func benchPush(b *testing.B, n int, target string, setup func(*testing.B, int) benchServer, edit func(*store.Device)) {
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		fake, cl, conn, done := snBench(b, n)
-		st := openStore(b)
-		eng := &sync.Engine{Store: st, Target: "snow", Conn: conn}
+		srv := setup(b, n)
+		st := synctest.Store(b)
+		eng := &sync.Engine{Store: st, Target: target, Conn: srv.conn}
 		if _, err := eng.Pull(ctx); err != nil {
 			b.Fatal(err)
 		}
 		err := st.Write(ctx, "tech", func(w *store.Writer) error {
 			for k := 0; k < n; k++ {
 				if _, err := w.UpdateDevice(fmt.Sprintf("BME-%06d", k), store.OpUpdate, func(d *store.Device) error {
-					d.FirmwareVersion = "2.0"
+					edit(d)
 					return nil
 				}); err != nil {
 					return err
@@ -103,8 +123,8 @@ func BenchmarkServiceNowPush10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		fake.Latency = latency
-		before := cl.Stats()
+		srv.slow(latency)
+		before := srv.cl.Stats()
 		b.StartTimer()
 		start, cpu0 := time.Now(), cpuTime()
 		rep, err := eng.Push(ctx)
@@ -113,21 +133,22 @@ func BenchmarkServiceNowPush10k(b *testing.B) {
 		if err != nil || rep.Acked != n {
 			b.Fatalf("push: %+v, %v", rep, err)
 		}
-		report(b, cl, before, n, wall, cpu)
-		done()
+		report(b, srv.cl, before, n, wall, cpu)
+		srv.done()
 	}
 }
 
-func BenchmarkServiceNowPull100k(b *testing.B) {
-	n := envInt("ROUNDS_BENCH_PULL", 100000)
+// benchPull times pulling ROUNDS_BENCH_PULL (default 100,000) records
+// into an empty store at the benchmark latency.
+func benchPull(b *testing.B, target string, setup func(*testing.B, int) benchServer) {
+	n := synctest.EnvInt("ROUNDS_BENCH_PULL", 100000)
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
-		fake, cl, conn, done := snBench(b, n)
-		st := openStore(b)
-		eng := &sync.Engine{Store: st, Target: "snow", Conn: conn}
-		fake.Latency = latency
-		before := cl.Stats()
+		srv := setup(b, n)
+		eng := &sync.Engine{Store: synctest.Store(b), Target: target, Conn: srv.conn}
+		srv.slow(latency)
+		before := srv.cl.Stats()
 		b.StartTimer()
 		start, cpu0 := time.Now(), cpuTime()
 		rep, err := eng.Pull(ctx)
@@ -136,100 +157,24 @@ func BenchmarkServiceNowPull100k(b *testing.B) {
 		if err != nil || rep.Created != n {
 			b.Fatalf("pull: %+v, %v", rep, err)
 		}
-		report(b, cl, before, 0, wall, cpu)
+		report(b, srv.cl, before, 0, wall, cpu)
 		b.ReportMetric(float64(n)/wall.Seconds(), "records/s")
-		done()
+		srv.done()
 	}
 }
 
-func snipeBench(b *testing.B, records int) (*snipefake.Server, *transport.Client, *snipeit.Connector, func()) {
-	fake := snipefake.New()
-	fake.Token, fake.PerMinute = "tok", -1 // the throttle is left out here; see the report
-	loc := fake.AddLocation("MAIN/1/R-1")
-	model := fake.AddModel("BD", "Alaris 8015")
-	status := fake.StatusID("Ready to Deploy")
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := 0; i < records; i++ {
-		fake.Put(snipefake.Asset{Tag: fmt.Sprintf("BME-%06d", i), Serial: fmt.Sprintf("S%06d", i), ModelID: model,
-			StatusID: status, LocationID: loc, UpdatedAt: base.Add(time.Duration(i/10) * time.Second).Format("2006-01-02 15:04:05")})
-	}
-	srv := fake.Start()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	cl, err := transport.New(transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New("tok")), RoundTripper: tr})
-	if err != nil {
-		b.Fatal(err)
-	}
-	conn, err := snipeit.New(snipeit.Config{Client: cl})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return fake, cl, conn, func() { tr.CloseIdleConnections(); srv.Close() }
+func BenchmarkServiceNowPush10k(b *testing.B) {
+	benchPush(b, 10000, "snow", snBench, func(d *store.Device) { d.FirmwareVersion = "2.0" })
 }
+
+func BenchmarkServiceNowPull100k(b *testing.B) { benchPull(b, "snow", snBench) }
 
 // BenchmarkSnipeITPush1k pushes 1,000 changes: Snipe-IT has no batch
 // endpoint, so it costs a read and a PATCH per device; 10,000 would take
 // ten times as long, and with the server's default throttle (120 a
 // minute) at least 20,000/120 minutes.
 func BenchmarkSnipeITPush1k(b *testing.B) {
-	const n = 1000
-	ctx := context.Background()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		fake, cl, conn, done := snipeBench(b, n)
-		st := openStore(b)
-		eng := &sync.Engine{Store: st, Target: "snipe", Conn: conn}
-		if _, err := eng.Pull(ctx); err != nil {
-			b.Fatal(err)
-		}
-		err := st.Write(ctx, "tech", func(w *store.Writer) error {
-			for k := 0; k < n; k++ {
-				if _, err := w.UpdateDevice(fmt.Sprintf("BME-%06d", k), store.OpUpdate, func(d *store.Device) error {
-					d.Serial = "X" + d.Serial
-					return nil
-				}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		fake.Latency = latency
-		before := cl.Stats()
-		b.StartTimer()
-		start, cpu0 := time.Now(), cpuTime()
-		rep, err := eng.Push(ctx)
-		wall, cpu := time.Since(start), cpuTime()-cpu0
-		b.StopTimer()
-		if err != nil || rep.Acked != n {
-			b.Fatalf("push: %+v, %v", rep, err)
-		}
-		report(b, cl, before, n, wall, cpu)
-		done()
-	}
+	benchPush(b, 1000, "snipe", snipeBench, func(d *store.Device) { d.Serial = "X" + d.Serial })
 }
 
-func BenchmarkSnipeITPull100k(b *testing.B) {
-	n := envInt("ROUNDS_BENCH_PULL", 100000)
-	ctx := context.Background()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		fake, cl, conn, done := snipeBench(b, n)
-		st := openStore(b)
-		eng := &sync.Engine{Store: st, Target: "snipe", Conn: conn}
-		fake.Latency = latency
-		before := cl.Stats()
-		b.StartTimer()
-		start, cpu0 := time.Now(), cpuTime()
-		rep, err := eng.Pull(ctx)
-		wall, cpu := time.Since(start), cpuTime()-cpu0
-		b.StopTimer()
-		if err != nil || rep.Created != n {
-			b.Fatalf("pull: %+v, %v", rep, err)
-		}
-		report(b, cl, before, 0, wall, cpu)
-		b.ReportMetric(float64(n)/wall.Seconds(), "records/s")
-		done()
-	}
-}
+func BenchmarkSnipeITPull100k(b *testing.B) { benchPull(b, "snipe", snipeBench) }

@@ -1,10 +1,7 @@
 package servicenow_test
 
 import (
-	"context"
 	"fmt"
-	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,6 +10,7 @@ import (
 	"github.com/biomed-rounds/rounds/sync/secret"
 	"github.com/biomed-rounds/rounds/sync/servicenow"
 	"github.com/biomed-rounds/rounds/sync/servicenow/snfake"
+	"github.com/biomed-rounds/rounds/sync/synctest"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -30,6 +28,7 @@ type env struct {
 	st     *store.Store
 	eng    *sync.Engine
 	locs   map[string]string
+	local  synctest.Local
 }
 
 type envOpt func(*servicenow.Config, *transport.Config)
@@ -41,31 +40,22 @@ func newEnv(t *testing.T, opts ...envOpt) *env {
 	fake.SlowDelay = 400 * time.Millisecond
 	srv := fake.Start()
 	t.Cleanup(srv.Close)
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(tr.CloseIdleConnections)
-	tc := transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic(user, secret.New(pass)), RoundTripper: tr,
-		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }, MaxAttempts: 8,
-		Timeout: 5 * time.Second}
+	tc := transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic(user, secret.New(pass)),
+		Sleep: synctest.NoSleep, MaxAttempts: 8, Timeout: 5 * time.Second}
 	sc := servicenow.Config{PageSize: 3, ItemsPerPayload: 2, PayloadsPerBatch: 2}
 	for _, o := range opts {
 		o(&sc, &tc)
 	}
-	client, err := transport.New(tc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := synctest.Client(t, tc)
 	sc.Client = client
 	conn, err := servicenow.New(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := synctest.Store(t)
 	e := &env{t: t, fake: fake, client: client, conn: conn, st: st, locs: map[string]string{},
 		eng: &sync.Engine{Store: st, Target: "snow", Conn: conn, Actor: "tester", Concurrency: 2}}
+	e.local = synctest.Local{T: t, Store: st, Eng: e.eng}
 	for _, l := range []string{"MAIN/3/3W-12", "MAIN/3/3W-14", "MAIN/4/ICU-1"} {
 		e.locs[l] = fake.Put("cmn_location", snfake.Record{"name": l})
 	}
@@ -83,23 +73,10 @@ func (e *env) ci(tag, serial, loc string) string {
 
 func (e *env) edit(tag string, fn func(*store.Device)) {
 	e.t.Helper()
-	err := e.st.Write(context.Background(), "tech", func(w *store.Writer) error {
-		_, err := w.UpdateDevice(tag, store.OpUpdate, func(d *store.Device) error { fn(d); return nil })
-		return err
-	})
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	e.local.Edit(tag, store.OpUpdate, fn)
 }
 
-func (e *env) device(tag string) store.Device {
-	e.t.Helper()
-	d, err := e.st.Device(context.Background(), tag)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return d
-}
+func (e *env) device(tag string) store.Device { e.t.Helper(); return e.local.Device(tag) }
 
 func (e *env) byTag(tag string) []snfake.Record {
 	var out []snfake.Record
@@ -111,22 +88,9 @@ func (e *env) byTag(tag string) []snfake.Record {
 	return out
 }
 
-func (e *env) counts() map[store.EntryState]int {
-	c, err := e.st.JournalCounts(context.Background())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
-}
+func (e *env) counts() map[store.EntryState]int { e.t.Helper(); return e.local.Counts() }
 
-func (e *env) sync() (sync.PullReport, sync.PushReport) {
-	e.t.Helper()
-	pr, ps, err := e.eng.Sync(context.Background(), true, true)
-	if err != nil {
-		e.t.Fatalf("sync: %v", err)
-	}
-	return pr, ps
-}
+func (e *env) sync() (sync.PullReport, sync.PushReport) { e.t.Helper(); return e.local.Sync() }
 
 func must(t *testing.T, err error) {
 	t.Helper()

@@ -20,6 +20,7 @@ import (
 	"github.com/biomed-rounds/rounds/sync/secret"
 	"github.com/biomed-rounds/rounds/sync/servicenow"
 	"github.com/biomed-rounds/rounds/sync/servicenow/snfake"
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -41,24 +42,24 @@ func createLocal(t *testing.T, e *env, n int) []string {
 
 func TestPushUnderFaults(t *testing.T) {
 	tests := []struct {
-		fault snfake.Fault
+		fault fault.Kind
 		// syncs needed before every change is acked
 		rounds int
 	}{
-		{snfake.Throttle, 1},
-		{snfake.Unavailable, 1},
-		{snfake.InternalError, 1},
-		{snfake.DropAfterCommit, 1},
-		{snfake.Slow, 1},
-		{snfake.Malformed, 1},
-		{snfake.PartialBatch, 2},
-		{snfake.ItemError, 2},
+		{fault.Throttle, 1},
+		{fault.Unavailable, 1},
+		{fault.InternalError, 1},
+		{fault.DropAfterCommit, 1},
+		{fault.Slow, 1},
+		{fault.Malformed, 1},
+		{fault.PartialBatch, 2},
+		{fault.ItemError, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault.String(), func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, func(_ *servicenow.Config, tc *transport.Config) {
-				if tt.fault == snfake.Slow {
+				if tt.fault == fault.Slow {
 					tc.Timeout = 100 * time.Millisecond // shorter than the fake's SlowDelay
 				}
 			})
@@ -85,7 +86,7 @@ func TestPushUnderFaults(t *testing.T) {
 					t.Errorf("%s: remote id not recorded", tag)
 				}
 			}
-			if tt.fault == snfake.Throttle && e.client.RetryAfterHonoured() == 0 {
+			if tt.fault == fault.Throttle && e.client.RetryAfterHonoured() == 0 {
 				t.Error("Retry-After not honoured")
 			}
 		})
@@ -151,11 +152,11 @@ func TestUnavailableServerLeavesEntriesInFlight(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	createLocal(t, e, 2)
-	e.fake.FaultFunc = func(r *http.Request) snfake.Fault {
+	e.fake.FaultFunc = func(r *http.Request) fault.Kind {
 		if r.Method == http.MethodPost {
-			return snfake.Unavailable
+			return fault.Unavailable
 		}
-		return snfake.NoFault
+		return fault.None
 	}
 	_, _, err := e.eng.Sync(ctx, false, true)
 	if err == nil {
@@ -183,11 +184,11 @@ func TestPullWatermarkMovesOnlyWithStoredPages(t *testing.T) {
 			"sys_updated_on": fmt.Sprintf("2026-01-01 00:00:%02d", i)})
 	}
 	// Pages of 3: the third page fails for good.
-	e.fake.FaultFunc = func(r *http.Request) snfake.Fault {
+	e.fake.FaultFunc = func(r *http.Request) fault.Kind {
 		if strings.Contains(r.URL.Query().Get("sysparm_query"), "sys_updated_on>=2026-01-01 00:00:04") {
-			return snfake.InternalError
+			return fault.InternalError
 		}
-		return snfake.NoFault
+		return fault.None
 	}
 	_, err := e.eng.Pull(ctx)
 	if err == nil {

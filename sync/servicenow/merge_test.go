@@ -10,6 +10,7 @@ import (
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/sync"
 	"github.com/biomed-rounds/rounds/sync/servicenow/snfake"
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 )
 
 // setup pulls one CI, BME-1, into a fresh store.
@@ -218,7 +219,7 @@ func TestInflightAfterCrashIsResentWithSameID(t *testing.T) {
 	es, _ := e.st.Outbox(ctx, 0)
 	// A crash after marking in flight (and after the server committed).
 	must(t, e.st.SetStates(ctx, []store.Transition{{Seq: es[0].Seq, State: store.StateInFlight}}))
-	e.fake.Inject(snfake.DropAfterCommit)
+	e.fake.Inject(fault.DropAfterCommit)
 	e.sync()
 	after, _ := e.st.Journal(ctx, store.JournalQuery{AssetTag: "BME-1"})
 	last := after[len(after)-1]
@@ -236,7 +237,7 @@ func TestNotesAppendedOnce(t *testing.T) {
 	must(t, e.st.Write(ctx, "tech", func(w *store.Writer) error { return w.AddNote("BME-1", "cracked housing") }))
 	// The first answer is lost after the commit: the retry must not append
 	// the note a second time.
-	e.fake.Inject(snfake.DropAfterCommit)
+	e.fake.Inject(fault.DropAfterCommit)
 	e.sync()
 	must(t, e.st.Write(ctx, "tech", func(w *store.Writer) error { return w.AddNote("BME-1", "label replaced") }))
 	e.sync()

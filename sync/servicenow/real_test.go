@@ -16,6 +16,7 @@ import (
 	"github.com/biomed-rounds/rounds/sync/secret"
 	"github.com/biomed-rounds/rounds/sync/servicenow"
 	"github.com/biomed-rounds/rounds/sync/servicenow/snfake"
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -28,7 +29,7 @@ func TestIREErrorCodesClassified(t *testing.T) {
 		e.ci("BME-1", "S1", "MAIN/3/3W-12")
 		e.sync()
 		e.edit("BME-1", func(d *store.Device) { d.FirmwareVersion = "2.0" })
-		e.fake.InjectPost(snfake.LockTimeout)
+		e.fake.InjectPost(fault.LockTimeout)
 		e.sync()
 		if c := e.counts(); c[store.StateRejected] != 0 {
 			t.Fatalf("LOCK_TIMEOUT rejected for good: %v", c)

@@ -2,8 +2,6 @@ package snipeit_test
 
 import (
 	"context"
-	"net/http"
-	"path/filepath"
 	gosync "sync"
 	"testing"
 	"time"
@@ -13,6 +11,7 @@ import (
 	"github.com/biomed-rounds/rounds/sync/secret"
 	"github.com/biomed-rounds/rounds/sync/snipeit"
 	"github.com/biomed-rounds/rounds/sync/snipeit/snipefake"
+	"github.com/biomed-rounds/rounds/sync/synctest"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -51,6 +50,7 @@ type env struct {
 	eng    *sync.Engine
 	clock  *clock
 	model  int
+	local  synctest.Local
 }
 
 func newEnv(t *testing.T, mod ...func(*snipeit.Config, *transport.Config)) *env {
@@ -61,33 +61,25 @@ func newEnv(t *testing.T, mod ...func(*snipeit.Config, *transport.Config)) *env 
 	fake.SlowDelay = 400 * time.Millisecond
 	srv := fake.Start()
 	t.Cleanup(srv.Close)
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(tr.CloseIdleConnections)
-	tc := transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New(token)), RoundTripper: tr,
+	tc := transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New(token)),
 		Sleep: clk.Sleep, MaxAttempts: 8, Timeout: 5 * time.Second}
 	sc := snipeit.Config{PageSize: 3, OpsPerCall: 3}
 	for _, m := range mod {
 		m(&sc, &tc)
 	}
-	cl, err := transport.New(tc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cl := synctest.Client(t, tc)
 	sc.Client = cl
 	conn, err := snipeit.New(sc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "r.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := synctest.Store(t)
 	for _, l := range []string{"MAIN/3/3W-12", "MAIN/3/3W-14", "MAIN/4/ICU-1"} {
 		fake.AddLocation(l)
 	}
 	e := &env{t: t, fake: fake, client: cl, conn: conn, st: st, clock: clk,
 		eng: &sync.Engine{Store: st, Target: "snipe", Conn: conn, Actor: "tester", Now: clk.Now}}
+	e.local = synctest.Local{T: t, Store: st, Eng: e.eng, Tick: func() { clk.Advance(time.Second) }}
 	e.model = fake.AddModel("BD", "Alaris 8015")
 	return e
 }
@@ -98,35 +90,14 @@ func (e *env) asset(tag, loc string) int {
 		LocationID: e.fake.LocationID(loc), Custom: map[string]string{"_snipeit_mac_address_1": ""}})
 }
 
-func (e *env) sync() (sync.PullReport, sync.PushReport) {
-	e.t.Helper()
-	e.clock.Advance(time.Second)
-	pr, ps, err := e.eng.Sync(context.Background(), true, true)
-	if err != nil {
-		e.t.Fatalf("sync: %v", err)
-	}
-	return pr, ps
-}
+func (e *env) sync() (sync.PullReport, sync.PushReport) { e.t.Helper(); return e.local.Sync() }
 
 func (e *env) edit(tag string, op store.Op, fn func(*store.Device)) {
 	e.t.Helper()
-	e.clock.Advance(time.Second)
-	if err := e.st.Write(context.Background(), "tech", func(w *store.Writer) error {
-		_, err := w.UpdateDevice(tag, op, func(d *store.Device) error { fn(d); return nil })
-		return err
-	}); err != nil {
-		e.t.Fatal(err)
-	}
+	e.local.Edit(tag, op, fn)
 }
 
-func (e *env) device(tag string) store.Device {
-	e.t.Helper()
-	d, err := e.st.Device(context.Background(), tag)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return d
-}
+func (e *env) device(tag string) store.Device { e.t.Helper(); return e.local.Device(tag) }
 
 func (e *env) byTag(tag string) []snipefake.Asset {
 	var out []snipefake.Asset
@@ -138,13 +109,7 @@ func (e *env) byTag(tag string) []snipefake.Asset {
 	return out
 }
 
-func (e *env) counts() map[store.EntryState]int {
-	c, err := e.st.JournalCounts(context.Background())
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return c
-}
+func (e *env) counts() map[store.EntryState]int { e.t.Helper(); return e.local.Counts() }
 
 func must(t *testing.T, err error) {
 	t.Helper()

@@ -9,7 +9,7 @@ import (
 	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/sync"
-	"github.com/biomed-rounds/rounds/sync/snipeit/snipefake"
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 )
 
 // Item 15: pulled values pass the checks import applies: control
@@ -59,7 +59,7 @@ func TestPulledHostileValuesRefused(t *testing.T) {
 			}
 		})
 	}
-	_ = snipefake.NoFault
+	_ = fault.None
 }
 
 // Item 18 (Snipe-IT side): a site's own status labels are read through

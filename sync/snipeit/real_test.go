@@ -15,6 +15,7 @@ import (
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/sync/snipeit"
 	"github.com/biomed-rounds/rounds/sync/snipeit/snipefake"
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -154,7 +155,7 @@ func TestAuditInServerZonePostedOnce(t *testing.T) {
 			e.asset("BME-1", "MAIN/3/3W-12")
 			e.sync()
 			e.edit("BME-1", store.OpAudit, func(d *store.Device) { d.LastAudited = e.clock.Now() })
-			e.fake.InjectWrite(snipefake.DropAfterCommit, snipefake.DropAfterCommit)
+			e.fake.InjectWrite(fault.DropAfterCommit, fault.DropAfterCommit)
 			for i := 0; i < 6; i++ {
 				e.sync()
 			}
@@ -181,11 +182,11 @@ func TestRetriedAuditKeepsNextAuditDate(t *testing.T) {
 				d.NextAuditDue = time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC)
 			})
 			failAudit := true
-			e.fake.FaultFunc = func(r *http.Request) snipefake.Fault {
+			e.fake.FaultFunc = func(r *http.Request) fault.Kind {
 				if failAudit && strings.HasSuffix(r.URL.Path, "audit") {
-					return snipefake.Unavailable // refused without acting
+					return fault.Unavailable // refused without acting
 				}
-				return snipefake.NoFault
+				return fault.None
 			}
 			e.sync()
 			failAudit = false
@@ -210,14 +211,14 @@ func TestAuditRecheckReadErrorIsTransient(t *testing.T) {
 	e.edit("BME-1", store.OpAudit, func(d *store.Device) { d.LastAudited = e.clock.Now(); d.Serial = "NEW-SERIAL" })
 	e.edit("BME-2", store.OpUpdate, func(d *store.Device) { d.Serial = "OTHER" })
 	phase := "audit-fails"
-	e.fake.FaultFunc = func(r *http.Request) snipefake.Fault {
+	e.fake.FaultFunc = func(r *http.Request) fault.Kind {
 		switch {
 		case phase == "audit-fails" && strings.HasSuffix(r.URL.Path, "/audit"):
-			return snipefake.Unavailable // not acted on: the op is retried
+			return fault.Unavailable // not acted on: the op is retried
 		case phase == "read-fails" && r.Method == http.MethodGet && regexp.MustCompile(`^/api/v1/hardware/\d+$`).MatchString(r.URL.Path):
-			return snipefake.InternalError // the re-check cannot read
+			return fault.InternalError // the re-check cannot read
 		}
-		return snipefake.NoFault
+		return fault.None
 	}
 	e.sync()
 	phase = "read-fails"
@@ -249,12 +250,12 @@ func TestFetchReadErrorIsolatesDevice(t *testing.T) {
 		e.edit(fmt.Sprintf("BME-%d", i), store.OpUpdate, func(d *store.Device) { d.Serial = fmt.Sprint("X", i) })
 	}
 	n := 0
-	e.fake.FaultFunc = func(r *http.Request) snipefake.Fault {
+	e.fake.FaultFunc = func(r *http.Request) fault.Kind {
 		if strings.Contains(r.URL.Path, "bytag/BME-2") {
 			n++
-			return snipefake.InternalError
+			return fault.InternalError
 		}
-		return snipefake.NoFault
+		return fault.None
 	}
 	_, ps, err := e.eng.Sync(ctx, false, true)
 	if err != nil {

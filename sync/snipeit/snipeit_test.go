@@ -10,7 +10,7 @@ import (
 	"github.com/biomed-rounds/rounds/store"
 	"github.com/biomed-rounds/rounds/sync"
 	"github.com/biomed-rounds/rounds/sync/snipeit"
-	"github.com/biomed-rounds/rounds/sync/snipeit/snipefake"
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
@@ -103,7 +103,7 @@ func TestAuditRetryReadsLastAuditFirst(t *testing.T) {
 	e.edit("BME-1", store.OpAudit, func(d *store.Device) { d.LastAudited = e.clock.Now() })
 	// The audit is committed but the answer is lost, twice in a row: the
 	// push checks the last audit date instead of auditing again.
-	e.fake.InjectWrite(snipefake.DropAfterCommit)
+	e.fake.InjectWrite(fault.DropAfterCommit)
 	e.sync()
 	a := e.byTag("BME-1")[0]
 	if a.Audits != 1 {
@@ -137,22 +137,22 @@ func TestAuditResentAfterCrashIsNotDuplicated(t *testing.T) {
 
 func TestFaults(t *testing.T) {
 	tests := []struct {
-		fault snipefake.Fault
+		fault fault.Kind
 		want  store.EntryState
 	}{
-		{snipefake.Throttle, store.StateAcked},
-		{snipefake.Unavailable, store.StateAcked},
-		{snipefake.InternalError, store.StateAcked},
-		{snipefake.DropAfterCommit, store.StateAcked},
-		{snipefake.Slow, store.StateAcked},
-		{snipefake.Malformed, store.StateAcked},
-		{snipefake.StatusError, store.StateRejected},
+		{fault.Throttle, store.StateAcked},
+		{fault.Unavailable, store.StateAcked},
+		{fault.InternalError, store.StateAcked},
+		{fault.DropAfterCommit, store.StateAcked},
+		{fault.Slow, store.StateAcked},
+		{fault.Malformed, store.StateAcked},
+		{fault.StatusError, store.StateRejected},
 	}
 	for _, tt := range tests {
 		t.Run(tt.fault.String(), func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, func(_ *snipeit.Config, tc *transport.Config) {
-				if tt.fault == snipefake.Slow {
+				if tt.fault == fault.Slow {
 					tc.Timeout = 100 * time.Millisecond // shorter than the fake's SlowDelay
 				}
 			})

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 )
 
 // batch serves POST /api/now/v1/batch.
-func (s *Server) batch(w http.ResponseWriter, body []byte, user string, f Fault) {
+func (s *Server) batch(w http.ResponseWriter, body []byte, user string, f fault.Kind) {
 	var req struct {
 		BatchRequestID string `json:"batch_request_id"`
 		RestRequests   []struct {
@@ -51,11 +53,11 @@ func (s *Server) batch(w http.ResponseWriter, body []byte, user string, f Fault)
 		UnservicedRequests []string   `json:"unserviced_requests"`
 	}{BatchRequestID: req.BatchRequestID, ServicedRequests: []serviced{}, UnservicedRequests: []string{}}
 	n := len(req.RestRequests)
-	if f == PartialBatch {
+	if f == fault.PartialBatch {
 		n = (n + 1) / 2
 	}
-	itemFault := NoFault
-	if f == ItemError || f == LockTimeout {
+	itemFault := fault.None
+	if f == fault.ItemError || f == fault.LockTimeout {
 		itemFault = f
 	}
 	for i, rr := range req.RestRequests {
@@ -76,7 +78,7 @@ func (s *Server) batch(w http.ResponseWriter, body []byte, user string, f Fault)
 				writeError(rec, http.StatusBadRequest, "Body is not base64", err.Error())
 			} else {
 				s.route(rec, rr.Method, u, b, user, itemFault)
-				itemFault = NoFault
+				itemFault = fault.None
 			}
 		}
 		sv := serviced{ID: rr.ID, Body: base64.StdEncoding.EncodeToString(rec.Body.Bytes()), StatusCode: rec.Code,
@@ -146,7 +148,7 @@ func (s *Server) ireQuery(w http.ResponseWriter, body []byte) {
 }
 
 // ire serves POST /api/now/identifyreconcile.
-func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f Fault) {
+func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f fault.Kind) {
 	var req struct {
 		Items     []ireItem `json:"items"`
 		Relations []any     `json:"relations"`
@@ -173,11 +175,11 @@ func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f Fault) {
 			res.ErrorCount, res.Errors = 1, []ireError{{code, msg}}
 			out = append(out, res)
 		}
-		if f == ItemError && i == 0 {
+		if f == fault.ItemError && i == 0 {
 			fail("ABANDONED_DUE_TO_DEPENDENT_FAILURE", "processing abandoned; resubmit the payload")
 			continue
 		}
-		if f == LockTimeout && i == 0 {
+		if f == fault.LockTimeout && i == 0 {
 			fail("LOCK_TIMEOUT", "Timed out waiting for lock on identification; try again")
 			continue
 		}
@@ -219,7 +221,7 @@ func (s *Server) ire(w http.ResponseWriter, body []byte, user string, f Fault) {
 		}
 		if !s.StableDiscovered {
 			it.Values = copyValues(it.Values)
-			it.Values["last_discovered"] = s.now().Format(stamp)
+			it.Values["last_discovered"] = s.Clock().Format(stamp)
 		}
 		if id == "" {
 			vals := Record{}

@@ -14,43 +14,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 )
-
-// Fault is a failure injected into one request.
-type Fault int
-
-// The faults.
-const (
-	NoFault Fault = iota
-	// Throttle answers 429 with Retry-After.
-	Throttle
-	// Unavailable answers 503 without acting.
-	Unavailable
-	// InternalError answers 500 without acting.
-	InternalError
-	// DropAfterCommit acts, then closes the connection without answering.
-	DropAfterCommit
-	// Slow waits SlowDelay before acting and answering.
-	Slow
-	// Malformed acts, then answers 200 with truncated JSON.
-	Malformed
-	// PartialBatch services only the first half of a batch; the rest is
-	// listed in unserviced_requests.
-	PartialBatch
-	// ItemError fails the first item of an IRE payload with an
-	// ABANDONED error (nothing written for it); the others go through.
-	ItemError
-	// LockTimeout fails the first item of an IRE payload with
-	// LOCK_TIMEOUT, which the IRE error messages document as transient
-	// ("IRE error messages", servicenow.com/docs, CMDB: id-engine-error-
-	// messages): nothing written, resubmit later.
-	LockTimeout
-)
-
-func (f Fault) String() string {
-	return [...]string{"none", "throttle", "unavailable", "internal-error", "drop-after-commit", "slow",
-		"malformed", "partial-batch", "item-error", "lock-timeout"}[f]
-}
 
 // Record is a row: field name to value, all strings as the Table API
 // returns them.
@@ -79,17 +45,12 @@ type Server struct {
 	// ClientID and ClientSecret let POST /oauth_token.do hand out Token
 	// (client credentials grant, or password grant with User/Password).
 	ClientID, ClientSecret string
-	// Latency is added to every request.
-	Latency time.Duration
-	// SlowDelay is how long Slow waits (default 2 s).
-	SlowDelay time.Duration
-	// RetryAfter is the Retry-After of Throttle, in seconds (default 1).
+	// Base holds Latency, SlowDelay (default 2 s), Now (the clock of
+	// sys_updated_on) and FaultFunc, which picks a fault for each request
+	// not served from the queues set by Inject and InjectPost.
+	fault.Base
+	// RetryAfter is the Retry-After of fault.Throttle, in seconds (default 1).
 	RetryAfter int
-	// Now is the clock of sys_updated_on (default time.Now).
-	Now func() time.Time
-	// FaultFunc, when set, picks a fault for each request not served from
-	// the queue set by Inject.
-	FaultFunc func(r *http.Request) Fault
 	// RefuseSerial, when set, makes the IRE answer 400 for a whole payload
 	// holding an item with that serial_number: a payload-level refusal.
 	RefuseSerial string
@@ -114,17 +75,14 @@ type Server struct {
 	// edits there.
 	BeforeList func(table, query string)
 
-	active    sync.WaitGroup
-	mu        sync.Mutex
-	queue     []Fault
-	postQueue []Fault
-	tables    map[string]*table
-	sources   map[[2]string]string
-	history   map[string]map[string][]Write
-	stats     Stats
-	seq       int
-	tokens    map[string]time.Time // granted OAuth tokens: when issued
-	grants    int
+	mu      sync.Mutex
+	tables  map[string]*table
+	sources map[[2]string]string
+	history map[string]map[string][]Write
+	stats   Stats
+	seq     int
+	tokens  map[string]time.Time // granted OAuth tokens: when issued
+	grants  int
 }
 
 type table struct {
@@ -151,33 +109,11 @@ func (s *Server) ciTable() string {
 	return s.Table
 }
 
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
-
 const stamp = "2006-01-02 15:04:05"
-
-// Inject queues faults for the next requests, in order.
-func (s *Server) Inject(fs ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.queue = append(s.queue, fs...)
-}
 
 // InjectPost queues faults for the next POST requests (IRE and batch
 // calls), leaving reads alone.
-func (s *Server) InjectPost(fs ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.postQueue = append(s.postQueue, fs...)
-}
-
-// Drain waits until no request is being served: after a client gave up
-// on a request, the server may still be carrying it out.
-func (s *Server) Drain() { s.active.Wait() }
+func (s *Server) InjectPost(fs ...fault.Kind) { s.InjectWrites(fs...) }
 
 // Stats returns the request counters.
 func (s *Server) Stats() Stats {
@@ -218,7 +154,7 @@ func (s *Server) insert(tableName string, r Record, by string) string {
 		row[k] = v
 	}
 	row["sys_id"] = id
-	now := s.now().Format(stamp)
+	now := s.Clock().Format(stamp)
 	if row["sys_updated_on"] == "" {
 		row["sys_updated_on"] = now
 	}
@@ -279,7 +215,7 @@ func (s *Server) update(tableName, id string, fields Record, by string) (bool, b
 		}
 	}
 	if changed {
-		row["sys_updated_on"] = s.now().Format(stamp)
+		row["sys_updated_on"] = s.Clock().Format(stamp)
 		n, _ := strconv.Atoi(row["sys_mod_count"])
 		row["sys_mod_count"] = strconv.Itoa(n + 1)
 		t.sorted = false
@@ -343,11 +279,7 @@ var References = map[string]string{
 
 // ServeHTTP implements the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.active.Add(1)
-	defer s.active.Done()
-	if s.Latency > 0 {
-		time.Sleep(s.Latency)
-	}
+	defer s.Enter()()
 	if r.URL.Path == "/oauth_token.do" && r.Method == http.MethodPost {
 		s.oauth(w, r)
 		return
@@ -359,17 +291,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.stats.Requests++
-	f := NoFault
-	if len(s.queue) > 0 {
-		f, s.queue = s.queue[0], s.queue[1:]
-	} else if len(s.postQueue) > 0 && r.Method == http.MethodPost {
-		f, s.postQueue = s.postQueue[0], s.postQueue[1:]
-	} else if s.FaultFunc != nil {
-		f = s.FaultFunc(r)
-	}
+	// POSTs are the writes (IRE and batch calls); reads stay alone.
+	f := s.Pick(r, r.Method == http.MethodPost)
 	s.mu.Unlock()
 	switch f {
-	case Throttle:
+	case fault.Throttle:
 		ra := s.RetryAfter
 		if ra <= 0 {
 			ra = 1
@@ -377,20 +303,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(ra))
 		writeError(w, http.StatusTooManyRequests, "Too many requests", "rate limit exceeded")
 		return
-	case Unavailable:
+	case fault.Unavailable:
 		writeError(w, http.StatusServiceUnavailable, "Service unavailable", "node is restarting")
 		return
-	case InternalError:
+	case fault.InternalError:
 		writeError(w, http.StatusInternalServerError, "Internal server error", "")
 		return
-	case Slow:
-		d := s.SlowDelay
-		if d <= 0 {
-			d = 2 * time.Second
-		}
-		select {
-		case <-time.After(d):
-		case <-r.Context().Done():
+	case fault.Slow:
+		if !s.Wait(r) {
 			return
 		}
 	}
@@ -401,26 +321,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		s.route(rec, r.Method, r.URL, body, user, f)
 	}
-	switch f {
-	case DropAfterCommit:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-	case Malformed:
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusOK)
-		b := rec.Body.Bytes()
-		w.Write(b[:len(b)/2])
-		return
-	}
-	for k, vs := range rec.Header() {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(rec.Code)
-	w.Write(rec.Body.Bytes())
+	fault.Answer(w, rec, f)
 }
 
 func (s *Server) authenticate(r *http.Request) (string, bool) {
@@ -434,7 +335,7 @@ func (s *Server) authenticate(r *http.Request) (string, bool) {
 		switch {
 		case tok == s.Token && !granted:
 			return "oauth", true // a fixed token, not from a grant
-		case granted && s.now().Sub(issued) < s.tokenTTL():
+		case granted && s.Clock().Sub(issued) < s.tokenTTL():
 			return "oauth", true
 		}
 	}
@@ -467,7 +368,7 @@ func (s *Server) oauth(w http.ResponseWriter, r *http.Request) {
 	if s.tokens == nil {
 		s.tokens = map[string]time.Time{}
 	}
-	s.tokens[tok] = s.now()
+	s.tokens[tok] = s.Clock()
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": tok, "refresh_token": "r-" + tok,
 		"scope": "useraccount", "token_type": "Bearer", "expires_in": int(s.tokenTTL() / time.Second)})
@@ -495,7 +396,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // route serves one (possibly batched) request.
-func (s *Server) route(w http.ResponseWriter, method string, u *url.URL, body []byte, user string, f Fault) {
+func (s *Server) route(w http.ResponseWriter, method string, u *url.URL, body []byte, user string, f fault.Kind) {
 	p := strings.TrimPrefix(u.Path, "/api/now")
 	p = strings.TrimPrefix(p, "/v1")
 	switch {

@@ -320,7 +320,7 @@ func (s *Server) audit(w http.ResponseWriter, idStr string, body []byte) {
 	if months == 0 {
 		months = 12
 	}
-	upd := map[string]string{"next_audit_date": s.now().AddDate(0, months, 0).Format("2006-01-02")}
+	upd := map[string]string{"next_audit_date": s.Clock().AddDate(0, months, 0).Format("2006-01-02")}
 	if v := fields["next_audit_date"]; v != "" {
 		upd["next_audit_date"] = v
 	}
@@ -333,7 +333,7 @@ func (s *Server) audit(w http.ResponseWriter, idStr string, body []byte) {
 		fail(w, errs)
 		return
 	}
-	a.LastAudit = s.now().Format(stamp)
+	a.LastAudit = s.Clock().Format(stamp)
 	a.UpdatedAt = a.LastAudit
 	s.byUpdate = nil
 	a.Audits++

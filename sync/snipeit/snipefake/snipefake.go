@@ -9,34 +9,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/biomed-rounds/rounds/sync/synctest/fault"
 )
-
-// Fault is a failure injected into one request.
-type Fault int
-
-// The faults.
-const (
-	NoFault Fault = iota
-	// Throttle answers 429 with Retry-After.
-	Throttle
-	// Unavailable answers 503 without acting.
-	Unavailable
-	// InternalError answers 500 without acting.
-	InternalError
-	// DropAfterCommit acts, then closes the connection without answering.
-	DropAfterCommit
-	// Slow waits SlowDelay before acting.
-	Slow
-	// Malformed acts, then answers 200 with truncated JSON.
-	Malformed
-	// StatusError answers HTTP 200 with "status":"error" without acting.
-	StatusError
-)
-
-func (f Fault) String() string {
-	return [...]string{"none", "throttle", "unavailable", "internal-error", "drop-after-commit", "slow",
-		"malformed", "status-error"}[f]
-}
 
 // Asset is a hardware row.
 type Asset struct {
@@ -104,12 +79,10 @@ type Server struct {
 	// Zone is APP_TIMEZONE: datetimes are stored and shown in it, without
 	// a zone (default UTC).
 	Zone *time.Location
-	// Latency is added to every request; SlowDelay is how long Slow waits.
-	Latency, SlowDelay time.Duration
-	// Now is the clock (default time.Now).
-	Now func() time.Time
-	// FaultFunc picks a fault for requests not served from the queue.
-	FaultFunc func(r *http.Request) Fault
+	// Base holds Latency, SlowDelay (default 2 s), Now (the clock) and
+	// FaultFunc, which picks a fault for requests not served from the
+	// queues set by Inject and InjectWrite.
+	fault.Base
 	// Fieldsets restricts, by model id, the custom field columns an asset
 	// of that model keeps: AssetsController::update only writes the
 	// columns of the model's fieldset and silently ignores the others. A
@@ -118,10 +91,7 @@ type Server struct {
 	// BeforeList runs before a hardware list is served, outside the lock.
 	BeforeList func()
 
-	active    sync.WaitGroup
 	mu        sync.Mutex
-	queue     []Fault
-	writeQ    []Fault
 	assets    map[int]*Asset
 	models    map[int]*named
 	makers    map[int]*named
@@ -153,32 +123,10 @@ func New() *Server {
 // Start serves s on a local test server.
 func (s *Server) Start() *httptest.Server { return httptest.NewServer(s) }
 
-func (s *Server) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
-
 const stamp = "2006-01-02 15:04:05"
 
-// Inject queues faults for the next requests; InjectWrite for the next
-// PATCH and POST requests only.
-func (s *Server) Inject(fs ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.queue = append(s.queue, fs...)
-}
-
 // InjectWrite queues faults for the next writes (PATCH, POST).
-func (s *Server) InjectWrite(fs ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.writeQ = append(s.writeQ, fs...)
-}
-
-// Drain waits until no request is being served.
-func (s *Server) Drain() { s.active.Wait() }
+func (s *Server) InjectWrite(fs ...fault.Kind) { s.InjectWrites(fs...) }
 
 // Stats returns the counters.
 func (s *Server) Stats() Stats {
@@ -252,7 +200,7 @@ func (s *Server) insert(a Asset, by string) int {
 	if a.Custom == nil {
 		a.Custom = map[string]string{}
 	}
-	now := s.now().Format(stamp)
+	now := s.Clock().Format(stamp)
 	if a.UpdatedAt == "" {
 		a.UpdatedAt = now
 	}
@@ -359,7 +307,7 @@ func (s *Server) apply(a *Asset, fields map[string]string, by string) map[string
 		}
 	}
 	if changed {
-		a.UpdatedAt = s.now().Format(stamp)
+		a.UpdatedAt = s.Clock().Format(stamp)
 		s.byUpdate = nil
 	}
 	return errs
@@ -443,34 +391,22 @@ func (s *Server) LocationID(name string) int {
 
 // ServeHTTP implements the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.active.Add(1)
-	defer s.active.Done()
-	if s.Latency > 0 {
-		time.Sleep(s.Latency)
-	}
+	defer s.Enter()()
 	if s.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.Token {
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"message": "Unauthenticated."})
 		return
 	}
 	s.mu.Lock()
 	s.stats.Requests++
-	f := NoFault
 	write := r.Method == http.MethodPatch || r.Method == http.MethodPost
-	switch {
-	case len(s.queue) > 0:
-		f, s.queue = s.queue[0], s.queue[1:]
-	case write && len(s.writeQ) > 0:
-		f, s.writeQ = s.writeQ[0], s.writeQ[1:]
-	case s.FaultFunc != nil:
-		f = s.FaultFunc(r)
-	}
+	f := s.Pick(r, write)
 	limit := s.PerMinute
 	if limit == 0 {
 		limit = 120
 	}
 	retry := 0
 	if limit > 0 {
-		now := s.now()
+		now := s.Clock()
 		if now.Sub(s.window) >= time.Minute {
 			s.window, s.used = now, 0
 		}
@@ -482,13 +418,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	// The Date header is the server's clock, in UTC as HTTP wants.
-	w.Header().Set("Date", s.now().Format(http.TimeFormat))
-	if f == StatusError && !write {
+	w.Header().Set("Date", s.Clock().Format(http.TimeFormat))
+	if f == fault.StatusError && !write {
 		// Reads answer "status":"error" only for "does not exist"; other
 		// read failures are HTTP errors (maintenance mode is a 503).
-		f = Unavailable
+		f = fault.Unavailable
 	}
-	if retry > 0 || f == Throttle {
+	if retry > 0 || f == fault.Throttle {
 		if retry == 0 {
 			retry = 1
 		}
@@ -499,46 +435,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch f {
-	case Unavailable:
+	case fault.Unavailable:
 		w.WriteHeader(http.StatusServiceUnavailable)
 		return
-	case InternalError:
+	case fault.InternalError:
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"message": "Server Error"})
 		return
-	case StatusError:
+	case fault.StatusError:
 		fail(w, "The server is in maintenance mode.")
 		return
-	case Slow:
-		d := s.SlowDelay
-		if d <= 0 {
-			d = 2 * time.Second
-		}
-		select {
-		case <-time.After(d):
-		case <-r.Context().Done():
+	case fault.Slow:
+		if !s.Wait(r) {
 			return
 		}
 	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 	rec := httptest.NewRecorder()
 	s.route(rec, r, body)
-	switch f {
-	case DropAfterCommit:
-		if hj, ok := w.(http.Hijacker); ok {
-			if conn, _, err := hj.Hijack(); err == nil {
-				conn.Close()
-				return
-			}
-		}
-	case Malformed:
-		w.WriteHeader(http.StatusOK)
-		b := rec.Body.Bytes()
-		w.Write(b[:len(b)/2])
-		return
-	}
-	for k, vs := range rec.Header() {
-		w.Header()[k] = vs
-	}
-	w.WriteHeader(rec.Code)
-	w.Write(rec.Body.Bytes())
+	fault.Answer(w, rec, f)
 }
