@@ -51,10 +51,10 @@ one building, or with one status.`,
 			}
 			tw := newTable(a.stdout, "ASSET TAG", "CLASS", "MODEL", "ROOM", "STATUS", "FIRMWARE", "IP", "MAC")
 			n := 0
-			err = st.EachDevice(ctx, f, func(d store.Device) error {
+			// The narrow query: the eight printed columns, not EachDevice's 26.
+			err = st.EachListed(ctx, f, func(d store.Listed) error {
 				n++
-				model := d.Manufacturer + " " + d.Model
-				return tw.row(inert(d.AssetTag), inert(d.DeviceClass), inert(model), inert(d.LocationKey),
+				return tw.row(inert(d.AssetTag), inert(d.DeviceClass), inert(d.Model), inert(d.LocationKey),
 					string(d.Status), inert(d.FirmwareVersion), d.IP, d.MAC)
 			})
 			if err != nil {
