@@ -30,7 +30,9 @@ options = { table = "cmdb_ci_med_device" }
 		{"syntax error names line", "[scan\nexclude = 1", "syntax_error_names_line.toml:2:", nil},
 		{"unknown key", "[scan]\nexclud = []", `unknown key "scan.exclud"`, nil},
 		{"technician, tui and log", "technician = \"jdoe\"\n[tui]\nmouse = true\n[log]\nfile = \"/tmp/r.log\"\nlevel = \"debug\"\n", "",
-			func(c Config) bool { return c.Technician == "jdoe" && c.TUI.Mouse && c.Log.File == "/tmp/r.log" && c.Log.Level == "debug" }},
+			func(c Config) bool {
+				return c.Technician == "jdoe" && c.TUI.Mouse && c.Log.File == "/tmp/r.log" && c.Log.Level == "debug"
+			}},
 		{"unknown tui key", "[tui]\nmouse = true\ncolour = 1\n", `unknown key "tui.colour"`, nil},
 	}
 	for _, tt := range tests {

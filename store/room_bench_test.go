@@ -16,7 +16,7 @@ import (
 // BenchmarkDevicesInRoom loads random rooms' expected devices from a
 // generated 50,000-device inventory and reports the p99 latency (goal:
 // under 2 ms on a 1,000,000-device database). ROUNDS_BENCH_DB names an
-// existing database to measure instead, such as the one bench/importbench
+// existing database to measure instead, such as the one `go run ./bench/all -keep`
 // or `rounds generate --load` builds.
 func BenchmarkDevicesInRoom(b *testing.B) {
 	ctx := context.Background()

@@ -20,7 +20,7 @@ const cliModels = "manufacturer,model,device_class,fda_class,min_firmware,latest
 
 // sweptRoom imports the sample inventory and sweeps MAIN/3/3W-12 once:
 // BME-1 verified, BME-2 missing, BME-3 moved here (recorded in 3W-14) and
-// an unknown host at 10.3.12.99.
+// an unknown host at 127.3.12.99.
 func sweptRoom(t *testing.T) (db string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -31,15 +31,15 @@ func sweptRoom(t *testing.T) (db string) {
 		}
 	}
 	now := time.Now()
-	pump := scan.Observation{Time: now, Source: scan.SourceIP, IP: netip.MustParseAddr("10.3.12.21"), MAC: "00:09:fb:12:34:56", Alive: true}
-	stranger := scan.Observation{Time: now, Source: scan.SourceIP, IP: netip.MustParseAddr("10.3.12.99"), MAC: "00:09:fb:99:99:99", Alive: true,
+	pump := scan.Observation{Time: now, Source: scan.SourceIP, IP: netip.MustParseAddr("127.3.12.21"), MAC: "00:09:fb:12:34:56", Alive: true}
+	stranger := scan.Observation{Time: now, Source: scan.SourceIP, IP: netip.MustParseAddr("127.3.12.99"), MAC: "00:09:fb:99:99:99", Alive: true,
 		Hints: scan.Hints{Serial: "SN-NEW-1", Firmware: "12.2.0"}}
 	insulin := scan.Observation{Time: now, Source: scan.SourceBLE, BLE: &scan.BLE{Address: "C0:11:22:33:44:55",
 		AddressType: scan.AddrPublic, Placement: scan.InRoom}}
 	var nets []netip.Prefix
 	fakeSources(t, []roomSource{{scan.SourceIP, fixedSweeper{obs: []scan.Observation{pump, stranger}}},
 		{scan.SourceBLE, fixedSweeper{obs: []scan.Observation{insulin}}}}, &nets)
-	if code, out, errs := runCLI(t, db, "scan", "--room", "MAIN/3/3W-12", "--net", "10.3.12.0/24"); code != 0 {
+	if code, out, errs := runCLI(t, db, "scan", "--room", "MAIN/3/3W-12", "--net", "127.3.12.0/24"); code != 0 {
 		t.Fatalf("scan: %d\n%s\n%s", code, out, errs)
 	}
 	return db
@@ -93,15 +93,15 @@ func TestActionsCLI(t *testing.T) {
 		{"mark a verified device missing", []string{"missing", "BME-1", "--room", "MAIN/3/3W-12"}, exitConflicts, "BME-1", 0, "does not apply", nil},
 		{"move a verified device", []string{"move", "BME-1", "--room", "MAIN/3/3W-12"}, exitConflicts, "BME-1", 0, "does not apply", nil},
 		{"device not in the sweep", []string{"confirm", "BME-3"}, exitConflicts, "BME-3", 0, "never swept", nil},
-		{"adopt under a taken tag", []string{"adopt", "BME-1", "--room", "MAIN/3/3W-12", "--seen", "10.3.12.99", "--model", "Alaris 8015 PC Unit"}, exitConflicts, "BME-1", 0, "already in use", nil},
-		{"adopt a known device", []string{"adopt", "BME-777", "--room", "MAIN/3/3W-12", "--seen", "10.3.12.21", "--model", "Alaris 8015 PC Unit"}, exitConflicts, "BME-777", 0, "does not apply", nil},
+		{"adopt under a taken tag", []string{"adopt", "BME-1", "--room", "MAIN/3/3W-12", "--seen", "127.3.12.99", "--model", "Alaris 8015 PC Unit"}, exitConflicts, "BME-1", 0, "already in use", nil},
+		{"adopt a known device", []string{"adopt", "BME-777", "--room", "MAIN/3/3W-12", "--seen", "127.3.12.21", "--model", "Alaris 8015 PC Unit"}, exitConflicts, "BME-777", 0, "does not apply", nil},
 		// Usage errors.
 		{"unknown tag", []string{"confirm", "BME-404"}, exitUsage, "BME-404", 0, "no device", nil},
 		{"move without a room", []string{"move", "BME-3"}, exitUsage, "BME-3", 0, "needs --room", nil},
 		{"bad room", []string{"confirm", "BME-1", "--room", "MAIN/3/3W-13"}, exitUsage, "BME-1", 0, "did you mean", nil},
 		{"empty note", []string{"note", "BME-1", " "}, exitUsage, "BME-1", 0, "empty note", nil},
-		{"adopt an unknown model", []string{"adopt", "BME-900", "--room", "MAIN/3/3W-12", "--seen", "10.3.12.99", "--model", "Alaris 9000"}, exitUsage, "BME-900", 0, "Alaris 8015", nil},
-		{"tag with a slash", []string{"adopt", "BME/900", "--room", "MAIN/3/3W-12", "--seen", "10.3.12.99", "--model", "Alaris 8015 PC Unit"}, exitUsage, "BME/900", 0, "slashes", nil},
+		{"adopt an unknown model", []string{"adopt", "BME-900", "--room", "MAIN/3/3W-12", "--seen", "127.3.12.99", "--model", "Alaris 9000"}, exitUsage, "BME-900", 0, "Alaris 8015", nil},
+		{"tag with a slash", []string{"adopt", "BME/900", "--room", "MAIN/3/3W-12", "--seen", "127.3.12.99", "--model", "Alaris 8015 PC Unit"}, exitUsage, "BME/900", 0, "slashes", nil},
 		// Actions that apply.
 		{"confirm", []string{"confirm", "BME-1"}, exitOK, "BME-1", 1, "BME-1 in MAIN/3/3W-12", func(t *testing.T) {
 			if d := deviceOf(t, db, "BME-1"); d.LastAudited.IsZero() {
@@ -121,7 +121,7 @@ func TestActionsCLI(t *testing.T) {
 		{"note", []string{"note", "BME-1", "battery", "door", "cracked"}, exitOK, "BME-1", 1, "note added", nil},
 		{"adopt", []string{"adopt", "BME-900", "--room", "MAIN/3/3W-12", "--seen", "00:09:FB:99:99:99", "--model", "alaris 8015 pc unit"}, exitOK, "BME-900", 1, "adopted as BME-900", func(t *testing.T) {
 			d := deviceOf(t, db, "BME-900")
-			if d.Manufacturer != "BD" || d.DeviceClass != "infusion pump" || d.IP != "10.3.12.99" || d.Serial != "SN-NEW-1" || d.LocationKey != "MAIN/3/3W-12" {
+			if d.Manufacturer != "BD" || d.DeviceClass != "infusion pump" || d.IP != "127.3.12.99" || d.Serial != "SN-NEW-1" || d.LocationKey != "MAIN/3/3W-12" {
 				t.Errorf("adopted record %+v", d)
 			}
 		}},

@@ -173,8 +173,8 @@ func (f *fp) may(text string) bool {
 }
 
 type db struct {
-	name    string
-	fps     []fp
+	name string
+	fps  []fp
 	once sync.Once
 }
 

@@ -13,7 +13,7 @@ import (
 
 // BenchmarkImportCSV imports 20,000 generated devices into a fresh
 // database per iteration (baseline, then journalled). The 1,000,000-row
-// comparison with the sqlite3 shell is bench/importbench.
+// comparison with the sqlite3 shell is `go run ./bench/all -rows import`.
 func BenchmarkImportCSV(b *testing.B) {
 	data := genCSV(b, 1, 20000)
 	for _, baseline := range []bool{true, false} {
