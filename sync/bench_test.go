@@ -11,23 +11,23 @@ import (
 	"github.com/biomed-rounds/rounds/sync"
 	"github.com/biomed-rounds/rounds/sync/secret"
 	"github.com/biomed-rounds/rounds/sync/servicenow"
-	"github.com/biomed-rounds/rounds/sync/servicenow/snfake"
 	"github.com/biomed-rounds/rounds/sync/snipeit"
-	"github.com/biomed-rounds/rounds/sync/snipeit/snipefake"
 	"github.com/biomed-rounds/rounds/sync/synctest"
 	"github.com/biomed-rounds/rounds/sync/transport"
 )
 
 // The benchmark: against the local fake with 20 ms of latency per
-// request, push 10,000 queued changes and pull 100,000 records; report
-// wall time, requests and bytes. Goal: each under 30 s, at most one
-// request per 50 changes. Run with -benchtime=1x:
+// request, push 10,000 queued changes and pull 100,000 records (or
+// ROUNDS_BENCH_PULL); report wall time, CPU, requests, bytes and the
+// client's peak RSS (peak-rss-MB: the fake runs in its own process, see
+// benchfake_test.go). Run with -benchtime=1x:
 //
 //	go test -run '^$' -bench . -benchtime=1x ./sync/
 
 const latency = 20 * time.Millisecond
 
-// benchServer is a fake loaded with records and a connector to it.
+// benchServer is a fake loaded with records, in its own process, and a
+// connector to it.
 type benchServer struct {
 	cl   *transport.Client
 	conn sync.Connector
@@ -37,54 +37,34 @@ type benchServer struct {
 }
 
 func snBench(b *testing.B, records int) benchServer {
-	fake := snfake.New()
-	fake.User, fake.Password = "svc", "pw"
-	for i := 0; i < 50; i++ {
-		fake.Put("cmn_location", snfake.Record{"name": fmt.Sprintf("MAIN/%d/R-%d", i/10, i), "sys_id": fmt.Sprintf("loc-%d", i)})
-	}
-	fake.Put("cmdb_model", snfake.Record{"name": "Alaris 8015", "sys_id": "model-1"})
-	fake.Put("core_company", snfake.Record{"name": "BD", "sys_id": "co-1"})
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := 0; i < records; i++ {
-		tag := fmt.Sprintf("BME-%06d", i)
-		fake.Put("cmdb_ci_med_device", snfake.Record{"asset_tag": tag, "name": tag, "serial_number": "S" + tag,
-			"install_status": "1", "location": fmt.Sprintf("loc-%d", i%50), "model_id": "model-1", "manufacturer": "co-1",
-			"firmware_version": "1.0", "ip_address": fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255),
-			"sys_updated_on": base.Add(time.Duration(i/10) * time.Second).Format("2006-01-02 15:04:05")})
-	}
-	srv := fake.Start()
+	u, slow, stop := startFake(b, "snow", records)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	cl := synctest.Client(b, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Basic("svc", secret.New("pw")), RoundTripper: tr})
+	cl := synctest.Client(b, transport.Config{BaseURL: u, AllowInsecureHTTP: true, Auth: transport.Basic("svc", secret.New("pw")), RoundTripper: tr})
 	conn, err := servicenow.New(servicenow.Config{Client: cl})
 	if err != nil {
+		stop()
 		b.Fatal(err)
 	}
-	return benchServer{cl: cl, conn: conn, slow: func(d time.Duration) { fake.Latency = d }, done: func() { tr.CloseIdleConnections(); srv.Close() }}
+	return benchServer{cl: cl, conn: conn, slow: slow, done: func() { tr.CloseIdleConnections(); stop() }}
 }
 
 func snipeBench(b *testing.B, records int) benchServer {
-	fake := snipefake.New()
-	fake.Token, fake.PerMinute = "tok", -1 // the throttle is left out here; see the report
-	loc := fake.AddLocation("MAIN/1/R-1")
-	model := fake.AddModel("BD", "Alaris 8015")
-	status := fake.StatusID("Ready to Deploy")
-	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := 0; i < records; i++ {
-		fake.Put(snipefake.Asset{Tag: fmt.Sprintf("BME-%06d", i), Serial: fmt.Sprintf("S%06d", i), ModelID: model,
-			StatusID: status, LocationID: loc, UpdatedAt: base.Add(time.Duration(i/10) * time.Second).Format("2006-01-02 15:04:05")})
-	}
-	srv := fake.Start()
+	u, slow, stop := startFake(b, "snipe", records)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	cl := synctest.Client(b, transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New("tok")), RoundTripper: tr})
+	cl := synctest.Client(b, transport.Config{BaseURL: u, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New("tok")), RoundTripper: tr})
 	conn, err := snipeit.New(snipeit.Config{Client: cl})
 	if err != nil {
+		stop()
 		b.Fatal(err)
 	}
-	return benchServer{cl: cl, conn: conn, slow: func(d time.Duration) { fake.Latency = d }, done: func() { tr.CloseIdleConnections(); srv.Close() }}
+	return benchServer{cl: cl, conn: conn, slow: slow, done: func() { tr.CloseIdleConnections(); stop() }}
 }
 
 func report(b *testing.B, cl *transport.Client, before transport.Stats, changes int, wall, cpu time.Duration) {
 	b.ReportMetric(cpu.Seconds(), "cpu-s")
+	if mb := peakRSS(); mb > 0 {
+		b.ReportMetric(mb, "peak-rss-MB")
+	}
 	st := cl.Stats()
 	req := st.Requests - before.Requests
 	b.ReportMetric(wall.Seconds(), "wall-s")
@@ -125,6 +105,7 @@ func benchPush(b *testing.B, n int, target string, setup func(*testing.B, int) b
 		}
 		srv.slow(latency)
 		before := srv.cl.Stats()
+		resetPeakRSS()
 		b.StartTimer()
 		start, cpu0 := time.Now(), cpuTime()
 		rep, err := eng.Push(ctx)
@@ -149,6 +130,7 @@ func benchPull(b *testing.B, target string, setup func(*testing.B, int) benchSer
 		eng := &sync.Engine{Store: synctest.Store(b), Target: target, Conn: srv.conn}
 		srv.slow(latency)
 		before := srv.cl.Stats()
+		resetPeakRSS()
 		b.StartTimer()
 		start, cpu0 := time.Now(), cpuTime()
 		rep, err := eng.Pull(ctx)
