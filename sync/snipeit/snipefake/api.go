@@ -2,6 +2,7 @@ package snipefake
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"strconv"
@@ -77,66 +78,111 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, body []byte) {
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	max := s.MaxLimit
-	if max <= 0 {
-		max = 100
+	maxLimit := s.MaxLimit
+	if maxLimit <= 0 {
+		maxLimit = 100
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
 	if limit < 0 {
 		limit = -limit
 	}
-	if limit == 0 || limit > max {
-		limit = max
+	if limit == 0 || limit > maxLimit {
+		limit = maxLimit
 	}
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stats.Lists++
 	s.listN++
+	n := s.listN
 	statusID, _ := strconv.Atoi(q.Get("status_id"))
-	all := make([]*Asset, 0, len(s.assets))
-	for _, a := range s.assets {
+	archivedOnly := statusID == 0 && q.Get("status") == "Archived"
+	keep := func(a *Asset) bool {
 		archived := false
 		if st, ok := s.statuses[a.StatusID]; ok && st.Type == "archived" {
 			archived = true
 		}
 		switch {
 		case statusID != 0:
-			if a.StatusID != statusID {
-				continue
-			}
-		case q.Get("status") == "Archived":
-			if !archived {
-				continue
-			}
-		case archived && !s.ShowArchivedInList:
-			continue
+			return a.StatusID == statusID
+		case archivedOnly:
+			return archived
 		}
-		all = append(all, a)
+		return !archived || s.ShowArchivedInList
 	}
-	n := s.listN
+	by := q.Get("sort")
+	if by != "updated_at" && by != "asset_tag" {
+		by = "id"
+	}
+	key := fmt.Sprintf("%d/%t/%t/%s", statusID, archivedOnly, s.ShowArchivedInList, by)
+	all, ok := s.sorted[key]
+	if !ok {
+		all = make([]*Asset, 0, len(s.assets))
+		for _, a := range s.assets {
+			if keep(a) {
+				all = append(all, a)
+			}
+		}
+		col := func(a *Asset) string { return "" }
+		switch by {
+		case "updated_at":
+			col = func(a *Asset) string { return a.UpdatedAt }
+		case "asset_tag":
+			col = func(a *Asset) string { return a.Tag }
+		}
+		sort.Slice(all, func(i, j int) bool {
+			if ci, cj := col(all[i]), col(all[j]); ci != cj {
+				return ci < cj
+			}
+			return all[i].ID < all[j].ID
+		})
+		if s.sorted == nil {
+			s.sorted = map[string][]*Asset{}
+		}
+		s.sorted[key] = all
+	}
 	desc := q.Get("order") == "desc"
-	less := func(a, b *Asset) bool { return a.ID < b.ID }
-	switch q.Get("sort") {
-	case "updated_at":
-		less = func(a, b *Asset) bool {
-			if a.UpdatedAt != b.UpdatedAt {
-				return a.UpdatedAt < b.UpdatedAt != desc
+	at := func(i int) *Asset {
+		if desc {
+			return all[len(all)-1-i]
+		}
+		return all[i]
+	}
+	lo, hi := min(max(offset, 0), len(all)), min(max(offset, 0)+limit, len(all))
+	page := make([]*Asset, 0, hi-lo)
+	if by == "updated_at" && lo < hi {
+		// Rows with equal updated_at come in a new order on each request
+		// (see tieKey), or by id with StableTies: widen the page to whole
+		// tie groups, order them, and cut the page out again.
+		a, z := lo, hi
+		for a > 0 && at(a-1).UpdatedAt == at(lo).UpdatedAt {
+			a--
+		}
+		for z < len(all) && at(z).UpdatedAt == at(hi-1).UpdatedAt {
+			z++
+		}
+		wide := make([]*Asset, 0, z-a)
+		for i := a; i < z; i++ {
+			wide = append(wide, at(i))
+		}
+		sort.SliceStable(wide, func(i, j int) bool {
+			if wide[i].UpdatedAt != wide[j].UpdatedAt {
+				return wide[i].UpdatedAt < wide[j].UpdatedAt != desc
 			}
 			if s.StableTies {
-				return a.ID < b.ID
+				return wide[i].ID < wide[j].ID
 			}
-			return tieKey(a.ID, n) < tieKey(b.ID, n)
+			return tieKey(wide[i].ID, n) < tieKey(wide[j].ID, n)
+		})
+		page = append(page, wide[lo-a:hi-a]...)
+	} else {
+		for i := lo; i < hi; i++ {
+			page = append(page, at(i))
 		}
-	case "asset_tag":
-		less = func(a, b *Asset) bool { return a.Tag < b.Tag != desc }
-	default:
-		less = func(a, b *Asset) bool { return a.ID < b.ID != desc }
 	}
-	sort.Slice(all, func(i, j int) bool { return less(all[i], all[j]) })
 	rows := []map[string]any{}
-	for i := offset; i < len(all) && i < offset+limit; i++ {
-		rows = append(rows, s.render(all[i]))
+	for _, a := range page {
+		rows = append(rows, s.render(a))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"total": len(all), "rows": rows})
 }
@@ -335,7 +381,7 @@ func (s *Server) audit(w http.ResponseWriter, idStr string, body []byte) {
 	}
 	a.LastAudit = s.Clock().Format(stamp)
 	a.UpdatedAt = a.LastAudit
-	s.byUpdate = nil
+	s.sorted = nil
 	a.Audits++
 	s.record(a.ID, "last_audit_date", a.LastAudit, "api")
 	success(w, s.msg("audited"), map[string]any{"id": a.ID, "asset_tag": a.Tag, "note": fields["note"],

@@ -99,9 +99,10 @@ type Server struct {
 	statuses  map[int]*named
 	history   map[int]map[string][]Write
 	nextID    int
-	// byUpdate caches the assets sorted by (updated_at, id); nil when a
-	// write made it stale.
-	byUpdate []*Asset
+	// sorted caches, by filter and sort column, the listed assets in
+	// ascending order (ties by id); nil when a write made it stale. A
+	// list at a million assets would otherwise sort them all per page.
+	sorted map[string][]*Asset
 	window   time.Time
 	used     int
 	stats    Stats
@@ -206,7 +207,7 @@ func (s *Server) insert(a Asset, by string) int {
 	}
 	a.CreatedAt = a.UpdatedAt
 	s.assets[a.ID] = &a
-	s.byUpdate = nil
+	s.sorted = nil
 	for f, v := range fieldsOf(&a) {
 		s.record(a.ID, f, v, by)
 	}
@@ -308,7 +309,7 @@ func (s *Server) apply(a *Asset, fields map[string]string, by string) map[string
 	}
 	if changed {
 		a.UpdatedAt = s.Clock().Format(stamp)
-		s.byUpdate = nil
+		s.sorted = nil
 	}
 	return errs
 }
