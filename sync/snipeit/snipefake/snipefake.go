@@ -103,10 +103,10 @@ type Server struct {
 	// ascending order (ties by id); nil when a write made it stale. A
 	// list at a million assets would otherwise sort them all per page.
 	sorted map[string][]*Asset
-	window   time.Time
-	used     int
-	stats    Stats
-	listN    int
+	window time.Time
+	used   int
+	stats  Stats
+	listN  int
 }
 
 // New returns a Snipe-IT with the default status labels.
