@@ -177,7 +177,7 @@ func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 	for _, p := range plans {
 		tags = append(tags, p.tag)
 	}
-	recs, err := f.Fetch(ctx, tags)
+	recs, err := e.fetchCurrent(ctx, f, tags)
 	var partial *FetchError
 	if errors.As(err, &partial) {
 		e.logf("push: %v; those devices wait for the next push", err)
@@ -237,6 +237,68 @@ func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 		}
 		return nil
 	})
+}
+
+// fetchCurrent reads the current server records of tags. With a
+// ChangeFetcher and a pull mark, the devices the last pull stored (their
+// server id is known) are re-read through one listing of what changed
+// since the mark, and only the others, or all when the listing would cost
+// more requests than reading them one by one, through Fetch.
+func (e *Engine) fetchCurrent(ctx context.Context, f Fetcher, tags []string) ([]Record, error) {
+	cf, ok := f.(ChangeFetcher)
+	if !ok {
+		return f.Fetch(ctx, tags)
+	}
+	mark, err := e.Store.SyncMark(ctx, e.Target)
+	if err != nil {
+		return nil, fmt.Errorf("sync: read watermark: %w", err)
+	}
+	if mark == "" {
+		return f.Fetch(ctx, tags)
+	}
+	states, err := e.Store.SyncRecords(ctx, e.Target, tags)
+	if err != nil {
+		return nil, err
+	}
+	var known, rest []string
+	for _, t := range tags {
+		if st := states[t]; st != nil && st.RemoteID != "" {
+			known = append(known, t)
+		} else {
+			rest = append(rest, t)
+		}
+	}
+	var recs []Record
+	if len(known) > 0 {
+		got, complete, err := cf.FetchChanged(ctx, Mark(mark), known, len(known))
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, err
+		case err != nil:
+			// The listing failed: read the devices one by one instead,
+			// which reports per device what cannot be read.
+			e.logf("push: list changes since the pull: %v; reading the devices one by one", err)
+			rest = append(rest, known...)
+		case complete:
+			recs = got
+		default:
+			recs = got
+			seen := map[string]bool{}
+			for _, r := range got {
+				seen[r.AssetTag] = true
+			}
+			for _, t := range known {
+				if !seen[t] {
+					rest = append(rest, t)
+				}
+			}
+		}
+	}
+	if len(rest) == 0 {
+		return recs, nil
+	}
+	more, err := f.Fetch(ctx, rest)
+	return append(recs, more...), err
 }
 
 // settle records the answers for a batch in one transaction.

@@ -144,6 +144,21 @@ type Fetcher interface {
 	Fetch(ctx context.Context, tags []string) ([]Record, error)
 }
 
+// ChangeFetcher is a Fetcher that can also list what changed on the
+// server since a pull's mark, in a few requests for any number of
+// devices. A connector that needs one request per device to Fetch
+// (Snipe-IT) implements it so that a push costs no read per change: only
+// the devices changed since the pull need their server values moved, the
+// others are as the pull stored them.
+type ChangeFetcher interface {
+	Fetcher
+	// FetchChanged returns the current records, among tags, of the
+	// devices changed since from (less the connector's overlap). It sends
+	// at most budget requests; complete false means it stopped before
+	// reaching from, and the caller must Fetch the tags it did not return.
+	FetchChanged(ctx context.Context, from Mark, tags []string, budget int) (recs []Record, complete bool, err error)
+}
+
 // FetchError reports the tags a Fetch could not read, each with its
 // error. The records of the other tags are returned beside it; the engine
 // leaves the unread devices pending for a later push, so one bad device or

@@ -136,7 +136,7 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 		return &r
 	}
 	for _, pass := range []url.Values{{}, {"status": {"Archived"}}} {
-		if err := c.pullPass(ctx, pass, lower, &newest, take, emit); err != nil {
+		if err := c.pullPass(ctx, pass, lower, &newest, nil, take, emit); err != nil {
 			return err
 		}
 	}
@@ -149,7 +149,7 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 func updatedAt(row map[string]json.RawMessage) string { return sub(row["updated_at"], "datetime") }
 
 // pullPass reads one listing (all, or the archived) down to lower.
-func (c *Connector) pullPass(ctx context.Context, extra url.Values, lower string, newest *string,
+func (c *Connector) pullPass(ctx context.Context, extra url.Values, lower string, newest *string, budget *int,
 	take func(map[string]json.RawMessage) *sync.Record, emit func(context.Context, sync.Page) error) error {
 	emitRows := func(rows []map[string]json.RawMessage) error {
 		var recs []sync.Record
@@ -164,7 +164,7 @@ func (c *Connector) pullPass(ctx context.Context, extra url.Values, lower string
 		return emit(ctx, sync.Page{Records: recs})
 	}
 	for offset := 0; ; {
-		l, err := c.list(ctx, offset, "updated_at", "desc", extra)
+		l, err := c.listWithin(ctx, budget, offset, "updated_at", "desc", extra)
 		if err != nil {
 			return err
 		}
@@ -198,17 +198,17 @@ func (c *Connector) pullPass(ctx context.Context, extra url.Values, lower string
 		}
 		if k == 0 {
 			// One timestamp fills the page: no offset can split it safely.
-			return c.scanByID(ctx, extra, newest, emitRows)
+			return c.scanByID(ctx, extra, newest, budget, emitRows)
 		}
 		offset += k
 	}
 }
 
 // scanByID lists everything in id order, which is stable.
-func (c *Connector) scanByID(ctx context.Context, extra url.Values, newest *string,
+func (c *Connector) scanByID(ctx context.Context, extra url.Values, newest *string, budget *int,
 	emitRows func([]map[string]json.RawMessage) error) error {
 	for offset := 0; ; {
-		l, err := c.list(ctx, offset, "id", "asc", extra)
+		l, err := c.listWithin(ctx, budget, offset, "id", "asc", extra)
 		if err != nil {
 			return err
 		}
@@ -225,6 +225,68 @@ func (c *Connector) scanByID(ctx context.Context, extra url.Values, newest *stri
 			return nil
 		}
 	}
+}
+
+// errBudget stops a listing that would cost more requests than allowed.
+var errBudget = errors.New("snipeit: request budget spent")
+
+// listWithin is list counting against budget (nil: no bound).
+func (c *Connector) listWithin(ctx context.Context, budget *int, offset int, sortBy, order string, extra url.Values) (*List, error) {
+	if budget != nil {
+		if *budget <= 0 {
+			return nil, errBudget
+		}
+		*budget--
+	}
+	return c.list(ctx, offset, sortBy, order, extra)
+}
+
+// FetchChanged lists, newest first, the assets changed since the pull
+// mark from (less the overlap), archived ones included, and returns those
+// of tags: before a push this costs one request per page of central
+// changes (usually two requests in all, the listing and the archived
+// listing) where Fetch costs one per device. It stops once budget
+// requests are spent and then reports complete false.
+func (c *Connector) FetchChanged(ctx context.Context, from sync.Mark, tags []string, budget int) ([]sync.Record, bool, error) {
+	if from == "" {
+		return nil, false, nil
+	}
+	t, err := time.Parse(stamp, string(from))
+	if err != nil {
+		return nil, false, fmt.Errorf("snipeit: watermark %q: want \"YYYY-MM-DD hh:mm:ss\"", from)
+	}
+	lower := t.Add(-c.cfg.Overlap).Format(stamp)
+	want := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		want[t] = true
+	}
+	newest := string(from)
+	seen := map[string]bool{}
+	var recs []sync.Record
+	take := func(row map[string]json.RawMessage) *sync.Record {
+		tag := strings.TrimSpace(text(row["asset_tag"]))
+		id := text(row["id"])
+		if !want[tag] || seen[id] {
+			return nil
+		}
+		seen[id] = true
+		r := c.record(row)
+		return &r
+	}
+	collect := func(_ context.Context, p sync.Page) error {
+		recs = append(recs, p.Records...)
+		return nil
+	}
+	for _, pass := range []url.Values{{}, {"status": {"Archived"}}} {
+		err := c.pullPass(ctx, pass, lower, &newest, &budget, take, collect)
+		if errors.Is(err, errBudget) {
+			return recs, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	return recs, true, nil
 }
 
 func (c *Connector) list(ctx context.Context, offset int, sortBy, order string, extra url.Values) (*List, error) {

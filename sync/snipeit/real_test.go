@@ -238,7 +238,9 @@ func TestAuditRecheckReadErrorIsTransient(t *testing.T) {
 }
 
 // Item 9 (second half): one failed read in the pre-push fetch does not
-// abandon the push of the other devices.
+// abandon the push of the other devices. The listing of changes since
+// the pull fails too here, so that the push falls back to reading each
+// device.
 func TestFetchReadErrorIsolatesDevice(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
@@ -251,7 +253,7 @@ func TestFetchReadErrorIsolatesDevice(t *testing.T) {
 	}
 	n := 0
 	e.fake.FaultFunc = func(r *http.Request) fault.Kind {
-		if strings.Contains(r.URL.Path, "bytag/BME-2") {
+		if strings.Contains(r.URL.Path, "bytag/BME-2") || r.Method == http.MethodGet && r.URL.Path == "/api/v1/hardware" {
 			n++
 			return fault.InternalError
 		}

@@ -73,7 +73,7 @@ type Connector struct {
 }
 
 var _ sync.Connector = (*Connector)(nil)
-var _ sync.Fetcher = (*Connector)(nil)
+var _ sync.ChangeFetcher = (*Connector)(nil)
 var _ sync.Describer = (*Connector)(nil)
 
 // New returns a connector.
