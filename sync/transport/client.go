@@ -89,8 +89,18 @@ type Config struct {
 	// and 30 s); a Retry-After longer than MaxRetryAfter (default 5 min)
 	// ends the retries.
 	BaseDelay, MaxDelay, MaxRetryAfter time.Duration
-	// PerMinute caps the request rate; zero means no cap.
+	// PerMinute caps the request rate; zero means no cap. Besides it, the
+	// client keeps within the limit the server announces in its
+	// X-RateLimit-* headers (see RateWindow).
 	PerMinute float64
+	// RateWindow is the length of the server's rate-limit window, for a
+	// server that announces its limit (X-RateLimit-Limit, -Remaining)
+	// without saying when the window ends (default 1 minute: Laravel's
+	// per-minute throttle, which Snipe-IT uses).
+	RateWindow time.Duration
+	// Now is the clock the pacing reads (default time.Now); tests pass
+	// the virtual clock their Sleep advances.
+	Now func() time.Time
 	// MaxBody bounds a response body (default 64 MiB).
 	MaxBody int64
 	// UserAgent is sent with every request.
@@ -114,6 +124,7 @@ type Client struct {
 	base    *url.URL
 	http    *http.Client
 	limiter *rate.Limiter
+	pace    *pacer
 	redact  *strings.Replacer
 
 	requests, attempts, sent, received atomic.Int64
@@ -128,6 +139,9 @@ type Stats struct {
 	Requests, Attempts int64
 	// BytesSent and BytesReceived count bodies.
 	BytesSent, BytesReceived int64
+	// Paced is how long requests waited for the server's rate-limit
+	// window to end.
+	Paced time.Duration
 }
 
 // New builds a client. It refuses a URL with credentials in it and a CA
@@ -174,6 +188,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Float64
 	}
+	if cfg.RateWindow <= 0 {
+		cfg.RateWindow = time.Minute
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	rt := cfg.RoundTripper
 	if rt == nil {
 		tc, err := TLSConfig(cfg.CAFile)
@@ -186,7 +206,8 @@ func New(cfg Config) (*Client, error) {
 		rt = tr
 	}
 	c := &Client{cfg: cfg, base: u, http: &http.Client{Transport: rt, Timeout: cfg.Timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		pace: newPacer(cfg.RateWindow, cfg.Now, cfg.Sleep)}
 	if cfg.PerMinute > 0 {
 		burst := int(cfg.PerMinute / 60)
 		if burst < 1 {
@@ -230,7 +251,7 @@ func TLSConfig(caFile string) (*tls.Config, error) {
 // Stats returns the counters so far.
 func (c *Client) Stats() Stats {
 	return Stats{Requests: c.requests.Load(), Attempts: c.attempts.Load(),
-		BytesSent: c.sent.Load(), BytesReceived: c.received.Load()}
+		BytesSent: c.sent.Load(), BytesReceived: c.received.Load(), Paced: c.pace.Waited()}
 }
 
 // Redact removes the client's credentials from s.
@@ -326,7 +347,16 @@ func (c *Client) Do(ctx context.Context, req Request) (*Response, error) {
 				return nil, c.fail(req, 0, nil, err)
 			}
 		}
+		tk, err := c.pace.acquire(ctx)
+		if err != nil {
+			return nil, c.fail(req, 0, nil, err)
+		}
 		resp, sentBody, err := c.once(ctx, req)
+		if resp != nil {
+			c.pace.done(tk, resp.Status, resp.Header)
+		} else {
+			c.pace.done(tk, 0, nil)
+		}
 		if err == nil && resp.Status == http.StatusUnauthorized && dyn != nil && !renewed {
 			// The token expired early or was revoked: renew once and send
 			// again (the server did not act on an unauthenticated request).

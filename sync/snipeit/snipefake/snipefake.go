@@ -405,21 +405,31 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if limit == 0 {
 		limit = 120
 	}
-	retry := 0
+	// Laravel's ThrottleRequests (throttle:api): a fixed window that the
+	// first request opens and that lasts a minute; a refused request is
+	// not counted. Every answer says the limit and what remains of it; a
+	// 429 adds Retry-After and X-RateLimit-Reset (a Unix time).
+	retry, remaining := 0, 0
+	now := s.Clock()
 	if limit > 0 {
-		now := s.Clock()
 		if now.Sub(s.window) >= time.Minute {
 			s.window, s.used = now, 0
 		}
-		s.used++
-		if s.used > limit {
-			retry = int(time.Minute-now.Sub(s.window))/int(time.Second) + 1
+		if s.used >= limit {
+			retry = int((time.Minute-now.Sub(s.window)+time.Second-1)/time.Second)
 			s.stats.Throttled++
+		} else {
+			s.used++
+			remaining = limit - s.used
 		}
 	}
 	s.mu.Unlock()
 	// The Date header is the server's clock, in UTC as HTTP wants.
-	w.Header().Set("Date", s.Clock().Format(http.TimeFormat))
+	w.Header().Set("Date", now.Format(http.TimeFormat))
+	if limit > 0 {
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(remaining))
+	}
 	if f == fault.StatusError && !write {
 		// Reads answer "status":"error" only for "does not exist"; other
 		// read failures are HTTP errors (maintenance mode is a 503).
@@ -430,8 +440,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			retry = 1
 		}
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
-		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(limit))
-		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(now.Add(time.Duration(retry)*time.Second).Unix(), 10))
+		if limit > 0 {
+			w.Header().Set("X-RateLimit-Remaining", "0")
+		}
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"status": "error", "messages": "Too Many Requests", "payload": nil})
 		return
 	}
