@@ -62,7 +62,7 @@ func newEnv(t *testing.T, mod ...func(*snipeit.Config, *transport.Config)) *env 
 	srv := fake.Start()
 	t.Cleanup(srv.Close)
 	tc := transport.Config{BaseURL: srv.URL, AllowInsecureHTTP: true, Auth: transport.Bearer(secret.New(token)),
-		Sleep: clk.Sleep, MaxAttempts: 8, Timeout: 5 * time.Second}
+		Sleep: clk.Sleep, Now: clk.Now, MaxAttempts: 8, Timeout: 5 * time.Second}
 	sc := snipeit.Config{PageSize: 3, OpsPerCall: 3}
 	for _, m := range mod {
 		m(&sc, &tc)

@@ -14,15 +14,21 @@ import (
 // it uses the whole allowance without running into 429s.
 //
 // Laravel's throttle (Snipe-IT: throttle:api, API_THROTTLE_PER_MINUTE,
-// default 120) counts requests in a fixed window that starts at the first
-// request and lasts a minute; every answer carries X-RateLimit-Limit and
-// X-RateLimit-Remaining, and a 429 adds Retry-After and X-RateLimit-Reset
-// (a Unix time). ServiceNow's rate limit rules send the same three
-// headers, Reset on every answer. The pacer lets requests go while the
-// window has room, then waits for the window's end: the reset the server
-// announced, or else at the latest one window after the first answer seen
-// in it (the window began before that answer). A server that announces
-// nothing is not paced.
+// default 120) counts requests in a fixed window that the first request
+// opens and that lasts a minute; a refused request is not counted. Every
+// answer carries X-RateLimit-Limit and X-RateLimit-Remaining; a 429 adds
+// Retry-After and X-RateLimit-Reset (a Unix time). ServiceNow's rate
+// limit rules send the same headers, Reset on every answer.
+//
+// The pacer lets requests go while the window has room, then waits for
+// the requests in flight to be answered and for the window's end: the
+// reset the server announced, or else at the latest one window after the
+// first answer seen in it (the window began before that answer). The
+// room left is the lowest Remaining answered in the window less the
+// requests still in flight, which the server may not have counted yet:
+// exact for a key used by this client alone. A server that announces
+// nothing is not paced, except that a 429's Retry-After holds back every
+// request, not only the one retried.
 type pacer struct {
 	window time.Duration
 	now    func() time.Time
@@ -36,24 +42,23 @@ type pacer struct {
 	// known: the server announced a limit.
 	known bool
 	limit int
-	// avail is how many more requests the current window takes, those in
-	// flight already deducted; math.MaxInt until a limit is known.
-	avail int
-	// epoch numbers the windows; a request remembers the one it was sent
-	// in, and an answer to a request of an older window says nothing of
-	// the current one.
+	// rmin is the lowest Remaining answered in the current window
+	// (math.MaxInt until a limit is known).
+	rmin int
+	// pending counts the requests let through and not answered yet.
+	pending int
+	// epoch numbers the windows: an answer to a request of an older window
+	// says nothing of the current one.
 	epoch int
 	// reset is the latest time the current window ends; zero until an
 	// answer in it was seen.
 	reset time.Time
-	// blocked is the end of a 429's Retry-After, for servers that
-	// announce no limit.
+	// blocked is the end of a 429's Retry-After.
 	blocked time.Time
 	// answered is closed and replaced at each answer, for callers that
-	// wait for the requests in flight to say where the window stands.
+	// wait for the requests in flight.
 	answered chan struct{}
-	pending  int
-	waited  time.Duration
+	waited   time.Duration
 	// skipped is the time sleeps reported as passed beyond what the clock
 	// shows: a test's fast sleep returns at once, and the pacer must then
 	// see the window over, not wait for it again.
@@ -64,9 +69,17 @@ type pacer struct {
 type ticket struct{ epoch int }
 
 func newPacer(window time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
-	p := &pacer{window: window, sleep: sleep, avail: math.MaxInt, answered: make(chan struct{})}
+	p := &pacer{window: window, sleep: sleep, rmin: math.MaxInt, answered: make(chan struct{})}
 	p.now = func() time.Time { return now().Add(p.skipped) }
 	return p
+}
+
+// room is how many more requests the current window takes.
+func (p *pacer) room() int {
+	if !p.known {
+		return math.MaxInt
+	}
+	return p.rmin - p.pending
 }
 
 // acquire waits until the server's limit lets one more request go.
@@ -74,10 +87,7 @@ func (p *pacer) acquire(ctx context.Context) (ticket, error) {
 	for {
 		p.mu.Lock()
 		p.roll()
-		if p.avail > 0 && !p.now().Before(p.blocked) {
-			if p.known {
-				p.avail--
-			}
+		if p.room() > 0 && !p.now().Before(p.blocked) {
 			p.pending++
 			t := ticket{epoch: p.epoch}
 			p.mu.Unlock()
@@ -90,19 +100,20 @@ func (p *pacer) acquire(ctx context.Context) (ticket, error) {
 	}
 }
 
-// roll starts a new window once the current one is over. Requests still
-// in flight may be counted in it by the server, so they are deducted.
+// roll starts a new window once the current one is over.
 func (p *pacer) roll() {
 	if !p.known || p.reset.IsZero() || p.now().Before(p.reset) {
 		return
 	}
 	p.epoch++
-	p.avail = max(p.limit-p.pending, 0)
+	p.rmin = p.limit
 	p.reset = time.Time{}
 }
 
-// waitTurn waits until the current window ends, or, when its end is not
-// known yet, for the next answer.
+// waitTurn waits, when the window is spent, first for the requests in
+// flight to be answered (they tell where the window stands, and a request
+// sent before the wait must not reach the server after it unaccounted),
+// then until the window ends.
 func (p *pacer) waitTurn(ctx context.Context) error {
 	p.waitMu.Lock()
 	defer p.waitMu.Unlock()
@@ -110,16 +121,10 @@ func (p *pacer) waitTurn(ctx context.Context) error {
 	p.roll()
 	now := p.now()
 	until := p.blocked
-	if p.avail <= 0 && p.reset.After(until) {
+	if p.room() <= 0 && p.reset.After(until) {
 		until = p.reset
 	}
-	if !until.After(now) {
-		if p.avail > 0 || p.pending == 0 {
-			p.mu.Unlock()
-			return ctx.Err()
-		}
-		// The window is spent and its end unknown until one of the
-		// requests in flight is answered.
+	if p.pending > 0 && (p.room() <= 0 || until.After(now)) {
 		ch := p.answered
 		p.mu.Unlock()
 		select {
@@ -128,6 +133,10 @@ func (p *pacer) waitTurn(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
+	}
+	if !until.After(now) {
+		p.mu.Unlock()
+		return ctx.Err()
 	}
 	d := until.Sub(now)
 	p.mu.Unlock()
@@ -175,7 +184,7 @@ func (p *pacer) done(t ticket, status int, h http.Header) {
 	p.known, p.limit = true, limit
 	if status == http.StatusTooManyRequests {
 		// The window is full whatever was counted: wait for its end.
-		p.avail = 0
+		p.rmin = 0
 		if p.blocked.After(p.reset) {
 			p.reset = p.blocked
 		}
@@ -190,10 +199,7 @@ func (p *pacer) done(t ticket, status int, h http.Header) {
 	if okReset && reset.Before(p.reset) {
 		p.reset = reset
 	}
-	// The other requests in flight may not be in the count yet.
-	if a := max(remaining-p.pending, 0); a < p.avail {
-		p.avail = a
-	}
+	p.rmin = min(p.rmin, remaining)
 }
 
 // resetAt reads X-RateLimit-Reset, a Unix time on the server's clock,

@@ -1,0 +1,97 @@
+package snipeit_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/biomed-rounds/rounds/store"
+	"github.com/biomed-rounds/rounds/sync/snipeit"
+	"github.com/biomed-rounds/rounds/sync/transport"
+)
+
+// A push costs one PATCH per changed device and two listings (the
+// changes since the pull, and the archived ones), whatever the number of
+// devices: no read per device. Against the server's throttle (a fixed
+// window of a minute, announced in X-RateLimit-* headers) it gets no 429
+// and finishes as soon as the allowance permits: every window but the
+// last is used to the full. The clock is virtual: the waits advance it.
+func TestPushRequestsAndPacing(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		perMinute  int
+		devices    int
+		freshStart bool // the push starts in a window of its own
+	}{
+		{"60/min, 150 changes, own window", 60, 150, true},
+		{"60/min, 150 changes, after the pull in its window", 60, 150, false},
+		{"120/min (default), 300 changes", 120, 300, true},
+		{"no throttle, 40 changes", -1, 40, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t, func(c *snipeit.Config, _ *transport.Config) { c.PageSize = 500; c.OpsPerCall = 25 })
+			e.fake.PerMinute, e.fake.MaxLimit = tc.perMinute, 500
+			for i := 0; i < tc.devices; i++ {
+				e.asset(fmt.Sprintf("BME-%04d", i), "MAIN/3/3W-12")
+			}
+			if _, err := e.eng.Pull(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < tc.devices; i++ {
+				e.edit(fmt.Sprintf("BME-%04d", i), store.OpUpdate, func(d *store.Device) { d.Serial = fmt.Sprint("NEW-", i) })
+			}
+			if tc.freshStart {
+				e.clock.Advance(time.Minute)
+			}
+			before, start := e.fake.Stats(), e.clock.Now()
+			ps, err := e.eng.Push(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			took := e.clock.Now().Sub(start)
+			after := e.fake.Stats()
+			if ps.Acked != tc.devices {
+				t.Fatalf("push = %+v, want %d acked", ps, tc.devices)
+			}
+			patches, lists, gets := after.Patches-before.Patches, after.Lists-before.Lists, after.Gets-before.Gets
+			requests := after.Requests - before.Requests
+			if patches != tc.devices || lists != 2 || gets != 0 || requests != tc.devices+2 {
+				t.Errorf("push of %d changes: %d requests (%d PATCH, %d lists, %d GET), want %d PATCH and 2 lists",
+					tc.devices, requests, patches, lists, gets, tc.devices)
+			}
+			if n := after.Throttled - before.Throttled; n != 0 {
+				t.Errorf("%d requests refused with 429: the push did not keep to the announced limit", n)
+			}
+			for i := 0; i < tc.devices; i += 37 {
+				if a := e.byTag(fmt.Sprintf("BME-%04d", i)); len(a) != 1 || a[0].Serial != fmt.Sprint("NEW-", i) {
+					t.Fatalf("BME-%04d on the server = %+v", i, a)
+				}
+			}
+			if tc.perMinute <= 0 {
+				if took != 0 {
+					t.Errorf("push waited %v without a throttle", took)
+				}
+				return
+			}
+			// Windows the requests need, the pull's share of the first
+			// one counted when they share it.
+			n := requests
+			if !tc.freshStart {
+				n += before.Requests
+			}
+			need := time.Duration((n+tc.perMinute-1)/tc.perMinute-1) * time.Minute
+			if took > need+2*time.Second {
+				t.Errorf("push of %d requests at %d/min took %v, the allowance permits %v: it paced below the limit",
+					requests, tc.perMinute, took, need)
+			}
+			if took < need-time.Minute {
+				t.Errorf("push took %v, less than the limit permits (%v)", took, need)
+			}
+			if st := e.client.Stats(); st.Paced == 0 && need > 0 {
+				t.Errorf("client stats: no pacing recorded: %+v", st)
+			}
+		})
+	}
+}
