@@ -416,7 +416,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.window, s.used = now, 0
 		}
 		if s.used >= limit {
-			retry = int((time.Minute-now.Sub(s.window)+time.Second-1)/time.Second)
+			retry = int((time.Minute - now.Sub(s.window) + time.Second - 1) / time.Second)
 			s.stats.Throttled++
 		} else {
 			s.used++
