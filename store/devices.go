@@ -162,7 +162,72 @@ const listedColumns = `d.asset_tag, COALESCE(m.device_class, ''),
 // EachDevice for `rounds devices`.
 func (s *Store) EachListed(ctx context.Context, f Filter, fn func(Listed) error) error {
 	where, args := f.where()
-	st, err := s.prepared(ctx, "SELECT "+listedColumns+deviceFrom+where+" ORDER BY d.asset_tag")
+	q := "SELECT " + listedColumns + deviceFrom + where + " ORDER BY d.asset_tag"
+	d, err := s.reader()
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		return s.eachListedSQL(ctx, q, args, fn)
+	}
+	var buf []byte
+	return d.each(ctx, q, args, func(c [][]byte) error {
+		// One string per row, the eight fields slices of it: one
+		// allocation where converting each column would take eight.
+		buf = buf[:0]
+		var end [8]int
+		for i := range end {
+			buf = append(buf, c[i]...)
+			end[i] = len(buf)
+		}
+		row := string(buf)
+		field := func(i int) string {
+			if i == 0 {
+				return row[:end[0]]
+			}
+			return row[end[i-1]:end[i]]
+		}
+		return fn(Listed{AssetTag: field(0), DeviceClass: field(1), Model: field(2), LocationKey: field(3),
+			Status: Status(field(4)), FirmwareVersion: field(5), IP: field(6), MAC: field(7)})
+	})
+}
+
+// reader returns the store's direct read-only connection, opening it on
+// first use, or nil for an in-memory database, which a second connection
+// would not see.
+func (s *Store) reader() (*direct, error) {
+	if s.path == ":memory:" {
+		return nil, nil
+	}
+	s.directMu.Lock()
+	defer s.directMu.Unlock()
+	if s.direct == nil {
+		d, err := openDirect(s.path)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s for reading: %w", s.path, translateDirect(err))
+		}
+		s.direct = d
+	}
+	return s.direct, nil
+}
+
+// rows is where the store's plain reads go: the direct connection of a
+// read-only store (opened with it), database/sql otherwise.
+func (s *Store) rows() rowSource {
+	if s.readOnly {
+		s.directMu.Lock()
+		d := s.direct
+		s.directMu.Unlock()
+		if d != nil {
+			return d
+		}
+	}
+	return sqlRows{s.db}
+}
+
+// eachListedSQL is EachListed through database/sql.
+func (s *Store) eachListedSQL(ctx context.Context, q string, args []any, fn func(Listed) error) error {
+	st, err := s.prepared(ctx, q)
 	if err != nil {
 		return err
 	}
