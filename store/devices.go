@@ -201,6 +201,9 @@ func (s *Store) reader() (*direct, error) {
 	}
 	s.directMu.Lock()
 	defer s.directMu.Unlock()
+	if s.closed {
+		return nil, errors.New("store: database is closed")
+	}
 	if s.direct == nil {
 		d, err := openDirect(s.path)
 		if err != nil {

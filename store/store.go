@@ -65,6 +65,7 @@ type Store struct {
 	// opened on first use (direct.go).
 	directMu sync.Mutex
 	direct   *direct
+	closed   bool
 }
 
 // Open opens or creates the database at path, creating the file 0600 and
@@ -285,6 +286,7 @@ func (s *Store) Close() error {
 		s.direct.close()
 		s.direct = nil
 	}
+	s.closed = true
 	s.directMu.Unlock()
 	return s.db.Close()
 }
