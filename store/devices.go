@@ -397,6 +397,27 @@ func (w *Writer) exec(q string, args ...any) (sql.Result, error) {
 	return res, translate(err)
 }
 
+// queryRow runs a one-row query through the transaction's prepared
+// statement for q: sync merges run the same few per record.
+func (w *Writer) queryRow(q string, args ...any) *sql.Row {
+	st, err := w.stmt(q)
+	if err != nil {
+		// A Row cannot carry an error of ours; preparing through the
+		// transaction again reports it on Scan, translated there.
+		return w.tx.QueryRowContext(w.ctx, q, args...)
+	}
+	return st.QueryRowContext(w.ctx, args...)
+}
+
+// query runs q through the transaction's prepared statement for it.
+func (w *Writer) query(q string, args ...any) (*sql.Rows, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(w.ctx, args...)
+}
+
 // Device reads a device inside the transaction.
 func (w *Writer) Device(assetTag string) (Device, error) {
 	st, err := w.stmt("SELECT " + deviceColumns + deviceFrom + " WHERE d.asset_tag = ?")
