@@ -113,9 +113,21 @@ type Filter struct {
 // streaming rows so that a million devices never sit in memory at once.
 func (s *Store) EachDevice(ctx context.Context, f Filter, fn func(Device) error) error {
 	where, args := f.where()
+	q := "SELECT " + deviceColumns + deviceFrom + where + " ORDER BY d.asset_tag"
+	if src, ok := s.rows().(readSource); ok {
+		// A read-only store (export, devices --json): the direct
+		// connection, as for EachListed.
+		return src.eachRow(ctx, q, args, func(scan func(...any) error) error {
+			d, err := scanDevice(scanFunc(scan))
+			if err != nil {
+				return err
+			}
+			return fn(d)
+		})
+	}
 	// The filters make a handful of distinct queries; each is prepared
 	// once, which matters for the per-room query of every visit.
-	st, err := s.prepared(ctx, "SELECT "+deviceColumns+deviceFrom+where+" ORDER BY d.asset_tag")
+	st, err := s.prepared(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -171,7 +183,7 @@ func (s *Store) EachListed(ctx context.Context, f Filter, fn func(Listed) error)
 		return s.eachListedSQL(ctx, q, args, fn)
 	}
 	var buf []byte
-	return d.each(ctx, q, args, func(c [][]byte) error {
+	err = d.each(ctx, q, args, func(c [][]byte) error {
 		// One string per row, the eight fields slices of it: one
 		// allocation where converting each column would take eight.
 		buf = buf[:0]
@@ -190,6 +202,10 @@ func (s *Store) EachListed(ctx context.Context, f Filter, fn func(Listed) error)
 		return fn(Listed{AssetTag: field(0), DeviceClass: field(1), Model: field(2), LocationKey: field(3),
 			Status: Status(field(4)), FirmwareVersion: field(5), IP: field(6), MAC: field(7)})
 	})
+	if errors.Is(err, errDirectInUse) {
+		return s.eachListedSQL(ctx, q, args, fn)
+	}
+	return err
 }
 
 // reader returns the store's direct read-only connection, opening it on
@@ -222,7 +238,7 @@ func (s *Store) rows() rowSource {
 		d := s.direct
 		s.directMu.Unlock()
 		if d != nil {
-			return d
+			return readSource{d, sqlRows{s.db}}
 		}
 	}
 	return sqlRows{s.db}

@@ -22,8 +22,12 @@ import (
 // 10%). Opened SQLITE_OPEN_NOMUTEX and read as byte views, the same query
 // costs what the sqlite3 shell's does (docs/performance.md).
 //
-// The connection is not safe for concurrent use by itself: mu serialises
-// every call, and a libc.TLS is confined to the goroutine holding mu.
+// The connection is not safe for concurrent use by itself: a query holds
+// mu for its whole run, and a libc.TLS is confined to the goroutine
+// holding mu. A query that finds mu held (another goroutine's listing, or
+// a store read from inside a listing's callback, which would deadlock)
+// gets errDirectInUse before any row, and its caller reads through
+// database/sql instead.
 type direct struct {
 	mu  sync.Mutex
 	tls *libc.TLS
@@ -39,6 +43,10 @@ type directError struct {
 func (e *directError) Error() string {
 	return fmt.Sprintf("%s (%d)", e.msg, e.code)
 }
+
+// errDirectInUse reports that the direct connection is running another
+// query; nothing was read.
+var errDirectInUse = errors.New("store: direct connection in use")
 
 // translateDirect maps a direct connection's error to the package's
 // sentinels as translate does for the driver's.
@@ -127,7 +135,9 @@ func (d *direct) close() error {
 // fn returns: fn copies what it keeps. A NULL reads as empty. Cancelling
 // ctx stops the loop within a few hundred rows.
 func (d *direct) each(ctx context.Context, query string, args []any, fn func(cols [][]byte) error) (err error) {
-	d.mu.Lock()
+	if !d.mu.TryLock() {
+		return errDirectInUse
+	}
 	defer d.mu.Unlock()
 	if d.tls == nil {
 		return errors.New("store: database is closed")
@@ -255,6 +265,26 @@ func scanBytes(c []byte, dest any) error {
 	}
 	return nil
 }
+
+// readSource reads through a direct connection, and through database/sql
+// when the direct connection is busy.
+type readSource struct {
+	d        *direct
+	fallback sqlRows
+}
+
+func (r readSource) eachRow(ctx context.Context, q string, args []any, fn func(scan func(dest ...any) error) error) error {
+	err := r.d.eachRow(ctx, q, args, fn)
+	if errors.Is(err, errDirectInUse) {
+		return r.fallback.eachRow(ctx, q, args, fn)
+	}
+	return err
+}
+
+// scanFunc gives a row's scanner the Scan method scanDevice reads with.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // rowSource runs a read query and calls fn with a scanner per row: a
 // direct connection, or database/sql (sqlRows) outside and inside a

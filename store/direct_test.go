@@ -67,7 +67,7 @@ func TestDirectMatchesDatabaseSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ro.Close()
-	if _, ok := ro.rows().(*direct); !ok {
+	if _, ok := ro.rows().(readSource); !ok {
 		t.Fatalf("a read-only store reads through %T, want the direct connection", ro.rows())
 	}
 	for _, f := range []Filter{{}, {Room: "MAIN/3/3W-12"}, {Building: "MAIN"}, {Status: StatusMissing}, {Room: "NOWHERE/0/0"}} {
@@ -82,6 +82,18 @@ func TestDirectMatchesDatabaseSQL(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("filter %+v:\ndirect       %q\ndatabase/sql %q", f, got, want)
+		}
+	}
+	for _, f := range []Filter{{}, {Room: "MAIN/3/3W-12"}, {Status: StatusInService}} {
+		var want, got []Device
+		if err := rw.EachDevice(ctx, f, func(d Device) error { want = append(want, d); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if err := ro.EachDevice(ctx, f, func(d Device) error { got = append(got, d); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("EachDevice %+v:\ndirect       %+v\ndatabase/sql %+v", f, got, want)
 		}
 	}
 	for _, key := range []string{"MAIN/3/3W-12", "LOC-0312", "MAIN/1/ED-01"} {
@@ -137,5 +149,54 @@ func TestDirectStopsAndFails(t *testing.T) {
 	}
 	if _, err := OpenReadOnly(ctx, bad); err == nil || !strings.Contains(err.Error(), bad) {
 		t.Errorf("open of a text file: %v, want an error naming %s", err, bad)
+	}
+}
+
+// TestDirectReentrantAndConcurrent: a store read from inside a listing's
+// callback (which would wait forever on the direct connection) and two
+// listings at once both read through database/sql instead, with the same
+// answers.
+func TestDirectReentrantAndConcurrent(t *testing.T) {
+	ctx := context.Background()
+	ro, err := OpenReadOnly(ctx, directFixture(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	var rooms []string
+	err = ro.EachListed(ctx, Filter{}, func(l Listed) error {
+		if l.LocationKey == "" {
+			return nil
+		}
+		loc, err := ro.Location(ctx, l.LocationKey)
+		if err != nil {
+			return err
+		}
+		return ro.EachDevice(ctx, Filter{Room: loc.Key}, func(d Device) error {
+			rooms = append(rooms, d.AssetTag+"@"+loc.Key)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"BME-1@MAIN/1/ED-01", "BME-2@MAIN/3/3W-12"}; !reflect.DeepEqual(rooms, want) {
+		t.Errorf("nested reads: %q, want %q", rooms, want)
+	}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			n := 0
+			err := ro.EachListed(ctx, Filter{}, func(Listed) error { n++; return nil })
+			if err == nil && n != 3 {
+				err = errors.New("a concurrent listing saw " + string(rune('0'+n)) + " rows")
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

@@ -152,34 +152,36 @@ func openReading(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, translateDirect(err))
 	}
-	s := &Store{path: path, readOnly: true, direct: d}
-	pending, err := s.pendingMigrations(ctx)
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
 	if err != nil {
 		d.close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, readOnly: true, direct: d}
+	pending, err := s.pendingMigrations(ctx)
+	if err != nil {
+		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	if pending {
 		d.close()
 		rw, err := openDB(ctx, path, false)
 		if err != nil {
+			db.Close()
 			return nil, err
 		}
 		err = rw.migrate(ctx)
 		rw.Close()
 		if err != nil {
+			db.Close()
 			return nil, fmt.Errorf("store: open %s: %w", path, err)
 		}
 		if d, err = openDirect(path); err != nil {
+			db.Close()
 			return nil, fmt.Errorf("store: open %s: %w", path, translateDirect(err))
 		}
 		s.direct = d
 	}
-	db, err := sql.Open("sqlite", readOnlyDSN(path))
-	if err != nil {
-		d.close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	s.db = db
 	return s, nil
 }
 
