@@ -126,13 +126,12 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 		lower = t.Add(-c.cfg.Overlap).Format(stamp)
 	}
 	newest := string(from)
-	seen := map[string]bool{}
+	var seen idSet
 	take := func(row map[string]json.RawMessage) *sync.Record {
 		r := c.record(row)
-		if seen[r.RemoteID] {
+		if !seen.add(r.RemoteID) {
 			return nil
 		}
-		seen[r.RemoteID] = true
 		return &r
 	}
 	for _, pass := range []url.Values{{}, {"status": {"Archived"}}} {
@@ -144,6 +143,42 @@ func (c *Connector) Pull(ctx context.Context, from sync.Mark, emit func(context.
 		return emit(ctx, sync.Page{Mark: sync.Mark(newest)})
 	}
 	return nil
+}
+
+// idSet remembers the asset ids a pull emitted: pages overlap (each
+// restarts at the first row of a timestamp) and archived assets may come
+// in both passes. Snipe-IT ids are dense integers, so a bitmap holds a
+// million in 125 kB where a map of strings took tens of megabytes; an id
+// that is not a small integer goes to a map.
+type idSet struct {
+	bits  []uint64
+	other map[string]struct{}
+}
+
+// maxBitmapID bounds the bitmap (8 MB): a hostile id must not size it.
+const maxBitmapID = 1 << 26
+
+// add records id and reports whether it was new.
+func (s *idSet) add(id string) bool {
+	if n, err := strconv.Atoi(id); err == nil && n >= 0 && n < maxBitmapID && strconv.Itoa(n) == id {
+		w, b := n/64, uint64(1)<<(n%64)
+		if w >= len(s.bits) {
+			s.bits = append(s.bits, make([]uint64, w+1-len(s.bits)+len(s.bits)/4)...)
+		}
+		if s.bits[w]&b != 0 {
+			return false
+		}
+		s.bits[w] |= b
+		return true
+	}
+	if _, ok := s.other[id]; ok {
+		return false
+	}
+	if s.other == nil {
+		s.other = map[string]struct{}{}
+	}
+	s.other[id] = struct{}{}
+	return true
 }
 
 func updatedAt(row map[string]json.RawMessage) string { return sub(row["updated_at"], "datetime") }

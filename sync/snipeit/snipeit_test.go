@@ -238,3 +238,21 @@ func TestWrongTokenFailsTheCallNotTheChanges(t *testing.T) {
 		t.Fatalf("journal = %v", c)
 	}
 }
+
+func TestIDSet(t *testing.T) {
+	var s snipeit.IDSet
+	for _, tc := range []struct {
+		id  string
+		new bool
+	}{
+		{"1", true}, {"1", false}, {"64", true}, {"63", true}, {"64", false}, {"0", true}, {"0", false},
+		{"01", true}, {"01", false}, {"1", false}, // "01" is not the id 1
+		{"99999999999", true}, {"99999999999", false}, // beyond the bitmap
+		{"-3", true}, {"-3", false}, {"abc", true}, {"abc", false}, {"", true}, {"", false},
+		{"100000", true}, {"99999", true}, {"100000", false},
+	} {
+		if got := s.Add(tc.id); got != tc.new {
+			t.Errorf("add(%q) = %v, want %v", tc.id, got, tc.new)
+		}
+	}
+}
