@@ -24,7 +24,7 @@ import (
 // client's alone.
 
 // fakeEnv names the fake a re-executed test binary serves:
-// "snow:RECORDS" or "snipe:RECORDS".
+// "snow:RECORDS", "snipe:RECORDS" or "snipe-spread:RECORDS".
 const fakeEnv = "ROUNDS_BENCH_FAKE"
 
 // latencyPath sets the fake's added latency (?d=20ms): the setup runs
@@ -47,7 +47,10 @@ func serveFake(spec string) int {
 		f := snFake(records)
 		h, setLatency = f, func(d time.Duration) { f.Latency = d }
 	case "snipe":
-		f := snipeFake(records)
+		f := snipeFake(records, time.Second/10)
+		h, setLatency = f, func(d time.Duration) { f.Latency = d }
+	case "snipe-spread":
+		f := snipeFake(records, time.Minute)
 		h, setLatency = f, func(d time.Duration) { f.Latency = d }
 	default:
 		fmt.Fprintf(os.Stderr, "%s=%q: unknown fake\n", fakeEnv, spec)
@@ -138,7 +141,10 @@ func snFake(records int) *snfake.Server {
 	return fake
 }
 
-func snipeFake(records int) *snipefake.Server {
+// snipeFake holds records assets updated every, ten to a second as a bulk
+// import leaves them (ties that the pull must handle), or spread out as
+// an inventory edited over time.
+func snipeFake(records int, every time.Duration) *snipefake.Server {
 	fake := snipefake.New()
 	fake.Token, fake.PerMinute = "tok", -1 // the throttle is left out here; see the report
 	loc := fake.AddLocation("MAIN/1/R-1")
@@ -147,7 +153,7 @@ func snipeFake(records int) *snipefake.Server {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < records; i++ {
 		fake.Put(snipefake.Asset{Tag: fmt.Sprintf("BME-%06d", i), Serial: fmt.Sprintf("S%06d", i), ModelID: model,
-			StatusID: status, LocationID: loc, UpdatedAt: base.Add(time.Duration(i/10) * time.Second).Format("2006-01-02 15:04:05")})
+			StatusID: status, LocationID: loc, UpdatedAt: base.Add(time.Duration(i) * every).Truncate(time.Second).Format("2006-01-02 15:04:05")})
 	}
 	return fake
 }
