@@ -38,23 +38,61 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 	if err != nil || len(plans) == 0 {
 		return rep, err
 	}
+	// Devices go in chunks, each read, merged, sent and settled before
+	// the next: what a push holds (server records, sync states, ops)
+	// stays bounded by the chunk, not the outbox. A chunk is a whole
+	// number of batches, so chunking adds no request.
+	size, conc := e.batchSize(), e.concurrency()
+	chunk := (pushChunk + size - 1) / size * size
+	for start := 0; start < len(plans); start += chunk {
+		end := min(start+chunk, len(plans))
+		if err := e.pushPlans(ctx, plans[start:end], &rep, size, conc); err != nil {
+			return rep, err
+		}
+		clear(plans[start:end]) // done with: let them go
+	}
+	e.logf("push: %d entries in %d ops, %d batches: %d acked, %d conflict, %d rejected, %d to retry",
+		rep.Entries, rep.Ops, rep.Batches, rep.Acked, rep.Conflicts, rep.Rejected, rep.Retry)
+	return rep, nil
+}
+
+// pushChunk is about how many devices a push handles at once.
+const pushChunk = 2000
+
+func (e *Engine) batchSize() int {
+	size := e.BatchSize
+	if size <= 0 {
+		size = e.Conn.MaxBatch()
+	}
+	return max(size, 1)
+}
+
+func (e *Engine) concurrency() int {
+	if e.Concurrency <= 0 {
+		return 4
+	}
+	return e.Concurrency
+}
+
+// pushPlans refreshes, merges, sends and settles one chunk of devices.
+func (e *Engine) pushPlans(ctx context.Context, plans []*plan, rep *PushReport, size, conc int) error {
 	if err := e.refresh(ctx, plans); err != nil {
-		return rep, err
+		return err
 	}
 	// A device whose server record could not be read is not merged blind:
 	// it stays pending, untouched, for the next push.
-	kept := plans[:0]
+	kept := make([]*plan, 0, len(plans))
 	for _, p := range plans {
 		if !p.unread {
 			kept = append(kept, p)
 		}
 	}
 	if plans = kept; len(plans) == 0 {
-		return rep, nil
+		return nil
 	}
 	states, err := e.decide(ctx, plans)
 	if err != nil {
-		return rep, err
+		return err
 	}
 	var local, remote []*plan
 	for _, p := range plans {
@@ -71,12 +109,12 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 		for i, p := range local {
 			res[i] = Result{ID: p.id(), Outcome: Acked, RemoteID: states[p.tag].RemoteID}
 		}
-		if err := e.settle(ctx, local, res, states, &rep); err != nil {
-			return rep, err
+		if err := e.settle(ctx, local, res, states, rep); err != nil {
+			return err
 		}
 	}
 	if len(remote) == 0 {
-		return rep, nil
+		return nil
 	}
 	// Write ahead: the entries go in flight together with the decisions
 	// the writes enact, so that an override that reaches the server is on
@@ -103,18 +141,7 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 		return nil
 	})
 	if err != nil {
-		return rep, fmt.Errorf("sync: mark in flight: %w", err)
-	}
-	size := e.BatchSize
-	if size <= 0 {
-		size = e.Conn.MaxBatch()
-	}
-	if size <= 0 {
-		size = 1
-	}
-	conc := e.Concurrency
-	if conc <= 0 {
-		conc = 4
+		return fmt.Errorf("sync: mark in flight: %w", err)
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(conc)
@@ -147,18 +174,16 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 			}
 			mu.Lock()
 			defer mu.Unlock()
-			return e.settle(ctx, batch, res, states, &rep)
+			return e.settle(ctx, batch, res, states, rep)
 		})
 	}
 	if err := g.Wait(); err != nil {
 		if firstErr != nil {
 			err = firstErr
 		}
-		return rep, fmt.Errorf("sync: push to %s: %w", e.Target, err)
+		return fmt.Errorf("sync: push to %s: %w", e.Target, err)
 	}
-	e.logf("push: %d entries in %d ops, %d batches: %d acked, %d conflict, %d rejected, %d to retry",
-		rep.Entries, rep.Ops, rep.Batches, rep.Acked, rep.Conflicts, rep.Rejected, rep.Retry)
-	return rep, nil
+	return nil
 }
 
 // refresh reads the current server records of the devices about to be
