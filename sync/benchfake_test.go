@@ -85,7 +85,11 @@ func serveFake(spec string) int {
 // function setting its latency and one stopping it.
 func startFake(b *testing.B, kind string, records int) (string, func(time.Duration), func()) {
 	b.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$", "-test.bench=^$")
+	self, err := os.Executable()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command(self, "-test.run=^$", "-test.bench=^$")
 	cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%s:%d", fakeEnv, kind, records))
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
