@@ -38,6 +38,9 @@ var (
 	ErrTooLarge = errors.New("transport: response too large")
 	// ErrInsecure refuses a plain http:// URL not explicitly allowed.
 	ErrInsecure = errors.New("transport: plain http refused")
+	// ErrRateLimited reports a server whose announced rate limit allows
+	// no request for longer than MaxRetryAfter.
+	ErrRateLimited = errors.New("transport: rate limit reached; try later")
 )
 
 // Auth applies credentials to a request.
@@ -207,7 +210,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, base: u, http: &http.Client{Transport: rt, Timeout: cfg.Timeout,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		pace: newPacer(cfg.RateWindow, cfg.Now, cfg.Sleep)}
+		pace: newPacer(cfg.RateWindow, cfg.MaxRetryAfter, cfg.Now, cfg.Sleep)}
 	if cfg.PerMinute > 0 {
 		burst := int(cfg.PerMinute / 60)
 		if burst < 1 {

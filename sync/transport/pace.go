@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -31,6 +32,9 @@ import (
 // request, not only the one retried.
 type pacer struct {
 	window time.Duration
+	// maxWait bounds one wait: a server that asks for more (a Reset an
+	// hour or a year away) gets ErrRateLimited, not a client that hangs.
+	maxWait time.Duration
 	now    func() time.Time
 	sleep  func(context.Context, time.Duration) error
 
@@ -68,8 +72,8 @@ type pacer struct {
 // ticket is a request let through.
 type ticket struct{ epoch int }
 
-func newPacer(window time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
-	p := &pacer{window: window, sleep: sleep, rmin: math.MaxInt, answered: make(chan struct{})}
+func newPacer(window, maxWait time.Duration, now func() time.Time, sleep func(context.Context, time.Duration) error) *pacer {
+	p := &pacer{window: window, maxWait: maxWait, sleep: sleep, rmin: math.MaxInt, answered: make(chan struct{})}
 	p.now = func() time.Time { return now().Add(p.skipped) }
 	return p
 }
@@ -140,6 +144,9 @@ func (p *pacer) waitTurn(ctx context.Context) error {
 	}
 	d := until.Sub(now)
 	p.mu.Unlock()
+	if d > p.maxWait {
+		return fmt.Errorf("%w: no request allowed for %v (until %s)", ErrRateLimited, d.Round(time.Second), until.UTC().Format(time.RFC3339))
+	}
 	if err := p.sleep(ctx, d); err != nil {
 		return err
 	}
@@ -168,7 +175,7 @@ func (p *pacer) done(t ticket, status int, h http.Header) {
 	if status == http.StatusTooManyRequests {
 		end := now.Add(p.window)
 		if ra, err := strconv.Atoi(strings.TrimSpace(h.Get("Retry-After"))); err == nil && ra >= 0 {
-			end = now.Add(time.Duration(ra) * time.Second)
+			end = now.Add(min(time.Duration(min(ra, int(farOff/time.Second)))*time.Second, farOff))
 		} else if okReset {
 			end = reset
 		}
@@ -193,14 +200,18 @@ func (p *pacer) done(t ticket, status int, h http.Header) {
 	if t.epoch != p.epoch {
 		return
 	}
-	if p.reset.IsZero() {
+	switch {
+	case okReset:
+		p.reset = reset // the server says when; trust it over the guess
+	case p.reset.IsZero():
 		p.reset = now.Add(p.window)
-	}
-	if okReset && reset.Before(p.reset) {
-		p.reset = reset
 	}
 	p.rmin = min(p.rmin, remaining)
 }
+
+// farOff bounds the waits a server can announce before arithmetic on
+// them: anything near it is refused as ErrRateLimited anyway.
+const farOff = 1000 * time.Hour
 
 // resetAt reads X-RateLimit-Reset, a Unix time on the server's clock,
 // as a time on ours (through the Date header when there is one).
@@ -211,8 +222,9 @@ func resetAt(h http.Header, now time.Time) (time.Time, bool) {
 	}
 	at := time.Unix(int64(v), 0)
 	if d, err := http.ParseTime(h.Get("Date")); err == nil {
-		// Both have one-second resolution: a second more is safe.
-		return now.Add(at.Sub(d) + time.Second), true
+		// Both have one-second resolution: a second more is safe. The
+		// offset is bounded so that a reset centuries away cannot wrap.
+		return now.Add(min(max(at.Sub(d), 0), farOff) + time.Second), true
 	}
 	return at.Add(time.Second), true
 }

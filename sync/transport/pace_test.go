@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -132,7 +133,13 @@ func TestPacingToAnnouncedLimit(t *testing.T) {
 			// Without X-RateLimit-Reset (Laravel's successful answers) the
 			// age of a window another client opened is unknown: the client
 			// waits a full window from its first answer, up to 20 s more.
-			if took > need+2*time.Second {
+			slack := 2 * time.Second
+			if tc.withReset {
+				// A second of margin per window: Reset and Date are whole
+				// seconds.
+				slack += time.Duration(total/tc.limit) * time.Second
+			}
+			if took > need+slack {
 				t.Errorf("%d requests took %v of waiting, the limit permits %v (windows %v)", tc.n, took, need, srv.windows)
 			}
 			if st := c.Stats(); st.Attempts != int64(tc.n) {
@@ -140,4 +147,90 @@ func TestPacingToAnnouncedLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A server announcing a window's end far away (a Reset an hour or a year
+// ahead, or a long Retry-After) gets an error, not a client that waits
+// past MaxRetryAfter.
+func TestPacingRefusesLongWaits(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		header map[string]string
+		status int
+	}{
+		{"reset a year ahead", map[string]string{"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "33000000000"}, 200},
+		{"429 retry after an hour", map[string]string{"Retry-After": "3600"}, 429},
+		{"429 with limit, reset in 2 hours", map[string]string{"X-RateLimit-Limit": "10", "X-RateLimit-Remaining": "0", "Retry-After": "7200"}, 429},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &vclock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Date", clk.now().Format(http.TimeFormat))
+				for k, v := range tc.header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(tc.status)
+			}))
+			defer ts.Close()
+			tr := http.DefaultTransport.(*http.Transport).Clone()
+			defer tr.CloseIdleConnections()
+			c, err := New(Config{BaseURL: ts.URL, AllowInsecureHTTP: true, RoundTripper: tr, Sleep: clk.sleep, Now: clk.now, MaxAttempts: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/x", Idempotent: true})
+			_, err = c.Do(context.Background(), Request{Method: http.MethodGet, Path: "/x", Idempotent: true})
+			if !errors.Is(err, ErrRateLimited) {
+				t.Fatalf("second request: %v, want ErrRateLimited", err)
+			}
+			if waited := clk.now().Sub(time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)); waited > 5*time.Minute {
+				t.Errorf("waited %v", waited)
+			}
+		})
+	}
+}
+
+// FuzzPacerHeaders feeds the pacer any rate-limit headers: it never
+// panics, never waits past its bound, and lets a request through once
+// the window it was told of is over.
+func FuzzPacerHeaders(f *testing.F) {
+	f.Add(200, "120", "119", "", "", 5)
+	f.Add(429, "60", "0", "1767254400", "30", 3)
+	f.Add(200, "10", "0", "", "", 1)
+	f.Add(429, "", "", "", "-5", 2)
+	f.Add(200, "-1", "99999999999999999999", "x", "1e9", 7)
+	f.Add(200, "1", "5", "0", "", 0)
+	f.Fuzz(func(t *testing.T, status int, limit, remaining, reset, retry string, n int) {
+		clk := &vclock{t: time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)}
+		p := newPacer(time.Minute, 5*time.Minute, clk.now, clk.sleep)
+		h := http.Header{}
+		for k, v := range map[string]string{"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": remaining,
+			"X-RateLimit-Reset": reset, "Retry-After": retry, "Date": clk.now().Format(http.TimeFormat)} {
+			if v != "" {
+				h.Set(k, v)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		for i := 0; i < n%16; i++ {
+			tk, err := p.acquire(ctx)
+			if err != nil {
+				if !errors.Is(err, ErrRateLimited) {
+					t.Fatalf("acquire: %v", err)
+				}
+				return
+			}
+			p.done(tk, status, h)
+		}
+		start := clk.now()
+		tk, err := p.acquire(ctx)
+		if err == nil {
+			p.done(tk, 200, nil)
+		} else if !errors.Is(err, ErrRateLimited) {
+			t.Fatalf("acquire: %v", err)
+		}
+		if w := clk.now().Sub(start); w > 5*time.Minute {
+			t.Fatalf("waited %v", w)
+		}
+	})
 }
