@@ -164,7 +164,6 @@ func SetField(d *store.Device, f, v string) error {
 func Normalize(f, v string) string {
 	// A server can send any bytes; the store and the merge compare text.
 	v = strings.ToValidUTF8(v, "\uFFFD")
-	var d store.Device
 	switch f {
 	case FieldMAC:
 		return store.NormalizeIdent(store.IdentMAC, v)
@@ -177,6 +176,9 @@ func Normalize(f, v string) string {
 			return string(s)
 		}
 	case FieldLastSeen:
+		// Only here: d escapes through SetField, and a Device allocated on
+		// every call was a fifth of a pull's allocations.
+		var d store.Device
 		if SetField(&d, f, v) == nil {
 			return store.FormatInstant(d.LastSeen.UTC().Truncate(time.Second))
 		}
