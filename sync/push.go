@@ -264,6 +264,11 @@ func (e *Engine) refresh(ctx context.Context, plans []*plan) error {
 	})
 }
 
+// changeListMin is the number of devices up to which reading them one by
+// one is as cheap as listing the changes (two requests: the listing and
+// its archived pass).
+const changeListMin = 2
+
 // fetchCurrent reads the current server records of tags. With a
 // ChangeFetcher and a pull mark, the devices the last pull stored (their
 // server id is known) are re-read through one listing of what changed
@@ -294,8 +299,15 @@ func (e *Engine) fetchCurrent(ctx context.Context, f Fetcher, tags []string) ([]
 		}
 	}
 	var recs []Record
+	if len(known) <= changeListMin {
+		// Reading them one by one costs no more than the listing.
+		rest, known = append(rest, known...), nil
+	}
 	if len(known) > 0 {
-		got, complete, err := cf.FetchChanged(ctx, Mark(mark), known, len(known))
+		// Half as many requests as reading one by one at most: if the
+		// listing is longer (the pull is old, or much changed since), the
+		// push costs at worst 1.5 reads per device instead of one.
+		got, complete, err := cf.FetchChanged(ctx, Mark(mark), known, len(known)/2)
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil, err

@@ -95,3 +95,74 @@ func TestPushRequestsAndPacing(t *testing.T) {
 		})
 	}
 }
+
+// The listing of changes since the pull replaces the per-device reads
+// without losing what they were for: a central edit made after the pull
+// is seen before the write, and the device goes to a person as a
+// conflict instead of being overwritten. A push of one or two devices
+// reads them by tag (no dearer than the listing); a push after a pull so
+// old that the listing would cost more than half the reads falls back to
+// reading the rest by tag.
+func TestPushSeesCentralEditsSincePull(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// devices pushed, central edits made after the pull before the push
+		devices, noise int
+		wantGets      int // -1: some, the devices the listing did not reach
+		wantListsMax  int
+	}{
+		{"ten devices", 10, 0, 0, 2},
+		{"two devices: by tag", 2, 0, 2, 0},
+		{"many central changes: listing cut short", 10, 40, -1, 5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newEnv(t, func(c *snipeit.Config, _ *transport.Config) { c.PageSize = 10 })
+			e.fake.PerMinute, e.fake.MaxLimit = -1, 10
+			ids := map[string]int{}
+			for i := 0; i < tc.devices+tc.noise; i++ {
+				tag := fmt.Sprintf("BME-%03d", i)
+				ids[tag] = e.asset(tag, "MAIN/3/3W-12")
+			}
+			if _, err := e.eng.Pull(ctx); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Advance(10 * time.Minute) // past the pull's overlap
+			// After the pull: the central edits, then the local ones.
+			contested := "BME-001"
+			e.fake.Edit(ids[contested], map[string]string{"serial": "CENTRAL"})
+			for i := tc.devices; i < tc.devices+tc.noise; i++ {
+				e.clock.Advance(time.Second)
+				e.fake.Edit(ids[fmt.Sprintf("BME-%03d", i)], map[string]string{"serial": fmt.Sprint("NOISE-", i)})
+			}
+			for i := 0; i < tc.devices; i++ {
+				e.edit(fmt.Sprintf("BME-%03d", i), store.OpUpdate, func(d *store.Device) { d.Serial = fmt.Sprint("LOCAL-", i) })
+			}
+			before := e.fake.Stats()
+			ps, err := e.eng.Push(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after := e.fake.Stats()
+			if ps.Conflicts != 1 || ps.Acked != tc.devices-1 {
+				t.Errorf("push = %+v, want %s in conflict and the others acked", ps, contested)
+			}
+			if a := e.byTag(contested); len(a) != 1 || a[0].Serial != "CENTRAL" {
+				t.Errorf("%s on the server = %+v: the central edit was overwritten", contested, a)
+			}
+			if a := e.byTag("BME-000"); len(a) != 1 || a[0].Serial != "LOCAL-0" {
+				t.Errorf("BME-000 on the server = %+v", a)
+			}
+			gets, lists := after.Gets-before.Gets, after.Lists-before.Lists
+			if tc.wantGets < 0 && gets > 0 && gets < tc.devices && gets+lists <= tc.devices*3/2 {
+				tc.wantGets = gets
+			}
+			if gets != tc.wantGets || lists > tc.wantListsMax {
+				t.Errorf("reads: %d GET by tag, %d lists; want %d GET and at most %d lists", gets, lists, tc.wantGets, tc.wantListsMax)
+			}
+			if p := after.Patches - before.Patches; p > tc.devices {
+				t.Errorf("%d PATCH for %d devices", p, tc.devices)
+			}
+		})
+	}
+}
