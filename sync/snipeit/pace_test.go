@@ -166,3 +166,40 @@ func TestPushSeesCentralEditsSincePull(t *testing.T) {
 		})
 	}
 }
+
+// A device archived centrally after the pull is out of the default
+// listing (show_archived_in_list off): the archived pass still finds it,
+// and a local status change meets the central one as a conflict.
+func TestPushSeesCentralArchivalSincePull(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(c *snipeit.Config, _ *transport.Config) { c.PageSize = 10 })
+	e.fake.PerMinute = -1
+	ids := map[string]int{}
+	for i := 0; i < 6; i++ {
+		tag := fmt.Sprintf("BME-%03d", i)
+		ids[tag] = e.asset(tag, "MAIN/3/3W-12")
+	}
+	if _, err := e.eng.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(10 * time.Minute)
+	e.fake.Edit(ids["BME-002"], map[string]string{"status_id": fmt.Sprint(e.fake.StatusID("Archived"))})
+	for i := 0; i < 6; i++ {
+		e.edit(fmt.Sprintf("BME-%03d", i), store.OpUpdate, func(d *store.Device) { d.Status = store.StatusInRepair })
+	}
+	before := e.fake.Stats()
+	ps, err := e.eng.Push(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps.Conflicts != 1 || ps.Acked != 5 {
+		t.Errorf("push = %+v, want BME-002 in conflict", ps)
+	}
+	a, _ := e.fake.Asset(ids["BME-002"])
+	if a.StatusID != e.fake.StatusID("Archived") {
+		t.Errorf("BME-002 status %d: the central archival was overwritten", a.StatusID)
+	}
+	if st := e.fake.Stats(); st.Gets != before.Gets || st.Lists-before.Lists != 2 {
+		t.Errorf("reads: %d GET, %d lists; want 0 and 2", st.Gets-before.Gets, st.Lists-before.Lists)
+	}
+}
