@@ -294,7 +294,8 @@ func (c *config) build(name string, args ...string) (string, error) {
 		// Commands are built as the release builds them (goreleaser.yaml):
 		// static, trimmed. A cgo-linked binary starts slower (the dynamic
 		// loader), which the cold-start row would count against rounds.
-		cmd.Args = append(cmd.Args[:2], append([]string{"-trimpath"}, cmd.Args[2:]...)...)
+		// -s -w as the release: no symbol table or DWARF to map.
+		cmd.Args = append(cmd.Args[:2], append([]string{"-trimpath", "-ldflags=-s -w"}, cmd.Args[2:]...)...)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	}
 	if err := cmd.Run(); err != nil {
