@@ -108,8 +108,8 @@ func TestPushSeesCentralEditsSincePull(t *testing.T) {
 		name string
 		// devices pushed, central edits made after the pull before the push
 		devices, noise int
-		wantGets      int // -1: some, the devices the listing did not reach
-		wantListsMax  int
+		wantGets       int // -1: some, the devices the listing did not reach
+		wantListsMax   int
 	}{
 		{"ten devices", 10, 0, 0, 2},
 		{"two devices: by tag", 2, 0, 2, 0},

@@ -35,8 +35,8 @@ type pacer struct {
 	// maxWait bounds one wait: a server that asks for more (a Reset an
 	// hour or a year away) gets ErrRateLimited, not a client that hangs.
 	maxWait time.Duration
-	now    func() time.Time
-	sleep  func(context.Context, time.Duration) error
+	now     func() time.Time
+	sleep   func(context.Context, time.Duration) error
 
 	// waitMu lets one caller at a time sleep for the window's end, each
 	// measuring the wait again when its turn comes: no wait is taken twice.
