@@ -22,6 +22,10 @@ type Engine struct {
 	Concurrency int
 	// BatchSize caps ops per Push call (default Conn.MaxBatch()).
 	BatchSize int
+	// ChunkSize is about how many devices a push merges and sends at once
+	// (default 2,000, rounded up to whole batches): it bounds the push's
+	// memory.
+	ChunkSize int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Log receives progress lines; nil discards them.

@@ -42,11 +42,26 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 	// the next: what a push holds (server records, sync states, ops)
 	// stays bounded by the chunk, not the outbox. A chunk is a whole
 	// number of batches, so chunking adds no request.
+	//
+	// A connector that lists the changes since the pull (ChangeFetcher)
+	// is read once for the whole push: what it returns is only the pushed
+	// devices changed centrally, few whatever the push, and a listing per
+	// chunk would read again every device the chunks before it wrote.
 	size, conc := e.batchSize(), e.concurrency()
-	chunk := (pushChunk + size - 1) / size * size
+	chunk := e.ChunkSize
+	if chunk <= 0 {
+		chunk = pushChunk
+	}
+	chunk = (chunk + size - 1) / size * size
+	_, once := e.Conn.(ChangeFetcher)
+	if once {
+		if err := e.refresh(ctx, plans); err != nil {
+			return rep, err
+		}
+	}
 	for start := 0; start < len(plans); start += chunk {
 		end := min(start+chunk, len(plans))
-		if err := e.pushPlans(ctx, plans[start:end], &rep, size, conc); err != nil {
+		if err := e.pushPlans(ctx, plans[start:end], &rep, size, conc, !once); err != nil {
 			return rep, err
 		}
 		clear(plans[start:end]) // done with: let them go
@@ -56,7 +71,7 @@ func (e *Engine) Push(ctx context.Context) (rep PushReport, err error) {
 	return rep, nil
 }
 
-// pushChunk is about how many devices a push handles at once.
+// pushChunk is about how many devices a push handles at once by default.
 const pushChunk = 2000
 
 func (e *Engine) batchSize() int {
@@ -75,9 +90,11 @@ func (e *Engine) concurrency() int {
 }
 
 // pushPlans refreshes, merges, sends and settles one chunk of devices.
-func (e *Engine) pushPlans(ctx context.Context, plans []*plan, rep *PushReport, size, conc int) error {
-	if err := e.refresh(ctx, plans); err != nil {
-		return err
+func (e *Engine) pushPlans(ctx context.Context, plans []*plan, rep *PushReport, size, conc int, refresh bool) error {
+	if refresh {
+		if err := e.refresh(ctx, plans); err != nil {
+			return err
+		}
 	}
 	// A device whose server record could not be read is not merged blind:
 	// it stays pending, untouched, for the next push.

@@ -23,16 +23,19 @@ func TestPushRequestsAndPacing(t *testing.T) {
 		perMinute  int
 		devices    int
 		freshStart bool // the push starts in a window of its own
+		chunk      int  // devices per push chunk (0: the default)
 	}{
-		{"60/min, 150 changes, own window", 60, 150, true},
-		{"60/min, 150 changes, after the pull in its window", 60, 150, false},
-		{"120/min (default), 300 changes", 120, 300, true},
-		{"no throttle, 40 changes", -1, 40, true},
+		{"60/min, 150 changes, own window", 60, 150, true, 0},
+		{"60/min, 150 changes, after the pull in its window", 60, 150, false, 0},
+		{"120/min (default), 300 changes", 120, 300, true, 0},
+		{"no throttle, 40 changes", -1, 40, true, 0},
+		{"60/min, 150 changes in chunks of 50", 60, 150, true, 50},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, func(c *snipeit.Config, _ *transport.Config) { c.PageSize = 500; c.OpsPerCall = 25 })
 			e.fake.PerMinute, e.fake.MaxLimit = tc.perMinute, 500
+			e.eng.ChunkSize = tc.chunk
 			for i := 0; i < tc.devices; i++ {
 				e.asset(fmt.Sprintf("BME-%04d", i), "MAIN/3/3W-12")
 			}
