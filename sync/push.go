@@ -303,16 +303,20 @@ func (e *Engine) fetchCurrent(ctx context.Context, f Fetcher, tags []string) ([]
 	if mark == "" {
 		return f.Fetch(ctx, tags)
 	}
-	states, err := e.Store.SyncRecords(ctx, e.Target, tags)
-	if err != nil {
-		return nil, err
-	}
 	var known, rest []string
-	for _, t := range tags {
-		if st := states[t]; st != nil && st.RemoteID != "" {
-			known = append(known, t)
-		} else {
-			rest = append(rest, t)
+	for start := 0; start < len(tags); start += 500 {
+		// In slices: only whether the server id is known is kept.
+		part := tags[start:min(start+500, len(tags))]
+		states, err := e.Store.SyncRecords(ctx, e.Target, part)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range part {
+			if st := states[t]; st != nil && st.RemoteID != "" {
+				known = append(known, t)
+			} else {
+				rest = append(rest, t)
+			}
 		}
 	}
 	var recs []Record
