@@ -2,7 +2,6 @@ package store
 
 import (
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -166,6 +165,14 @@ func (w *Writer) createChecked(ds []Device) error {
 		rev = 0
 	}
 	var devArgs, identArgs, journalArgs []any
+	// text collects each entry's id and encoded changes, back to back.
+	var text []byte
+	type bulkEntry struct {
+		id         int64
+		tag        string
+		idEnd, end int
+	}
+	var entries []bulkEntry
 	nIdents := 0
 	flushIdents := func(final bool) error {
 		for nIdents >= bulkChunk || (final && nIdents > 0) {
@@ -221,11 +228,22 @@ func (w *Writer) createChecked(ds []Device) error {
 			}
 		}
 		if !w.NoJournal {
-			b, err := json.Marshal(Diff(Device{}, d))
+			u, err := uuid.NewV7FromReader(w.random())
 			if err != nil {
-				return err
+				return fmt.Errorf("store: journal entry id: %w", err)
 			}
-			journalArgs = append(journalArgs, uuid.Must(uuid.NewV7()).String(), id, d.AssetTag, string(OpCreate), string(b), at, w.actor)
+			idEnd := len(text) + 36
+			text = appendCreateChanges(appendUUID(text, u), &d)
+			entries = append(entries, bulkEntry{id: id, tag: d.AssetTag, idEnd: idEnd, end: len(text)})
+		}
+	}
+	if len(entries) > 0 {
+		// One string holds the batch's entry ids and changes; the
+		// arguments are slices of it (one allocation per batch).
+		all, start := string(text), 0
+		for _, e := range entries {
+			journalArgs = append(journalArgs, all[start:e.idEnd], e.id, e.tag, string(OpCreate), all[e.idEnd:e.end], at, w.actor)
+			start = e.end
 		}
 	}
 	if n := len(devArgs) / deviceInsertCols; n > 0 {
