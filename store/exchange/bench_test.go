@@ -88,3 +88,50 @@ func BenchmarkImportLocations(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkImportIncremental imports 20,000 new devices (journalled) into
+// an inventory that already holds 20,000 (ROUNDS_BENCH_INCREMENTAL=N for
+// N and N): the path without a load, where the store's unique constraints,
+// not look-ups before each batch, find a tag or an identifier already held.
+func BenchmarkImportIncremental(b *testing.B) {
+	n := 20000
+	if v := os.Getenv("ROUNDS_BENCH_INCREMENTAL"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n <= 0 {
+			b.Fatalf("ROUNDS_BENCH_INCREMENTAL=%q", v)
+		}
+	}
+	data := genCSV(b, 1, 2*n)
+	// The header and the first n rows are the stored inventory; the
+	// header and the other n rows the file.
+	cut := 0
+	for range n + 1 {
+		cut += bytes.IndexByte(data[cut:], '\n') + 1
+	}
+	header := data[:bytes.IndexByte(data, '\n')+1]
+	first := data[:cut]
+	second := append(append([]byte{}, header...), data[cut:]...)
+	var cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		st := open(b)
+		if _, err := exchange.Import(context.Background(), st, bytes.NewReader(first), exchange.Options{Baseline: true}); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		c0 := cpuTime()
+		res, err := exchange.Import(context.Background(), st, bytes.NewReader(second), exchange.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu += cpuTime() - c0
+		if res.Created != n {
+			b.Fatalf("created %d, want %d", res.Created, n)
+		}
+		b.StopTimer()
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/row")
+	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N*n), "cpu-ns/row")
+}
