@@ -8,13 +8,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 
 	"github.com/biomed-rounds/rounds/atomicfile"
 )
 
-var technicianLine = regexp.MustCompile(`^\s*technician\s*=`)
+var technicianLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^\s*technician\s*=`) })
 
 // SetTechnician writes technician = name into the configuration file at
 // path, creating the file (0600) if there is none, so that the first-run
@@ -45,7 +46,7 @@ func SetTechnician(path, name string) error {
 	}
 	done := false
 	for i := range lines[:first] {
-		if technicianLine.MatchString(lines[i]) {
+		if technicianLine().MatchString(lines[i]) {
 			lines[i], done = line, true
 			break
 		}

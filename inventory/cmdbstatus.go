@@ -3,6 +3,7 @@ package inventory
 import (
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Statuses as real CMDB exports write them, beyond rounds' own names:
@@ -28,7 +29,9 @@ var snInstallStatus = map[string]Status{
 // unless rounds knows the label itself ("Out for Repair").
 var snipeMeta = map[string]Status{"deployable": StatusInService, "pending": StatusInService, "archived": StatusRetired}
 
-var labelMeta = regexp.MustCompile(`^(.*\S)\s*\((deployable|pending|undeployable|archived)\)$`)
+var labelMeta = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(.*\S)\s*\((deployable|pending|undeployable|archived)\)$`)
+})
 
 // ParseStatusMeta is ParseStatus for a Snipe-IT label whose meta type the
 // source gives apart (the API's status_meta); meta may be "".
@@ -42,7 +45,7 @@ func ParseStatusMeta(label, meta string) (Status, bool) {
 
 func parseCMDBStatus(v string) (Status, bool) {
 	v = strings.TrimSpace(v)
-	if m := labelMeta.FindStringSubmatch(v); m != nil {
+	if m := labelMeta().FindStringSubmatch(v); m != nil {
 		return ParseStatusMeta(m[1], m[2])
 	}
 	if s, ok := snInstallStatus[strings.ToLower(v)]; ok {

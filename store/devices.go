@@ -116,9 +116,21 @@ type Filter struct {
 // streaming rows so that a million devices never sit in memory at once.
 func (s *Store) EachDevice(ctx context.Context, f Filter, fn func(Device) error) error {
 	where, args := f.where()
+	q := "SELECT " + deviceColumns + deviceFrom + where + " ORDER BY d.asset_tag"
+	if src, ok := s.rows().(readSource); ok {
+		// A read-only store (export, devices --json): the direct
+		// connection, as for EachListed.
+		return src.eachRow(ctx, q, args, func(scan func(...any) error) error {
+			d, err := scanDevice(scanFunc(scan))
+			if err != nil {
+				return err
+			}
+			return fn(d)
+		})
+	}
 	// The filters make a handful of distinct queries; each is prepared
 	// once, which matters for the per-room query of every visit.
-	st, err := s.prepared(ctx, "SELECT "+deviceColumns+deviceFrom+where+" ORDER BY d.asset_tag")
+	st, err := s.prepared(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -165,7 +177,79 @@ const listedColumns = `d.asset_tag, COALESCE(m.device_class, ''),
 // EachDevice for `rounds devices`.
 func (s *Store) EachListed(ctx context.Context, f Filter, fn func(Listed) error) error {
 	where, args := f.where()
-	st, err := s.prepared(ctx, "SELECT "+listedColumns+deviceFrom+where+" ORDER BY d.asset_tag")
+	q := "SELECT " + listedColumns + deviceFrom + where + " ORDER BY d.asset_tag"
+	d, err := s.reader()
+	if err != nil {
+		return err
+	}
+	if d == nil {
+		return s.eachListedSQL(ctx, q, args, fn)
+	}
+	var buf []byte
+	err = d.each(ctx, q, args, func(c [][]byte) error {
+		// One string per row, the eight fields slices of it: one
+		// allocation where converting each column would take eight.
+		buf = buf[:0]
+		var end [8]int
+		for i := range end {
+			buf = append(buf, c[i]...)
+			end[i] = len(buf)
+		}
+		row := string(buf)
+		field := func(i int) string {
+			if i == 0 {
+				return row[:end[0]]
+			}
+			return row[end[i-1]:end[i]]
+		}
+		return fn(Listed{AssetTag: field(0), DeviceClass: field(1), Model: field(2), LocationKey: field(3),
+			Status: Status(field(4)), FirmwareVersion: field(5), IP: field(6), MAC: field(7)})
+	})
+	if errors.Is(err, errDirectInUse) {
+		return s.eachListedSQL(ctx, q, args, fn)
+	}
+	return err
+}
+
+// reader returns the store's direct read-only connection, opening it on
+// first use, or nil for an in-memory database, which a second connection
+// would not see.
+func (s *Store) reader() (*direct, error) {
+	if s.path == ":memory:" {
+		return nil, nil
+	}
+	s.directMu.Lock()
+	defer s.directMu.Unlock()
+	if s.closed {
+		return nil, errors.New("store: database is closed")
+	}
+	if s.direct == nil {
+		d, err := openDirect(s.path)
+		if err != nil {
+			return nil, fmt.Errorf("store: open %s for reading: %w", s.path, translateDirect(err))
+		}
+		s.direct = d
+	}
+	return s.direct, nil
+}
+
+// rows is where the store's plain reads go: the direct connection of a
+// read-only store (opened with it), database/sql otherwise.
+func (s *Store) rows() rowSource {
+	if s.readOnly {
+		s.directMu.Lock()
+		d := s.direct
+		s.directMu.Unlock()
+		if d != nil {
+			return readSource{d, sqlRows{s.db}}
+		}
+	}
+	return sqlRows{s.db}
+}
+
+// eachListedSQL is EachListed through database/sql.
+func (s *Store) eachListedSQL(ctx context.Context, q string, args []any, fn func(Listed) error) error {
+	st, err := s.prepared(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -342,6 +426,27 @@ func (w *Writer) exec(q string, args ...any) (sql.Result, error) {
 	}
 	res, err := st.ExecContext(w.ctx, args...)
 	return res, translate(err)
+}
+
+// queryRow runs a one-row query through the transaction's prepared
+// statement for q: sync merges run the same few per record.
+func (w *Writer) queryRow(q string, args ...any) *sql.Row {
+	st, err := w.stmt(q)
+	if err != nil {
+		// A Row cannot carry an error of ours; preparing through the
+		// transaction again reports it on Scan, translated there.
+		return w.tx.QueryRowContext(w.ctx, q, args...)
+	}
+	return st.QueryRowContext(w.ctx, args...)
+}
+
+// query runs q through the transaction's prepared statement for it.
+func (w *Writer) query(q string, args ...any) (*sql.Rows, error) {
+	st, err := w.stmt(q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(w.ctx, args...)
 }
 
 // Device reads a device inside the transaction.

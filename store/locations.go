@@ -9,12 +9,12 @@ import (
 
 // Locations returns every room with its segments, ordered by key.
 func (s *Store) Locations(ctx context.Context) ([]Location, error) {
-	return queryLocations(ctx, s.db, "")
+	return queryLocations(ctx, s.rows(), "")
 }
 
 // Location returns the room with the given key or barcode.
 func (s *Store) Location(ctx context.Context, keyOrBarcode string) (Location, error) {
-	ls, err := queryLocations(ctx, s.db, keyOrBarcode)
+	ls, err := queryLocations(ctx, s.rows(), keyOrBarcode)
 	if err != nil {
 		return Location{}, err
 	}
@@ -30,25 +30,20 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func queryLocations(ctx context.Context, db queryer, key string) ([]Location, error) {
+func queryLocations(ctx context.Context, db rowSource, key string) ([]Location, error) {
 	const cols = `SELECT id, key, site, building, floor, room, name, rf_shielded, barcode FROM locations`
 	var out []Location
 	idx := map[int64]int{}
 	scan := func(q string, args ...any) error {
-		rows, err := db.QueryContext(ctx, q, args...)
-		if err != nil {
-			return translate(err)
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return db.eachRow(ctx, q, args, func(scan func(...any) error) error {
 			var l Location
-			if err := rows.Scan(&l.ID, &l.Key, &l.Site, &l.Building, &l.Floor, &l.Room, &l.Name, &l.RFShielded, &l.Barcode); err != nil {
-				return translate(err)
+			if err := scan(&l.ID, &l.Key, &l.Site, &l.Building, &l.Floor, &l.Room, &l.Name, &l.RFShielded, &l.Barcode); err != nil {
+				return err
 			}
 			idx[l.ID] = len(out)
 			out = append(out, l)
-		}
-		return translate(rows.Err())
+			return nil
+		})
 	}
 	if key == "" {
 		if err := scan(cols + " ORDER BY key"); err != nil {
@@ -76,32 +71,28 @@ func queryLocations(ctx context.Context, db queryer, key string) ([]Location, er
 		sq = "SELECT location_id, cidr, tags FROM segments WHERE location_id = ? ORDER BY cidr"
 		sargs = append(sargs, out[0].ID)
 	}
-	srows, err := db.QueryContext(ctx, sq, sargs...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	defer srows.Close()
-	for srows.Next() {
+	err := db.eachRow(ctx, sq, sargs, func(scan func(...any) error) error {
 		var id int64
 		var cidr, tags string
-		if err := srows.Scan(&id, &cidr, &tags); err != nil {
-			return nil, translate(err)
+		if err := scan(&id, &cidr, &tags); err != nil {
+			return err
 		}
 		i, ok := idx[id]
 		if !ok {
-			continue
+			return nil
 		}
 		p, err := netip.ParsePrefix(cidr)
 		if err != nil {
-			continue
+			return nil
 		}
 		sg := Segment{CIDR: p}
 		if tags != "" {
 			sg.Tags = strings.Split(tags, ",")
 		}
 		out[i].Segments = append(out[i].Segments, sg)
-	}
-	return out, translate(srows.Err())
+		return nil
+	})
+	return out, err
 }
 
 // Models returns the catalog, ordered by manufacturer and model.

@@ -61,6 +61,11 @@ type Store struct {
 	// devices) so that they are parsed and planned once.
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt
+	// direct is the mutex-free read-only connection of long listings,
+	// opened on first use (direct.go).
+	directMu sync.Mutex
+	direct   *direct
+	closed   bool
 }
 
 // Open opens or creates the database at path, creating the file 0600 and
@@ -114,38 +119,68 @@ func open(ctx context.Context, path string, readOnly bool) (*Store, error) {
 		}
 		warnings = tighten(path)
 	}
+	if readOnly && path != ":memory:" {
+		s, err := openReading(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		s.warnings = warnings
+		return s, nil
+	}
 	s, err := openDB(ctx, path, readOnly)
 	if err != nil {
 		return nil, err
 	}
 	s.warnings = warnings
 	if readOnly {
-		pending, err := s.pendingMigrations(ctx)
-		if err != nil {
-			s.Close()
-			return nil, fmt.Errorf("store: open %s: %w", path, err)
-		}
-		if pending {
-			s.Close()
-			rw, err := openDB(ctx, path, false)
-			if err != nil {
-				return nil, err
-			}
-			err = rw.migrate(ctx)
-			rw.Close()
-			if err != nil {
-				return nil, fmt.Errorf("store: open %s: %w", path, err)
-			}
-			if s, err = openDB(ctx, path, true); err != nil {
-				return nil, err
-			}
-			s.warnings = warnings
-		}
 		return s, nil
 	}
 	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// openReading opens a read-only store on its direct connection, migrating
+// the file first if it needs it. The database/sql pool connects only when
+// a read that the direct connection does not serve asks for it: a room
+// listing from the command line opens one connection, not two (opening
+// the driver's took a tenth of a cold `rounds devices --room`).
+func openReading(ctx context.Context, path string) (*Store, error) {
+	d, err := openDirect(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, translateDirect(err))
+	}
+	db, err := sql.Open("sqlite", readOnlyDSN(path))
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path, readOnly: true, direct: d}
+	pending, err := s.pendingMigrations(ctx)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	if pending {
+		d.close()
+		rw, err := openDB(ctx, path, false)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
+		err = rw.migrate(ctx)
+		rw.Close()
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+		if d, err = openDirect(path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: open %s: %w", path, translateDirect(err))
+		}
+		s.direct = d
 	}
 	return s, nil
 }
@@ -167,9 +202,7 @@ func openDB(ctx context.Context, path string, readOnly bool) (*Store, error) {
 	if readOnly {
 		// query_only refuses writes on the connection; the deferred BEGIN
 		// of a read transaction takes no lock.
-		dsn = "file:" + uriPath(path) + "?mode=ro&_txlock=deferred" +
-			"&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")" +
-			"&_pragma=query_only(1)"
+		dsn = readOnlyDSN(path)
 	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -183,6 +216,14 @@ func openDB(ctx context.Context, path string, readOnly bool) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	return &Store{db: db, path: path, readOnly: readOnly}, nil
+}
+
+// readOnlyDSN opens path for reading only: query_only refuses writes on
+// the connection; the deferred BEGIN of a read transaction takes no lock.
+func readOnlyDSN(path string) string {
+	return "file:" + uriPath(path) + "?mode=ro&_txlock=deferred" +
+		"&_pragma=busy_timeout(" + strconv.Itoa(busyTimeout) + ")" +
+		"&_pragma=query_only(1)"
 }
 
 // ping opens the first connection, which runs the DSN's pragmas. On a
@@ -242,6 +283,13 @@ func (s *Store) Close() error {
 	}
 	s.stmts = nil
 	s.stmtMu.Unlock()
+	s.directMu.Lock()
+	if s.direct != nil {
+		s.direct.close()
+		s.direct = nil
+	}
+	s.closed = true
+	s.directMu.Unlock()
 	return s.db.Close()
 }
 
@@ -355,12 +403,15 @@ func (s *Store) migrate(ctx context.Context) error {
 // schema_migrations or, for a database from before that table existed,
 // every version up to PRAGMA user_version. It runs on q, a plain read or
 // the migrating transaction.
-func migrationState(ctx context.Context, q queryRower, ms []migration) (applied map[int]bool, current int, err error) {
-	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+func migrationState(ctx context.Context, q rowSource, ms []migration) (applied map[int]bool, current int, err error) {
+	one := func(query string, dest any) error {
+		return q.eachRow(ctx, query, nil, func(scan func(...any) error) error { return scan(dest) })
+	}
+	if err := one("PRAGMA user_version", &current); err != nil {
 		return nil, 0, err
 	}
 	var exists int
-	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&exists); err != nil {
+	if err := one(`SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`, &exists); err != nil {
 		return nil, 0, err
 	}
 	applied = map[int]bool{}
@@ -372,26 +423,15 @@ func migrationState(ctx context.Context, q queryRower, ms []migration) (applied 
 		}
 		return applied, current, nil
 	}
-	rows, err := q.QueryContext(ctx, "SELECT version FROM schema_migrations")
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	for rows.Next() {
+	err = q.eachRow(ctx, "SELECT version FROM schema_migrations", nil, func(scan func(...any) error) error {
 		var v int
-		if err := rows.Scan(&v); err != nil {
-			return nil, 0, err
+		if err := scan(&v); err != nil {
+			return err
 		}
 		applied[v] = true
-	}
-	return applied, current, rows.Err()
-}
-
-// queryRower is what *sql.DB and *sql.Tx share for the reads of
-// migrationState.
-type queryRower interface {
-	queryer
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+		return nil
+	})
+	return applied, current, err
 }
 
 // firstPending returns the lowest migration not applied, or nil, and
@@ -425,7 +465,7 @@ func (s *Store) pendingMigrations(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	applied, current, err := migrationState(ctx, s.db, ms)
+	applied, current, err := migrationState(ctx, s.rows(), ms)
 	if err != nil {
 		return false, translate(err)
 	}
@@ -447,7 +487,7 @@ func (s *Store) pendingMigrations(ctx context.Context) (bool, error) {
 // write lock, so that processes opening a fresh database at once apply
 // each migration exactly once.
 func (s *Store) applyMigrations(ctx context.Context, ms []migration) error {
-	applied, current, err := migrationState(ctx, s.db, ms)
+	applied, current, err := migrationState(ctx, sqlRows{s.db}, ms)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", translate(err))
 	}
@@ -458,7 +498,7 @@ func (s *Store) applyMigrations(ctx context.Context, ms []migration) error {
 	for {
 		done := false
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			applied, current, err := migrationState(ctx, tx, ms)
+			applied, current, err := migrationState(ctx, sqlRows{tx}, ms)
 			if err != nil {
 				return err
 			}

@@ -154,7 +154,7 @@ func (w *Writer) SyncTagsByRemote(target string, ids []string) (map[string]strin
 	out := map[string]string{}
 	err := syncChunks(ids, 500, func(part []string) error {
 		// remote_id <> '' lets SQLite use the partial index.
-		rows, err := w.tx.QueryContext(w.ctx, `SELECT remote_id, asset_tag FROM sync_records
+		rows, err := w.query(`SELECT remote_id, asset_tag FROM sync_records
 			WHERE target = ? AND remote_id <> '' AND remote_id IN (`+syncPlaceholders(len(part))+`)`, syncArgs([]any{target}, part)...)
 		if err != nil {
 			return err
@@ -178,7 +178,7 @@ func (w *Writer) SyncTagsByRemote(target string, ids []string) (map[string]strin
 func (w *Writer) UndeliveredFields(tags []string, all []string) (map[string]map[string]bool, error) {
 	out := map[string]map[string]bool{}
 	err := syncChunks(tags, 500, func(part []string) error {
-		rows, err := w.tx.QueryContext(w.ctx, `SELECT asset_tag, op, changes FROM journal INDEXED BY journal_undelivered
+		rows, err := w.query(`SELECT asset_tag, op, changes FROM journal INDEXED BY journal_undelivered
 			WHERE state IN ('pending', 'inflight') AND asset_tag IN (`+syncPlaceholders(len(part))+`)`, syncArgs(nil, part)...)
 		if err != nil {
 			return err
@@ -282,7 +282,7 @@ func (w *Writer) SaveSyncRecord(target string, r *SyncRecord) error {
 	if !syncSameMap(r.Base, r.Server) {
 		server = syncEncodeMap(r.Server)
 	}
-	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO sync_records (target, asset_tag, remote_id, version, base, server)
+	_, err := w.exec(`INSERT INTO sync_records (target, asset_tag, remote_id, version, base, server)
 		VALUES (?, ?, ?, ?, ?, ?)
 		ON CONFLICT (target, asset_tag) DO UPDATE SET remote_id = excluded.remote_id,
 			version = excluded.version, base = excluded.base, server = excluded.server`,
@@ -296,7 +296,7 @@ func (w *Writer) SaveSyncRecord(target string, r *SyncRecord) error {
 
 // SaveSyncMark writes the pull watermark of target.
 func (w *Writer) SaveSyncMark(target, mark string, at time.Time) error {
-	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO sync_watermarks (target, mark, updated_at) VALUES (?, ?, ?)
+	_, err := w.exec(`INSERT INTO sync_watermarks (target, mark, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (target) DO UPDATE SET mark = excluded.mark, updated_at = excluded.updated_at`,
 		target, mark, at.UTC().Format(time.RFC3339))
 	return err
@@ -304,7 +304,7 @@ func (w *Writer) SaveSyncMark(target, mark string, at time.Time) error {
 
 // AddSyncIssue records (or refreshes) a pull issue.
 func (w *Writer) AddSyncIssue(target, tag, field, msg string, at time.Time) error {
-	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO sync_issues (target, asset_tag, field, message, at) VALUES (?, ?, ?, ?, ?)
+	_, err := w.exec(`INSERT INTO sync_issues (target, asset_tag, field, message, at) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (target, asset_tag, field, message) DO UPDATE SET at = excluded.at`,
 		target, tag, field, msg, at.UTC().Format(time.RFC3339))
 	return err
@@ -314,7 +314,7 @@ func (w *Writer) AddSyncIssue(target, tag, field, msg string, at time.Time) erro
 // same one is already on record (a retried push decides the same way).
 func (w *Writer) RecordSyncConflict(c SyncConflict) error {
 	var n int
-	if err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM sync_conflicts WHERE target = ? AND asset_tag = ?
+	if err := w.queryRow(`SELECT count(*) FROM sync_conflicts WHERE target = ? AND asset_tag = ?
 		AND field = ? AND local = ? AND server = ? AND (resolution = ? OR resolution = 'open')`,
 		c.Target, c.AssetTag, c.Field, c.Local, c.Server, string(c.Resolution)).Scan(&n); err != nil {
 		return err
@@ -331,7 +331,7 @@ func (w *Writer) InsertSyncConflict(c SyncConflict) error {
 	if c.Resolution != "open" {
 		resolved = c.DetectedAt.UTC().Format(time.RFC3339)
 	}
-	_, err := w.tx.ExecContext(w.ctx, `INSERT INTO sync_conflicts (target, asset_tag, field, base, local, server,
+	_, err := w.exec(`INSERT INTO sync_conflicts (target, asset_tag, field, base, local, server,
 		entry_seq, detected_at, resolution, resolved_at, resolved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.Target, c.AssetTag, c.Field, c.Base, c.Local, c.Server, c.EntrySeq,
 		c.DetectedAt.UTC().Format(time.RFC3339), string(c.Resolution), resolved, c.ResolvedBy)
@@ -343,14 +343,14 @@ func (w *Writer) InsertSyncConflict(c SyncConflict) error {
 
 // SetSyncConflictServer updates the server value of an open conflict.
 func (w *Writer) SetSyncConflictServer(id int64, server string) error {
-	_, err := w.tx.ExecContext(w.ctx, "UPDATE sync_conflicts SET server = ? WHERE id = ?", server, id)
+	_, err := w.exec("UPDATE sync_conflicts SET server = ? WHERE id = ?", server, id)
 	return err
 }
 
 // UndoSyncResolution opens a conflict again whose chosen value the server
 // refused.
 func (w *Writer) UndoSyncResolution(id int64) error {
-	_, err := w.tx.ExecContext(w.ctx, `UPDATE sync_conflicts SET resolution = 'open', resolved_at = '',
+	_, err := w.exec(`UPDATE sync_conflicts SET resolution = 'open', resolved_at = '',
 		resolved_by = '' WHERE id = ?`, id)
 	return err
 }
@@ -358,7 +358,7 @@ func (w *Writer) UndoSyncResolution(id int64) error {
 // ReviseSyncConflict rewrites the values and resolution of a conflict; an
 // open one loses its resolution time.
 func (w *Writer) ReviseSyncConflict(c SyncConflict) error {
-	_, err := w.tx.ExecContext(w.ctx, `UPDATE sync_conflicts SET local = ?, server = ?, resolution = ?,
+	_, err := w.exec(`UPDATE sync_conflicts SET local = ?, server = ?, resolution = ?,
 		resolved_at = CASE WHEN ? = 'open' THEN '' ELSE resolved_at END WHERE id = ?`,
 		c.Local, c.Server, string(c.Resolution), string(c.Resolution), c.ID)
 	return err
@@ -371,7 +371,7 @@ func (w *Writer) SetJournalStates(ts []Transition) error { return SetStatesTx(w.
 // MarkSyncConflictDelivered records that a "keep local" reached the
 // server.
 func (w *Writer) MarkSyncConflictDelivered(id int64) error {
-	_, err := w.tx.ExecContext(w.ctx, "UPDATE sync_conflicts SET delivered = 1 WHERE id = ?", id)
+	_, err := w.exec("UPDATE sync_conflicts SET delivered = 1 WHERE id = ?", id)
 	return err
 }
 
@@ -388,7 +388,7 @@ func (w *Writer) OpenSyncConflict(target string, id int64) (*SyncConflict, error
 // a device.
 func (w *Writer) QueuedChangesTo(tag, field string) (int, error) {
 	var n int
-	err := w.tx.QueryRowContext(w.ctx, `SELECT count(*) FROM journal INDEXED BY journal_undelivered
+	err := w.queryRow(`SELECT count(*) FROM journal INDEXED BY journal_undelivered
 		WHERE state IN ('pending', 'inflight') AND asset_tag = ?
 		AND EXISTS (SELECT 1 FROM json_each(journal.changes) WHERE json_extract(value, '$.field') = ?)`,
 		tag, field).Scan(&n)
@@ -397,7 +397,7 @@ func (w *Writer) QueuedChangesTo(tag, field string) (int, error) {
 
 // ResolveSyncConflict records a person's choice.
 func (w *Writer) ResolveSyncConflict(id int64, choice SyncResolution, at time.Time, who string) error {
-	_, err := w.tx.ExecContext(w.ctx, `UPDATE sync_conflicts SET resolution = ?, resolved_at = ?, resolved_by = ?,
+	_, err := w.exec(`UPDATE sync_conflicts SET resolution = ?, resolved_at = ?, resolved_by = ?,
 		delivered = 0 WHERE id = ?`, string(choice), at.UTC().Format(time.RFC3339), who, id)
 	return err
 }

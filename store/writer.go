@@ -103,7 +103,7 @@ func (w *Writer) Model(manufacturer, model string) (Model, error) {
 // Location returns the room with the key or barcode, with its segments,
 // as the transaction sees it.
 func (w *Writer) Location(keyOrBarcode string) (Location, error) {
-	ls, err := queryLocations(w.ctx, w.tx, keyOrBarcode)
+	ls, err := queryLocations(w.ctx, sqlRows{w.tx}, keyOrBarcode)
 	if err != nil {
 		return Location{}, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/biomed-rounds/rounds/inert"
 	"github.com/biomed-rounds/rounds/inventory"
@@ -19,10 +20,10 @@ var ErrUnmappedStatus = errors.New("sync: status has no rounds equivalent")
 // its display value.
 var ErrBareReference = errors.New("sync: reference without a display value")
 
-var sysID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+var sysID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{32}$`) })
 
 // IsSysID reports whether v is a bare ServiceNow sys_id.
-func IsSysID(v string) bool { return sysID.MatchString(strings.TrimSpace(v)) }
+func IsSysID(v string) bool { return sysID().MatchString(strings.TrimSpace(v)) }
 
 // ParseStatus maps a status as real CMDB exports write it: rounds' own
 // names and their common spellings, ServiceNow install_status codes ("1",

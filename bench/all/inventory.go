@@ -189,8 +189,12 @@ func listRows(c *config, t *table, db string, n int) error {
 		return fmt.Errorf("no rooms in %s", db)
 	}
 	if c.rows["cold"] {
+		floorBin, err := c.build("coldfloor", "build", "./bench/coldfloor")
+		if err != nil {
+			return err
+		}
 		rng := rand.New(rand.NewPCG(1, 2))
-		var ours, shell []result
+		var ours, shell, floor []result
 		for range 11 {
 			k := keys[rng.IntN(len(keys))]
 			q := listSQL + " WHERE d.location_id = (SELECT id FROM locations WHERE key = '" + strings.ReplaceAll(k, "'", "''") + "') ORDER BY d.asset_tag"
@@ -202,11 +206,17 @@ func listRows(c *config, t *table, db string, n int) error {
 			if err != nil {
 				return err
 			}
-			shell, ours = append(shell, s), append(ours, r)
+			fl, err := measure(exec.Command(floorBin, db, k))
+			if err != nil {
+				return err
+			}
+			shell, ours, floor = append(shell, s), append(ours, r), append(floor, fl)
 		}
-		o, s := median(ours), median(shell)
+		o, s, fl := median(ours), median(shell), median(floor)
 		t.add(fmt.Sprintf("cold start: rounds devices --room (%s DB, median of 11)", size(n)),
 			figures(o), figures(s), ratios(o, s), "≤1.0×", o.wall <= s.wall)
+		t.add("  the floor: a Go program that only runs that query (bench/coldfloor)",
+			figures(fl), figures(s), ratios(fl, s), "", true)
 	}
 	if c.rows["list"] {
 		var ours, shell, exp, expShell []result

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -134,7 +135,9 @@ func (t *table) row(cells ...string) error {
 	if t.frozen {
 		return t.write(cells)
 	}
-	t.rows = append(t.rows, cells)
+	// A copy, so that the caller's cells do not escape: once the table
+	// is frozen a row costs no allocation.
+	t.rows = append(t.rows, slices.Clone(cells))
 	if len(t.rows) > tableBlock {
 		return t.freeze()
 	}
@@ -171,12 +174,17 @@ func (t *table) write(cells []string) error {
 		if i < len(t.widths) {
 			pad = max(2, t.widths[i]-utf8.RuneCountInString(c))
 		}
-		for range pad {
-			t.bw.WriteByte(' ')
+		for pad > len(spaces) {
+			t.bw.WriteString(spaces)
+			pad -= len(spaces)
 		}
+		t.bw.WriteString(spaces[:pad])
 	}
 	return t.bw.WriteByte('\n')
 }
+
+// spaces is the padding written between cells.
+const spaces = "                                                                "
 
 // flush writes what is held and empties the buffer.
 func (t *table) flush() error {

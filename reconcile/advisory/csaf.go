@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/biomed-rounds/rounds/inventory"
@@ -91,26 +92,34 @@ func (p *Product) Range() (version.Range, bool) {
 var (
 	// modelInVersion is "v6.x model 35700BAX": a version and the model
 	// number it applies to.
-	modelInVersion = regexp.MustCompile(`(?i)^(.*\S)\s+models?\s+([A-Za-z0-9][A-Za-z0-9\-]*)$`)
+	modelInVersion = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(.*\S)\s+models?\s+([A-Za-z0-9][A-Za-z0-9\-]*)$`)
+	})
 	// trailingNote is a parenthesis or clause after the version: "<= 1.54
 	// (integrated into GE MobileLink)", "<= 11.2 on Windows 8.1".
-	trailingNote = regexp.MustCompile(`(?i)^(.*?\S)\s*(\(.*|\s(?:on|running on|running|with)\s.*)$`)
+	trailingNote = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)^(.*?\S)\s*(\(.*|\s(?:on|running on|running|with)\s.*)$`)
+	})
 	// proseWords mark a sentence, not model names: "see vendor notice for
 	// affected builds" stays a version expression not understood.
-	proseWords = regexp.MustCompile(`(?i)\b(see|refer|contact|notice|affected|vendor|builds?|versions?|releases?|prior|before|after|later|earlier|all|any|unknown|latest|current|supported|only|from|until|since)\b`)
-	dateWords  = regexp.MustCompile(`(?i)\b(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|shipped|distributed|manufactured|windows|option)\b`)
+	proseWords = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(see|refer|contact|notice|affected|vendor|builds?|versions?|releases?|prior|before|after|later|earlier|all|any|unknown|latest|current|supported|only|from|until|since)\b`)
+	})
+	dateWords = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b(jan(uary)?|feb(ruary)?|march|april|may|june|july|aug(ust)?|sept?(ember)?|oct(ober)?|nov(ember)?|dec(ember)?|shipped|distributed|manufactured|windows|option)\b`)
+	})
 )
 
 var (
 	// modelLabel finds "Model 3002" / "Models 2131 and 2141" in a full
 	// product name: what follows the label are model numbers.
-	modelLabel = regexp.MustCompile(`(?i)\bmodels?\s+(.+)$`)
+	modelLabel = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\bmodels?\s+(.+)$`) })
 	// modelNumber is a bare model number: four or more digits and at most
 	// one letter after them ("24950", "2490C"). Firmware versions CISA
 	// writes carry dots, letters first or few digits ("8", "A10", "BT06").
-	modelNumber = regexp.MustCompile(`^[0-9]{4,}[A-Za-z]?$`)
+	modelNumber = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{4,}[A-Za-z]?$`) })
 	// versionValueSep splits a list of values in a version branch.
-	versionValueSep = regexp.MustCompile(`(?i)\s*(?:\||,|;|/|\band\b)\s*`)
+	versionValueSep = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\s*(?:\||,|;|/|\band\b)\s*`) })
 )
 
 // modelsInVersion returns the model numbers CISA wrote in a version
@@ -121,11 +130,11 @@ var (
 // 24952" under "MyCareLink Monitor: Versions 24950 and 24952"; "2490C").
 // A value with a range operator, a dot or prose is never a model.
 func modelsInVersion(v, full string) []string {
-	if v == "" || strings.ContainsAny(v, "<>=*.") || proseWords.MatchString(v) || dateWords.MatchString(v) {
+	if v == "" || strings.ContainsAny(v, "<>=*.") || proseWords().MatchString(v) || dateWords().MatchString(v) {
 		return nil
 	}
 	var vs []string
-	for _, part := range versionValueSep.Split(v, -1) {
+	for _, part := range versionValueSep().Split(v, -1) {
 		if part = strings.TrimSpace(part); part != "" {
 			vs = append(vs, part)
 		}
@@ -135,12 +144,12 @@ func modelsInVersion(v, full string) []string {
 	}
 	bare := true
 	for _, x := range vs {
-		bare = bare && modelNumber.MatchString(x)
+		bare = bare && modelNumber().MatchString(x)
 	}
 	if bare {
 		return vs
 	}
-	m := modelLabel.FindStringSubmatch(full)
+	m := modelLabel().FindStringSubmatch(full)
 	if m == nil {
 		return nil
 	}
@@ -163,7 +172,7 @@ func (p *Product) splitVersion() {
 	if v == "" {
 		return
 	}
-	if m := modelInVersion.FindStringSubmatch(v); m != nil {
+	if m := modelInVersion().FindStringSubmatch(v); m != nil {
 		v = m[1]
 		p.Models = append(p.Models, m[2])
 	}
@@ -174,14 +183,14 @@ func (p *Product) splitVersion() {
 		return
 	}
 	if _, err := version.ParseRange(v); err != nil {
-		if m := trailingNote.FindStringSubmatch(v); m != nil {
+		if m := trailingNote().FindStringSubmatch(v); m != nil {
 			if _, err := version.ParseRange(m[1]); err == nil {
 				p.Note = strings.TrimSpace(strings.Trim(strings.TrimSpace(m[2]), "()"))
 				v = m[1]
 			}
 		}
 	}
-	if _, err := version.ParseRange(v); err != nil && !strings.ContainsAny(v, "<>=*") && !dateWords.MatchString(v) {
+	if _, err := version.ParseRange(v); err != nil && !strings.ContainsAny(v, "<>=*") && !dateWords().MatchString(v) {
 		// No version in it: model names or numbers.
 		var vs []string
 		for _, part := range strings.FieldsFunc(v, func(r rune) bool { return r == '|' || r == '/' }) {
@@ -189,7 +198,7 @@ func (p *Product) splitVersion() {
 				vs = append(vs, part)
 			}
 		}
-		if len(vs) > 0 && !proseWords.MatchString(v) {
+		if len(vs) > 0 && !proseWords().MatchString(v) {
 			p.Variants, v = vs, ""
 		}
 	}
@@ -313,7 +322,7 @@ type csafFullProduct struct {
 }
 
 // icsmaID is a CISA medical advisory id, whose page address it gives.
-var icsmaID = regexp.MustCompile(`^(?i)icsma-\d{2}-\d{3}-\d{2}[a-z]?$`)
+var icsmaID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?i)icsma-\d{2}-\d{3}-\d{2}[a-z]?$`) })
 
 func isRawJSON(u string) bool { return strings.HasSuffix(strings.ToLower(u), ".json") }
 
@@ -354,7 +363,7 @@ func ParseCSAF(name string, data []byte) (*Advisory, error) {
 			a.URL = r.URL
 		}
 	}
-	if (a.URL == "" || isRawJSON(a.URL)) && icsmaID.MatchString(a.ID) {
+	if (a.URL == "" || isRawJSON(a.URL)) && icsmaID().MatchString(a.ID) {
 		a.URL = "https://www.cisa.gov/news-events/ics-medical-advisories/" + strings.ToLower(a.ID)
 	}
 	if a.URL == "" && len(d.Document.References) > 0 {

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Level says how firmly a product names a device.
@@ -50,16 +51,22 @@ var fillerWords = map[string]bool{
 
 var (
 	// exclusionRe finds "not including X", "excluding X", "except X".
-	exclusionRe = regexp.MustCompile(`(?i)[,;(]?\s*\b(?:not including|excluding|except(?: for)?|other than)\b\s*(.*)$`)
+	exclusionRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)[,;(]?\s*\b(?:not including|excluding|except(?: for)?|other than)\b\s*(.*)$`)
+	})
 	// modelRangeRe is an explicit model range: "MX400-MX850", "MP2-MP90",
 	// "MX400-550".
-	modelRangeRe = regexp.MustCompile(`(?i)\b([a-z]{1,4})(\d+)\s*(?:-|–|to|through)\s*([a-z]{1,4})?(\d+)\b`)
+	modelRangeRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)\b([a-z]{1,4})(\d+)\s*(?:-|–|to|through)\s*([a-z]{1,4})?(\d+)\b`)
+	})
 	// codeRe is a word carrying a digit: a model code ("MX40", "8015",
 	// "35700BAX3", "MMT-1715", "FM20/FM30").
-	codeRe = regexp.MustCompile(`(?i)[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]*\d[a-z0-9]*|-[a-z]+\b)*`)
+	codeRe = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`(?i)[a-z0-9]*\d[a-z0-9]*(?:-[a-z0-9]*\d[a-z0-9]*|-[a-z]+\b)*`)
+	})
 )
 
-var parenNote = regexp.MustCompile(`\([^()0-9]*\)`)
+var parenNote = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\([^()0-9]*\)`) })
 
 func allIn(ws []string, set map[string]bool) bool {
 	for _, w := range ws {
@@ -92,13 +99,13 @@ type ident struct {
 // the name: "Baxter Spectrum", "BD Alaris").
 func newIdent(s string, vendorWords map[string]bool) ident {
 	id := ident{text: s, codes: map[string]bool{}, types: map[string]bool{}}
-	if m := exclusionRe.FindStringSubmatchIndex(s); m != nil {
+	if m := exclusionRe().FindStringSubmatchIndex(s); m != nil {
 		for _, e := range splitList(s[m[2]:m[3]]) {
 			id.excl = append(id.excl, newIdent(e, vendorWords))
 		}
 		s = s[:m[0]]
 	}
-	for _, m := range modelRangeRe.FindAllStringSubmatch(s, -1) {
+	for _, m := range modelRangeRe().FindAllStringSubmatch(s, -1) {
 		if m[3] != "" && !strings.EqualFold(m[1], m[3]) {
 			continue
 		}
@@ -112,7 +119,7 @@ func newIdent(s string, vendorWords map[string]bool) ident {
 	// A parenthesis without a digit is an abbreviation or a remark:
 	// "(CSCS)", "(PICiX)", "(WLAN only)"; one with a digit is a model
 	// number ("(VLFT10GEN)", "(718095)") and stays.
-	s = parenNote.ReplaceAllString(s, " ")
+	s = parenNote().ReplaceAllString(s, " ")
 	ws := words(s)
 	if allIn(ws, vendorWords) {
 		// The product is named after its vendor ("OpenClinic GA").
@@ -131,7 +138,7 @@ func newIdent(s string, vendorWords map[string]bool) ident {
 	}
 	// Codes: words with a digit, hyphens removed; a short bare number
 	// ("LOGIQ 5", "Vivid 7") is a code only with the word before it.
-	for _, c := range codeRe.FindAllString(fold(s), -1) {
+	for _, c := range codeRe().FindAllString(fold(s), -1) {
 		c = strings.ReplaceAll(c, "-", "")
 		if c == "" {
 			continue
@@ -161,14 +168,14 @@ func isNumber(s string) bool {
 	return true
 }
 
-var listSep = regexp.MustCompile(`(?i)\s*(?:,|;|\band\b|\bor\b)\s*`)
+var listSep = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\s*(?:,|;|\band\b|\bor\b)\s*`) })
 
 // splitList splits "LOGIQ 100 Pro", "Venue 40 R1-3 and Venue 50 R4-5",
 // "A, B or C" into its items.
 func splitList(s string) []string {
 	s = strings.Trim(s, " .;:()")
 	var out []string
-	for _, p := range listSep.Split(s, -1) {
+	for _, p := range listSep().Split(s, -1) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}

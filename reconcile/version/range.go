@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // ErrRange reports a version expression this package does not understand.
@@ -168,7 +169,7 @@ func Exact(v Version) Range {
 	return Range{Text: v.raw, ivs: []interval{{lo: bound{v: v, incl: true, set: true}, hi: bound{v: v, incl: true, set: true}}}}
 }
 
-var spaces = regexp.MustCompile(`\s+`)
+var spaces = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s+`) })
 
 // ParseRange parses a version expression as advisories write them. It
 // returns ErrRange (wrapped with the text) for expressions it does not
@@ -177,7 +178,7 @@ func ParseRange(expr string) (Range, error) {
 	r := Range{Text: expr}
 	s := strings.ToLower(strings.TrimSpace(expr))
 	s = strings.NewReplacer("≤", "<=", "≥", ">=", "–", "-", "—", "-", "\u00a0", " ").Replace(s)
-	s = spaces.ReplaceAllString(s, " ")
+	s = spaces().ReplaceAllString(s, " ")
 	if s == "" || len(s) > maxExpr {
 		return r, fmt.Errorf("%w: %q", ErrRange, clip(expr))
 	}
@@ -240,7 +241,7 @@ func splitUnion(s string) []string {
 		pieces := strings.Split(p, " or ")
 		cur := pieces[0]
 		for _, next := range pieces[1:] {
-			if versionRe.MatchString(cur) && versionRe.MatchString(next) {
+			if versionRe().MatchString(cur) && versionRe().MatchString(next) {
 				out = append(out, strings.TrimSpace(cur))
 				cur = next
 			} else {
@@ -254,7 +255,9 @@ func splitUnion(s string) []string {
 
 // versionRe finds version tokens in prose: "v3.0", "2.1.0b", "4.3 sp1",
 // Philips "b.06.18", and wildcards "2.x", "5.*".
-var versionRe = regexp.MustCompile(`(?:\b[a-z]\.\d+(?:\.\d+)*\b)|(?:(?:\bv|\b)\d+(?:[._]\d+)*(?:[._](?:x|\*)|(?:[a-z]{1,2}\d*)?(?:[ -]?(?:sp|build|patch|update|rev|r|hf)\s?\d+)?)?)`)
+var versionRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:\b[a-z]\.\d+(?:\.\d+)*\b)|(?:(?:\bv|\b)\d+(?:[._]\d+)*(?:[._](?:x|\*)|(?:[a-z]{1,2}\d*)?(?:[ -]?(?:sp|build|patch|update|rev|r|hf)\s?\d+)?)?)`)
+})
 
 // Phrases around a version, longest first within each group.
 var (
@@ -281,7 +284,7 @@ func isAll(s string) bool {
 		"all versions and models", "versions: all", "all products", "n/a all versions":
 		return true
 	}
-	return strings.HasPrefix(s, "all versions") && !versionRe.MatchString(s)
+	return strings.HasPrefix(s, "all versions") && !versionRe().MatchString(s)
 }
 
 // parsePart parses one alternative of a union.
@@ -294,7 +297,7 @@ func parsePart(p string) ([]interval, bool, error) {
 	if iv, ok := parseConjunction(p); ok {
 		return []interval{iv}, false, nil
 	}
-	locs := versionRe.FindAllStringIndex(p, -1)
+	locs := versionRe().FindAllStringIndex(p, -1)
 	var vers []string
 	skel := p
 	for i := len(locs) - 1; i >= 0; i-- {
@@ -302,7 +305,7 @@ func parsePart(p string) ([]interval, bool, error) {
 		vers = append([]string{p[l[0]:l[1]]}, vers...)
 		skel = skel[:l[0]] + " # " + skel[l[1]:]
 	}
-	skel = spaces.ReplaceAllString(strings.TrimSpace(skel), " ")
+	skel = spaces().ReplaceAllString(strings.TrimSpace(skel), " ")
 	switch len(vers) {
 	case 0:
 		return nil, false, ErrRange
@@ -400,8 +403,8 @@ func parseConjunction(p string) (interval, bool) {
 	}
 	if len(fields) == 1 {
 		// ">=1.0 <2.0": split before each comparator.
-		fields = compRe.FindAllString(p, -1)
-		if len(fields) < 2 || strings.TrimSpace(compRe.ReplaceAllString(p, "")) != "" {
+		fields = compRe().FindAllString(p, -1)
+		if len(fields) < 2 || strings.TrimSpace(compRe().ReplaceAllString(p, "")) != "" {
 			return interval{}, false
 		}
 	}
@@ -410,7 +413,7 @@ func parseConjunction(p string) (interval, bool) {
 	}
 	var iv interval
 	for _, f := range fields {
-		m := compRe.FindStringSubmatch(strings.TrimSpace(f))
+		m := compRe().FindStringSubmatch(strings.TrimSpace(f))
 		if m == nil || m[0] != strings.TrimSpace(f) {
 			return interval{}, false
 		}
@@ -434,7 +437,7 @@ func parseConjunction(p string) (interval, bool) {
 	return iv, iv.lo.set && iv.hi.set
 }
 
-var compRe = regexp.MustCompile(`(>=|=>|<=|=<|>|<)\s*(v?[0-9a-z][0-9a-z._-]*)`)
+var compRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(>=|=>|<=|=<|>|<)\s*(v?[0-9a-z][0-9a-z._-]*)`) })
 
 func exactOrPrefix(s string) (interval, error) {
 	t := strings.TrimRight(s, "x*")

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // constraint is one comparator of a constraint list: op is one of
@@ -19,12 +20,14 @@ type constraint struct {
 // opRe splits a constraint list before each comparator, so that
 // "vers:all/>=V3.0.1<V3.0.3" (CISA leaves out the "|") reads as two
 // constraints.
-var opRe = regexp.MustCompile(`(>=|=>|<=|=<|!=|==|>|<|=)`)
+var opRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(>=|=>|<=|=<|!=|==|>|<|=)`) })
 
 // tokRe is one version token as CISA writes it in a constraint list:
 // "1.3.2", "v20D29", "B.12", "BT03", "SE2020MP13", "12.2.x.x", "C.0x",
 // "N", "HD 16", "4.3 SP1", "1.1.3 Build 11".
-var tokRe = regexp.MustCompile(`^(?:v\s?)?(?:[a-z]{2,3} \d+[a-z0-9._\-]*|[a-z0-9][a-z0-9._\-]*)(?: (?:sp|sr|service pack|build|patch|update|hf|mr build|d) ?\d+)?$`)
+var tokRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(?:v\s?)?(?:[a-z]{2,3} \d+[a-z0-9._\-]*|[a-z0-9][a-z0-9._\-]*)(?: (?:sp|sr|service pack|build|patch|update|hf|mr build|d) ?\d+)?$`)
+})
 
 // leadFiller is what may stand before a constraint: "All Versions < X",
 // "versions <= 2.1".
@@ -32,10 +35,10 @@ var leadFiller = []string{"all versions", "all version", "versions", "version", 
 
 // twoSidedRe is "A10 < A11" or "A.01 <= C.0x": a lower bound, then the
 // comparator and the upper bound.
-var twoSidedRe = regexp.MustCompile(`^(\S+)\s*(<=|<)\s*(\S+)$`)
+var twoSidedRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\S+)\s*(<=|<)\s*(\S+)$`) })
 
 // letterSpanRe is Philips' "Rev J-M": revisions J to M, each whole.
-var letterSpanRe = regexp.MustCompile(`^(?:rev(?:ision)?\.?\s*)?([a-z])\s*-\s*([a-z])$`)
+var letterSpanRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(?:rev(?:ision)?\.?\s*)?([a-z])\s*-\s*([a-z])$`) })
 
 // parseConstraints reads an expression made only of comparators and
 // versions joined by "|" (the vers spec's form, and CISA's in product
@@ -51,20 +54,20 @@ func parseConstraints(s string) ([]constraint, bool) {
 		for _, f := range leadFiller {
 			if strings.HasPrefix(part, f+" ") {
 				rest := strings.TrimSpace(part[len(f):])
-				if opRe.MatchString(rest) && strings.IndexAny(rest, "<>=!") == 0 {
+				if opRe().MatchString(rest) && strings.IndexAny(rest, "<>=!") == 0 {
 					part = rest
 				}
 				break
 			}
 		}
-		if m := letterSpanRe.FindStringSubmatch(part); m != nil {
+		if m := letterSpanRe().FindStringSubmatch(part); m != nil {
 			lo, _ := parseBound(m[1])
 			hi, _ := parseBound(m[2])
 			lo.incl, hi.incl = true, true
 			out = append(out, constraint{op: "range", b: lo, iv: &interval{lo: lo, hi: hi}})
 			continue
 		}
-		if m := twoSidedRe.FindStringSubmatch(part); m != nil && strings.IndexAny(part, "<>=!") > 0 {
+		if m := twoSidedRe().FindStringSubmatch(part); m != nil && strings.IndexAny(part, "<>=!") > 0 {
 			lo, ok1 := parseBound(m[1])
 			hi, ok2 := parseBound(m[3])
 			if !ok1 || !ok2 || lo.wild {
@@ -75,7 +78,7 @@ func parseConstraints(s string) ([]constraint, bool) {
 			continue
 		}
 		// Split ">=1.0 <2.0" and ">=V3.0.1<V3.0.3" into their comparators.
-		locs := opRe.FindAllStringIndex(part, -1)
+		locs := opRe().FindAllStringIndex(part, -1)
 		if len(locs) == 0 {
 			c, ok := parseOne("", part)
 			if !ok {
@@ -137,7 +140,7 @@ func parseOne(op, tok string) (constraint, bool) {
 // IntelliVue revision) stands for that whole revision.
 func parseBound(tok string) (bound, bool) {
 	tok = strings.TrimSpace(tok)
-	if tok == "" || len(tok) > maxLen || !tokRe.MatchString(tok) {
+	if tok == "" || len(tok) > maxLen || !tokRe().MatchString(tok) {
 		return bound{}, false
 	}
 	if len(tok) == 1 && tok[0] >= 'a' && tok[0] <= 'z' {

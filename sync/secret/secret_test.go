@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -130,5 +131,22 @@ func TestSecretInEnvOptionNotEchoed(t *testing.T) {
 	}
 	if got := InFile(map[string]string{"user": "svc", "password": "x", "token": "y"}); len(got) != 2 {
 		t.Errorf("InFile = %v", got)
+	}
+}
+
+// TestEnvNameMatchesRegexp: the hand-written checks accept exactly what
+// the regular expressions they replaced accepted.
+func TestEnvNameMatchesRegexp(t *testing.T) {
+	env := regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+	upper := regexp.MustCompile(`^[A-Z_][A-Z0-9_]*$`)
+	cases := []string{"", "A", "_", "9", "A9", "a_b", "ROUNDS_SNOW_PASSWORD", "snow password", "X-Y", "é",
+		"A\x00", strings.Repeat("A", 128), strings.Repeat("A", 129), "_9", "a9Z", "Z_", " A", "A "}
+	for _, c := range cases {
+		if got, want := isEnvName(c), env.MatchString(c); got != want {
+			t.Errorf("isEnvName(%q) = %v, the regexp says %v", c, got, want)
+		}
+		if got, want := looksLikeEnvName(c), upper.MatchString(c); got != want {
+			t.Errorf("looksLikeEnvName(%q) = %v, the regexp says %v", c, got, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"html"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Snipe-IT sends notes rendered: AssetsTransformer passes them through
@@ -17,8 +18,10 @@ import (
 // emphasis ("**0__0__") have no unambiguous source without backslash
 // escapes, and may render differently once written back.
 
-var tagRE = regexp.MustCompile(`<(/?)(strong|em|code|del|a|br)((?:\s+[a-z]+="[^"]*")*)\s*/?>`)
-var hrefRE = regexp.MustCompile(`href="([^"]*)"`)
+var tagRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`<(/?)(strong|em|code|del|a|br)((?:\s+[a-z]+="[^"]*")*)\s*/?>`)
+})
+var hrefRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`href="([^"]*)"`) })
 
 // unrender converts rendered notes back to their Markdown source. Text
 // without tags is only unescaped.
@@ -40,7 +43,7 @@ func unrender(s string) string {
 	}
 	openAt := map[string]int{}
 	last := 0
-	for _, m := range tagRE.FindAllStringSubmatchIndex(s, -1) {
+	for _, m := range tagRE().FindAllStringSubmatchIndex(s, -1) {
 		emit(html.UnescapeString(s[last:m[0]]))
 		last = m[1]
 		closing := s[m[2]:m[3]] == "/"
@@ -75,7 +78,7 @@ func unrender(s string) string {
 		case "a":
 			if !closing {
 				href := ""
-				if h := hrefRE.FindStringSubmatch(attrs); h != nil {
+				if h := hrefRE().FindStringSubmatch(attrs); h != nil {
 					href = html.UnescapeString(h[1])
 				}
 				stack = append(stack, open{"a", href})

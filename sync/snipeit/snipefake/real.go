@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -77,11 +78,11 @@ func tieKey(id, request int) uint64 {
 }
 
 var (
-	mdStrong = regexp.MustCompile(`\*\*([^*\n]+)\*\*|__([^_\n]+)__`)
-	mdEm     = regexp.MustCompile(`\*([^*\n]+)\*`)
-	mdCode   = regexp.MustCompile("`([^`\n]+)`")
-	mdLink   = regexp.MustCompile(`\[([^\]\n]+)\]\(([^)\s]+)\)`)
-	mdURL    = regexp.MustCompile(`(^|[\s(])(https?://[^\s<]+[^\s<.,:;"')\]])`)
+	mdStrong = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\*\*([^*\n]+)\*\*|__([^_\n]+)__`) })
+	mdEm     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\*([^*\n]+)\*`) })
+	mdCode   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("`([^`\n]+)`") })
+	mdLink   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\[([^\]\n]+)\]\(([^)\s]+)\)`) })
+	mdURL    = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(^|[\s(])(https?://[^\s<]+[^\s<.,:;"')\]])`) })
 )
 
 // renderNotes is what the API sends for notes: AssetsTransformer renders
@@ -103,18 +104,18 @@ func renderNotes(src string) string {
 		return "\x00" + strconv.Itoa(len(held)-1) + "\x00"
 	}
 	s := strings.ReplaceAll(src, "\x00", "")
-	s = mdCode.ReplaceAllStringFunc(s, func(m string) string { return hold("<code>" + esc(m[1:len(m)-1]) + "</code>") })
-	s = mdLink.ReplaceAllStringFunc(s, func(m string) string {
-		sub := mdLink.FindStringSubmatch(m)
+	s = mdCode().ReplaceAllStringFunc(s, func(m string) string { return hold("<code>" + esc(m[1:len(m)-1]) + "</code>") })
+	s = mdLink().ReplaceAllStringFunc(s, func(m string) string {
+		sub := mdLink().FindStringSubmatch(m)
 		return hold(`<a href="` + esc(sub[2]) + `">` + esc(sub[1]) + `</a>`)
 	})
-	s = mdURL.ReplaceAllStringFunc(s, func(m string) string {
-		sub := mdURL.FindStringSubmatch(m)
+	s = mdURL().ReplaceAllStringFunc(s, func(m string) string {
+		sub := mdURL().FindStringSubmatch(m)
 		return sub[1] + hold(`<a href="`+esc(sub[2])+`">`+esc(sub[2])+`</a>`)
 	})
 	s = esc(s)
-	s = mdStrong.ReplaceAllStringFunc(s, func(m string) string { return "<strong>" + m[2:len(m)-2] + "</strong>" })
-	s = mdEm.ReplaceAllString(s, "<em>$1</em>")
+	s = mdStrong().ReplaceAllStringFunc(s, func(m string) string { return "<strong>" + m[2:len(m)-2] + "</strong>" })
+	s = mdEm().ReplaceAllString(s, "<em>$1</em>")
 	for i, h := range held {
 		s = strings.Replace(s, "\x00"+strconv.Itoa(i)+"\x00", h, 1)
 	}
