@@ -46,6 +46,11 @@ const (
 	DuplicateIdentity FlagKind = "duplicate_identity"
 )
 
+// FlagKinds lists every flag kind, for views that prepare one rendering
+// per kind.
+var FlagKinds = []FlagKind{FirmwareBelowMin, FirmwareBehind, OSEndOfLife, SupportEnded, PMOverdue,
+	AuditOverdue, AdvisoryMatch, RecallMatch, Segmentation, DuplicateIdentity}
+
 // Severity orders flags for display.
 type Severity int
 

@@ -175,14 +175,15 @@ func (s *Store) RoundRooms(ctx context.Context, roundID int64, today time.Time) 
 		return nil, translate(err)
 	}
 	day := FormatDate(today)
-	counts, err := s.db.PrepareContext(ctx, `SELECT count(*),
+	// The per-room statements are prepared once per store (s.prepared):
+	// the overview of a round asks them for every room, on every start.
+	counts, err := s.prepared(ctx, `SELECT count(*),
 			COALESCE(SUM(next_pm_due <> '' AND next_pm_due <= ?), 0),
 			COALESCE(SUM(next_audit_due <> '' AND next_audit_due <= ?), 0)
 		FROM devices WHERE location_id = ? AND status NOT IN ('retired', 'disposed')`)
 	if err != nil {
-		return nil, translate(err)
+		return nil, err
 	}
-	defer counts.Close()
 	for i := range out {
 		if err := counts.QueryRowContext(ctx, day, day, out[i].Location.ID).Scan(&out[i].Expected,
 			&out[i].PMDue, &out[i].AuditDue); err != nil {
@@ -199,9 +200,12 @@ func (s *Store) RoundRooms(ctx context.Context, roundID int64, today time.Time) 
 func (s *Store) latestVisit(ctx context.Context, roundID, locID int64) (VisitSummary, error) {
 	var v VisitSummary
 	var started, finished string
-	err := s.db.QueryRowContext(ctx, `SELECT id, status, started_at, finished_at FROM visits
-		WHERE round_id = ? AND location_id = ? ORDER BY id DESC LIMIT 1`, roundID, locID).
-		Scan(&v.ID, &v.Status, &started, &finished)
+	last, err := s.prepared(ctx, `SELECT id, status, started_at, finished_at FROM visits
+		WHERE round_id = ? AND location_id = ? ORDER BY id DESC LIMIT 1`)
+	if err != nil {
+		return v, err
+	}
+	err = last.QueryRowContext(ctx, roundID, locID).Scan(&v.ID, &v.Status, &started, &finished)
 	if errors.Is(err, sql.ErrNoRows) {
 		return VisitSummary{}, nil
 	}
@@ -209,9 +213,13 @@ func (s *Store) latestVisit(ctx context.Context, roundID, locID int64) (VisitSum
 		return v, translate(err)
 	}
 	v.StartedAt, v.FinishedAt = parseInstant(started), parseInstant(finished)
-	rows, err := s.db.QueryContext(ctx, `SELECT kind, count(*), COALESCE(SUM(action <> ''), 0),
+	kinds, err := s.prepared(ctx, `SELECT kind, count(*), COALESCE(SUM(action <> ''), 0),
 			COALESCE(SUM(action = '' AND kind IN ('missing', 'moved_here', 'unknown')), 0)
-		FROM findings WHERE visit_id = ? GROUP BY kind`, v.ID)
+		FROM findings WHERE visit_id = ? GROUP BY kind`)
+	if err != nil {
+		return v, err
+	}
+	rows, err := kinds.QueryContext(ctx, v.ID)
 	if err != nil {
 		return v, translate(err)
 	}

@@ -298,10 +298,11 @@ func pad(s string, w int) string {
 	if w <= 0 {
 		return ""
 	}
-	if lipgloss.Width(s) > w {
+	n := cellWidth(s)
+	if n > w {
 		return ansi.Truncate(s, w, "…")
 	}
-	return s + strings.Repeat(" ", w-lipgloss.Width(s))
+	return s + strings.Repeat(" ", w-n)
 }
 
 // bar draws a progress bar w cells wide.

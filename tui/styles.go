@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/biomed-rounds/rounds/reconcile"
+	"github.com/biomed-rounds/rounds/report"
 )
 
 // Styles are every style the TUI draws with, built once for a background
@@ -49,6 +50,10 @@ type Styles struct {
 	kind     map[reconcile.Kind]lipgloss.Style
 	severity map[reconcile.Severity]lipgloss.Style
 	done     lipgloss.Style
+	// badges holds every flag label's badge rendered once per severity:
+	// rendering them through lipgloss row by row was a third of the
+	// findings view's time.
+	badges map[badgeKey]string
 
 	Help help.Styles
 }
@@ -110,6 +115,13 @@ func NewStyles(isDark bool, profile colorprofile.Profile) Styles {
 		reconcile.Info:     lipgloss.NewStyle().Foreground(badgeFG).Background(blue),
 	}
 	s.done = lipgloss.NewStyle().Foreground(green)
+	s.badges = map[badgeKey]string{}
+	for _, k := range reconcile.FlagKinds {
+		label := report.FlagLabel(k)
+		for sev := range s.severity {
+			s.badges[badgeKey{label, sev}] = s.renderBadge(label, sev)
+		}
+	}
 	s.Help = help.DefaultStyles(isDark)
 	s.Help.ShortKey = s.Key
 	s.Help.FullKey = s.Key
@@ -146,6 +158,18 @@ func kindIcon(k reconcile.Kind) string {
 // Badge renders a flag badge: coloured by severity, or bracketed on a
 // colourless terminal.
 func (s Styles) Badge(text string, sev reconcile.Severity) string {
+	if b, ok := s.badges[badgeKey{text, sev}]; ok {
+		return b
+	}
+	return s.renderBadge(text, sev)
+}
+
+type badgeKey struct {
+	text string
+	sev  reconcile.Severity
+}
+
+func (s Styles) renderBadge(text string, sev reconcile.Severity) string {
 	if s.Plain {
 		return "[" + text + "]"
 	}
@@ -154,5 +178,25 @@ func (s Styles) Badge(text string, sev reconcile.Severity) string {
 
 // BadgeWidth is the width Badge gives text.
 func (s Styles) BadgeWidth(text string) int {
-	return lipgloss.Width(text) + 2
+	return cellWidth(text) + 2
+}
+
+// cellWidth is the number of terminal cells s takes: its length for
+// printable ASCII (the common case, decided without the grapheme
+// segmentation lipgloss.Width does), lipgloss.Width otherwise.
+func cellWidth(s string) int {
+	if isASCII(s) {
+		return len(s)
+	}
+	return lipgloss.Width(s)
+}
+
+// isASCII reports whether s is printable ASCII, whose width is its length.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
 }

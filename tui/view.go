@@ -119,7 +119,7 @@ func fit(s string, w, h int) string {
 		lines = lines[:h]
 	}
 	for i, l := range lines {
-		if lipgloss.Width(l) > w {
+		if len(l) > w && cellWidth(l) > w {
 			lines[i] = ansi.Truncate(l, w, "")
 		}
 	}

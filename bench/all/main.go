@@ -30,10 +30,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -64,7 +66,11 @@ func main() {
 	quick := flag.Bool("quick", false, "sizes 10000, one run, skip rows that need a million-device database")
 	keep := flag.Bool("keep", false, "keep the temporary directory")
 	child := flag.String("child", "", "internal: import FILE into DB (baseline|journal)")
+	launch := flag.Bool("launch", false, "internal: run the command in the arguments and report its usage on fd 3")
 	flag.Parse()
+	if *launch {
+		os.Exit(launchChild(flag.Args()))
+	}
 	if *child != "" {
 		if err := childImport(*child, flag.Arg(0), flag.Arg(1)); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -183,27 +189,73 @@ func measure(cmd *exec.Cmd) (result, error) {
 }
 
 // measureOut is measure keeping the output (benchmark lines to parse).
+//
+// The command runs under a launcher, this program re-executed small: on
+// Linux a process's peak RSS starts at its parent's resident size when it
+// forks (the copied address space is counted, and kept across exec), so
+// every process forked from this one, grown by generating a million
+// devices, reported this one's 159 MB as its own.
 func measureOut(cmd *exec.Cmd) (result, error) {
 	var errb, outb strings.Builder
-	cmd.Stderr = &errb
+	if cmd.Stderr == nil {
+		cmd.Stderr = &errb
+	}
 	if cmd.Stdout == nil {
 		cmd.Stdout = &outb
 	}
-	t := time.Now()
-	err := cmd.Run()
-	wall := time.Since(t)
+	self, err := os.Executable()
+	if err != nil {
+		return result{}, err
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return result{}, err
+	}
+	defer pr.Close()
+	l := exec.Command(self, append([]string{"-launch", "--", cmd.Path}, cmd.Args[1:]...)...)
+	l.Env, l.Dir, l.Stdin, l.Stdout, l.Stderr = cmd.Env, cmd.Dir, cmd.Stdin, cmd.Stdout, cmd.Stderr
+	l.ExtraFiles = []*os.File{pw}
+	// Let the launcher shrink first: it starts as big as this process.
+	debug.FreeOSMemory()
+	err = l.Run()
+	pw.Close()
+	usage, _ := io.ReadAll(pr)
 	if err != nil {
 		return result{}, fmt.Errorf("%s: %v: %s", filepath.Base(cmd.Path), err, tail(errb.String()+outb.String()))
 	}
-	r := result{wall: wall, out: outb.String()}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		r.rssMB = float64(ru.Maxrss) / 1024 // KiB on Linux
-		if runtime.GOOS == "darwin" {
-			r.rssMB = float64(ru.Maxrss) / (1 << 20)
-		}
+	var wall, cpu, rssKiB int64
+	if _, err := fmt.Sscan(string(usage), &wall, &cpu, &rssKiB); err != nil {
+		return result{}, fmt.Errorf("%s: no usage from the launcher: %q", filepath.Base(cmd.Path), usage)
+	}
+	r := result{wall: time.Duration(wall), cpu: time.Duration(cpu), rssMB: float64(rssKiB) / 1024, out: outb.String()}
+	if runtime.GOOS == "darwin" {
+		r.rssMB = float64(rssKiB) / (1 << 20) // bytes there
 	}
 	return r, nil
+}
+
+// launchChild runs args as a child with this process's standard streams
+// and writes "wall-ns cpu-ns maxrss" to file descriptor 3; it returns the
+// child's exit code.
+func launchChild(args []string) int {
+	if len(args) == 0 {
+		return 2
+	}
+	report := os.NewFile(3, "usage")
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	t := time.Now()
+	err := cmd.Run()
+	wall := time.Since(t)
+	if cmd.ProcessState == nil {
+		fmt.Fprintln(os.Stderr, "launch:", err)
+		return 1
+	}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		fmt.Fprintf(report, "%d %d %d\n", wall.Nanoseconds(), ru.Utime.Nano()+ru.Stime.Nano(), ru.Maxrss)
+	}
+	report.Close()
+	return cmd.ProcessState.ExitCode()
 }
 
 func tail(s string) string {
@@ -242,7 +294,8 @@ func (c *config) build(name string, args ...string) (string, error) {
 		// Commands are built as the release builds them (goreleaser.yaml):
 		// static, trimmed. A cgo-linked binary starts slower (the dynamic
 		// loader), which the cold-start row would count against rounds.
-		cmd.Args = append(cmd.Args[:2], append([]string{"-trimpath"}, cmd.Args[2:]...)...)
+		// -s -w as the release: no symbol table or DWARF to map.
+		cmd.Args = append(cmd.Args[:2], append([]string{"-trimpath", "-ldflags=-s -w"}, cmd.Args[2:]...)...)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	}
 	if err := cmd.Run(); err != nil {
