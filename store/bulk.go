@@ -156,8 +156,10 @@ func (w *Writer) createChecked(ds []Device) error {
 		rev = 0
 	}
 	var devArgs, identArgs, journalArgs []any
-	// text collects each entry's id and encoded changes, back to back.
-	var text []byte
+	// text collects each entry's id and encoded changes, back to back,
+	// in a buffer kept for the next batch.
+	text := w.text[:0]
+	defer func() { w.text = text }()
 	type bulkEntry struct {
 		id         int64
 		tag        string

@@ -113,6 +113,18 @@ var zeroEmpty = func() bool {
 	return true
 }()
 
+// fieldKeys holds, per row of inventory.Fields, the field's name encoded
+// as an object key ("serial":), or nil for a field not journalled.
+var fieldKeys = func() [][]byte {
+	keys := make([][]byte, len(inventory.Fields))
+	for i, f := range inventory.Fields {
+		if f.Journalled {
+			keys[i] = append(appendJSONString(nil, f.Name), ':')
+		}
+	}
+	return keys
+}()
+
 // appendCreateChanges appends the changes of creating d, encoded: what
 // appendChanges(b, Diff(Device{}, d)) appends, without building the
 // field table and the slice of changes per device.
@@ -122,17 +134,16 @@ func appendCreateChanges(b []byte, d *Device) []byte {
 	}
 	b = append(b, '{')
 	n := 0
-	for _, f := range inventory.Fields {
-		if !f.Journalled {
+	for i := range inventory.Fields {
+		key := fieldKeys[i]
+		if key == nil {
 			continue
 		}
-		if v := f.Get(d); v != "" {
+		if v := inventory.Fields[i].Get(d); v != "" {
 			if n > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, f.Name)
-			b = append(b, ':')
-			b = appendJSONString(b, v)
+			b = appendJSONString(append(b, key...), v)
 			n++
 		}
 	}

@@ -371,6 +371,8 @@ type Writer struct {
 	load *bulkLoad
 	// rand buffers the randomness of journal entry ids (random).
 	rand *bufio.Reader
+	// text is CreateDevices' buffer for the batch's encoded entries.
+	text []byte
 }
 
 // random returns the source of the random bits of journal entry ids:
