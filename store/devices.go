@@ -1,10 +1,13 @@
 package store
 
 import (
+	"bufio"
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -366,6 +369,20 @@ type Writer struct {
 	NoJournal bool
 	// load is set between BeginLoad and EndLoad (bulk.go).
 	load *bulkLoad
+	// rand buffers the randomness of journal entry ids (random).
+	rand *bufio.Reader
+	// text is CreateDevices' buffer for the batch's encoded entries.
+	text []byte
+}
+
+// random returns the source of the random bits of journal entry ids:
+// crypto/rand read a few kilobytes at a time rather than 16 bytes per
+// entry. Every byte is still used once.
+func (w *Writer) random() io.Reader {
+	if w.rand == nil {
+		w.rand = bufio.NewReaderSize(rand.Reader, 4096)
+	}
+	return w.rand
 }
 
 // Write runs fn with a Writer in one transaction: everything fn wrote is

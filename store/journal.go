@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -21,7 +20,8 @@ func scanEntry(r rowScanner) (Entry, error) {
 	}
 	e.Op, e.State = Op(op), EntryState(state)
 	e.At, _ = time.Parse(time.RFC3339Nano, at)
-	if err := json.Unmarshal([]byte(changes), &e.Changes); err != nil {
+	var err error
+	if e.Changes, err = decodeChanges(changes); err != nil {
 		return e, fmt.Errorf("journal entry %d: changes: %w", e.Seq, err)
 	}
 	return e, nil

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 	"unicode/utf8"
@@ -18,11 +17,12 @@ func (w *Writer) appendJournal(deviceID int64, assetTag string, op Op, changes [
 	if changes == nil {
 		changes = []Change{}
 	}
-	b, err := json.Marshal(changes)
+	b := appendChanges(nil, changes)
+	u, err := uuid.NewV7FromReader(w.random())
 	if err != nil {
-		return Entry{}, err
+		return Entry{}, fmt.Errorf("store: journal entry id: %w", err)
 	}
-	e := Entry{IdempotencyID: uuid.Must(uuid.NewV7()).String(), DeviceID: deviceID, AssetTag: assetTag,
+	e := Entry{IdempotencyID: u.String(), DeviceID: deviceID, AssetTag: assetTag,
 		Op: op, Changes: changes, At: w.now, Actor: w.actor, State: StatePending}
 	res, err := w.exec(`INSERT INTO journal (idempotency_id, device_id, asset_tag, op, changes, at, actor)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, e.IdempotencyID, deviceID, assetTag, string(op), string(b),

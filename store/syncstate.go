@@ -189,8 +189,8 @@ func (w *Writer) UndeliveredFields(tags []string, all []string) (map[string]map[
 			if err := rows.Scan(&tag, &op, &changes); err != nil {
 				return err
 			}
-			var cs []Change
-			if err := json.Unmarshal([]byte(changes), &cs); err != nil {
+			cs, err := decodeChanges(changes)
+			if err != nil {
 				return fmt.Errorf("journal changes of %s: %w", tag, err)
 			}
 			m := out[tag]
@@ -390,7 +390,8 @@ func (w *Writer) QueuedChangesTo(tag, field string) (int, error) {
 	var n int
 	err := w.queryRow(`SELECT count(*) FROM journal INDEXED BY journal_undelivered
 		WHERE state IN ('pending', 'inflight') AND asset_tag = ?
-		AND EXISTS (SELECT 1 FROM json_each(journal.changes) WHERE json_extract(value, '$.field') = ?)`,
+		AND EXISTS (SELECT 1 FROM json_each(journal.changes) WHERE (CASE json_type(journal.changes)
+			WHEN 'object' THEN key ELSE json_extract(value, '$.field') END) = ?)`,
 		tag, field).Scan(&n)
 	return n, err
 }

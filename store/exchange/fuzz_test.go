@@ -83,3 +83,53 @@ func fuzzImport(t *testing.T, data string) {
 		}
 	}
 }
+
+// FuzzImportCSVIntoInventory feeds arbitrary bytes to an import into an
+// inventory that holds devices (no load: the unique constraints find held
+// tags and identifiers, and a batch they refuse is undone). Whatever the
+// input: no panic; a failed import fails with a *RowError and leaves the
+// database exactly as it was; a successful one, imported again, changes
+// nothing.
+func FuzzImportCSVIntoInventory(f *testing.F) {
+	f.Add(header + "N-1,SN9,BD,Alaris 8015 PC Unit,infusion pump,MAIN,3,3W-12,00:09:fb:12:34:56,,,,,,,,,,,\n")
+	f.Add(header + "N-1,SN1,,,,NEW,1,A,,,,,,,,,,,,\nN-2,SN8,Acme,X,,NEW,1,B,,,,,,,,,,,,\n")
+	f.Add(header + "BME-2,SN2,Philips,IntelliVue MX450,patient monitor,MAIN,3,3W-14,00:09:fb:00:00:02,,,,M.00.04,,,,,,,\nN-3,SN3,,,,,,,,,,,,,,,,,,\n")
+	f.Add(newRows(200, func(i int) string {
+		if i == 150 {
+			return "N-0150,SN2,,,,,,,,,,,,,,,,,,\n"
+		}
+		return ""
+	}))
+	f.Add("asset_tag,mac\nN-1,00-09-FB-00-00-02\nN-2,00:11:22:33:44:55\n")
+	f.Fuzz(func(t *testing.T, data string) {
+		ctx := context.Background()
+		st, err := store.Open(ctx, ":memory:")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if _, err := exchange.Import(ctx, st, strings.NewReader(sample), exchange.Options{Name: "seed.csv"}); err != nil {
+			t.Fatal(err)
+		}
+		before := snapshot(t, st)
+		_, err = exchange.Import(ctx, st, strings.NewReader(data), exchange.Options{Name: "f"})
+		if err != nil {
+			var re *exchange.RowError
+			if !errors.As(err, &re) {
+				t.Fatalf("error is not a row error: %v", err)
+			}
+			if snapshot(t, st) != before {
+				t.Fatalf("failed import (%v) changed the database", err)
+			}
+			return
+		}
+		after := snapshot(t, st)
+		res, err := exchange.Import(ctx, st, strings.NewReader(data), exchange.Options{Name: "f"})
+		if err != nil {
+			t.Fatalf("second import of the same file: %v", err)
+		}
+		if res.Created != 0 || res.Updated != 0 || snapshot(t, st) != after {
+			t.Fatalf("second import of the same file changed something: %+v", res)
+		}
+	})
+}
