@@ -78,6 +78,13 @@ func TestCountsAndClose(t *testing.T) {
 	t1, t2 := dial(80), dial(80)
 	defer t1.Close()
 	defer t2.Close()
+	// The kernel completes a connect before the ward's accept loop takes
+	// it: wait until the ward holds both, so that the DICOM connection is
+	// the third open at once (under load the second tarpit accept came
+	// after the whole DICOM association, and MaxConcurrent read 2).
+	for deadline := time.Now().Add(2 * time.Second); w.Stats(addr).Accepts[80] < 2 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	c := dial(104)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
