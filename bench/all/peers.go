@@ -193,7 +193,8 @@ func tuiRows(c *config, t *table) error {
 		name, bench, goal string
 		limit             float64
 	}{
-		{"TUI findings view", "BenchmarkFindingsView$", "≤0.21 ms", 0.21e6},
+		{"TUI findings view, 300 findings, 80x24", "BenchmarkFindingsView/80x24$", "≤0.21 ms", 0.21e6},
+		{"TUI findings view, 300 findings, 200x60", "BenchmarkFindingsView/200x60$", "", 0},
 		{"TUI sweep view", "BenchmarkSweepView$", "", 0},
 	}
 	if !c.quick {
@@ -203,7 +204,7 @@ func tuiRows(c *config, t *table) error {
 		}{"TUI first frame, 1M-device DB", "BenchmarkFirstFrame$", "≤1.8 ms", 1.8e6})
 	}
 	for _, b := range rows {
-		m, _, err := c.bench("tui", b.bench, "200x", "ROUNDS_BENCH_DB="+filepath.Join(c.dir, "tui-1M.db"))
+		m, _, err := c.bench("tui", b.bench, "1000x", "ROUNDS_BENCH_DB="+filepath.Join(c.dir, "tui-1M.db"))
 		if err != nil {
 			return err
 		}
