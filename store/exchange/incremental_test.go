@@ -111,7 +111,7 @@ func TestIncrementalImportMixesCreatesAndUpdates(t *testing.T) {
 	mustImport(t, st, "seed.csv", sample, exchange.Options{})
 	data := newRows(300, func(i int) string {
 		if i == 150 {
-			return "BME-2,SN2,Philips,IntelliVue MX450,patient monitor,MAIN,3,3W-14,00:09:fb:00:00:02,,10.3.12.22,,M.00.04,,,,,,,\n"
+			return "BME-2,SN2,Philips,IntelliVue MX450,patient monitor,MAIN,3,3W-14,00:09:fb:00:00:02,,127.3.12.22,,M.00.04,,,,,,,\n"
 		}
 		return ""
 	})
