@@ -23,7 +23,7 @@ func TestLogFileAndLastWarning(t *testing.T) {
 			t.Fatal(err)
 		}
 		a.log.Info("import", "rows", 3)
-		a.warnf("ip MAIN/3/3W-12")("host %s skipped: %s", "10.3.12.9", "evil\x1b[2Jname")
+		a.warnf("ip MAIN/3/3W-12")("host %s skipped: %s", "127.3.12.9", "evil\x1b[2Jname")
 		a.log.Debug("detail")
 		a.close()
 		b, err := os.ReadFile(a.logPath)
@@ -48,7 +48,7 @@ func TestLogFileAndLastWarning(t *testing.T) {
 			t.Errorf("debug=%v: records on stderr %v: %q", debug, got, errb.String())
 		}
 		msg, n := a.warnings.Last()
-		if n != 1 || !strings.HasPrefix(msg, "host 10.3.12.9 skipped") || strings.Contains(msg, "\x1b") || !strings.Contains(msg, "source=ip MAIN/3/3W-12") {
+		if n != 1 || !strings.HasPrefix(msg, "host 127.3.12.9 skipped") || strings.Contains(msg, "\x1b") || !strings.Contains(msg, "source=ip MAIN/3/3W-12") {
 			t.Errorf("last warning %q (%d)", msg, n)
 		}
 	}

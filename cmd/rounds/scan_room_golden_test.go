@@ -22,14 +22,14 @@ func TestPrintFindingsGolden(t *testing.T) {
 	pump := &store.Device{ID: 1, AssetTag: "BME-0001", Manufacturer: "BD", Model: "Alaris 8015 PC Unit", LocationKey: room.Key}
 	mon := &store.Device{ID: 2, AssetTag: "BME-0002", Manufacturer: "Philips", Model: "IntelliVue MX450\x07", LocationKey: room.Key}
 	pod := &store.Device{ID: 3, AssetTag: "BME-0003", Manufacturer: "Insulet", Model: "Omnipod 5", LocationKey: "MAIN/3/3W-14"}
-	ipObs := scan.Observation{Time: at, Source: scan.SourceIP, IP: netip.MustParseAddr("10.3.12.21"), MAC: "00:09:fb:12:34:56", Alive: true}
-	evil := scan.Observation{Time: at, Source: scan.SourceIP, IP: netip.MustParseAddr("10.3.12.99"), Alive: true,
+	ipObs := scan.Observation{Time: at, Source: scan.SourceIP, IP: netip.MustParseAddr("127.3.12.21"), MAC: "00:09:fb:12:34:56", Alive: true}
+	evil := scan.Observation{Time: at, Source: scan.SourceIP, IP: netip.MustParseAddr("127.3.12.99"), Alive: true,
 		Hostname: "evil\x1b]0;pwned\x07host", Vendor: "Masimo Corporation", Ports: []int{80, 443}}
 	faint := scan.Observation{Time: at, Source: scan.SourceBLE, BLE: &scan.BLE{Address: "4A:00:00:00:00:01",
 		AddressType: scan.AddrResolvable, Placement: scan.Nearby, RSSIMax: -91, Name: "\u202eevil"}}
 	fs := []reconcile.Finding{
 		{Kind: reconcile.Verified, Device: pump, Observations: []scan.Observation{ipObs},
-			Match: &reconcile.Match{By: store.IdentMAC, Value: "00:09:fb:12:34:56", Confidence: 0.99, Reason: "MAC 00:09:fb:12:34:56; also IP 10.3.12.21",
+			Match: &reconcile.Match{By: store.IdentMAC, Value: "00:09:fb:12:34:56", Confidence: 0.99, Reason: "MAC 00:09:fb:12:34:56; also IP 127.3.12.21",
 				Conflicts: []string{"hostname pump-1 is also recorded for BME-0009"}},
 			Flags: []reconcile.Flag{
 				{Kind: reconcile.FirmwareBelowMin, Severity: reconcile.Critical, Rule: "firmware below the model's minimum",
@@ -47,6 +47,6 @@ func TestPrintFindingsGolden(t *testing.T) {
 		{Kind: reconcile.HeardNearby, Observations: []scan.Observation{faint}, Reason: "heard faintly: probably next door; rotating BLE address"},
 	}
 	var b bytes.Buffer
-	printFindings(&b, room, reconcile.Sweeps{IP: true, BLE: true, Nets: []netip.Prefix{netip.MustParsePrefix("10.3.12.0/24")}}, 5, 7, fs)
+	printFindings(&b, room, reconcile.Sweeps{IP: true, BLE: true, Nets: []netip.Prefix{netip.MustParsePrefix("127.3.12.0/24")}}, 5, 7, fs)
 	golden.RequireEqual(t, b.Bytes())
 }

@@ -55,8 +55,8 @@ func TestScanRoomCLI(t *testing.T) {
 		t.Fatalf("advisories: %s", errs)
 	}
 	now := time.Now()
-	pump := scan.Observation{Time: now, Source: scan.SourceIP, IP: netip.MustParseAddr("10.3.12.21"), MAC: "00:09:fb:12:34:56", Alive: true}
-	evil := scan.Observation{Time: now, Source: scan.SourceIP, IP: netip.MustParseAddr("10.3.12.99"), Alive: true,
+	pump := scan.Observation{Time: now, Source: scan.SourceIP, IP: netip.MustParseAddr("127.3.12.21"), MAC: "00:09:fb:12:34:56", Alive: true}
+	evil := scan.Observation{Time: now, Source: scan.SourceIP, IP: netip.MustParseAddr("127.3.12.99"), Alive: true,
 		Hostname: "evil\x1b]0;pwned\x07\x1b[31mhost", Vendor: "Acme\x1b[2J"}
 	insulin := scan.Observation{Time: now, Source: scan.SourceBLE, BLE: &scan.BLE{Address: "C0:11:22:33:44:55",
 		AddressType: scan.AddrPublic, Placement: scan.InRoom, Name: "Omnipod\x1b[5m"}}
@@ -64,11 +64,11 @@ func TestScanRoomCLI(t *testing.T) {
 	fakeSources(t, []roomSource{{scan.SourceIP, fixedSweeper{obs: []scan.Observation{pump, evil}}},
 		{scan.SourceBLE, fixedSweeper{obs: []scan.Observation{insulin}}}}, &nets)
 
-	code, out, errs := runCLI(t, db, "scan", "--room", "MAIN/3/3W-12", "--net", "10.3.12.0/24")
+	code, out, errs := runCLI(t, db, "scan", "--room", "MAIN/3/3W-12", "--net", "127.3.12.0/24")
 	if code != 0 {
 		t.Fatalf("scan: %d\n%s\n%s", code, out, errs)
 	}
-	if len(nets) != 1 || nets[0].String() != "10.3.12.0/24" {
+	if len(nets) != 1 || nets[0].String() != "127.3.12.0/24" {
 		t.Errorf("nets = %v", nets)
 	}
 	for _, want := range []string{"visit 1 stored", "VERIFIED   BME-1", "MISSING    BME-2", "MOVED HERE BME-3", "recorded in MAIN/3/3W-14",
@@ -129,7 +129,7 @@ func TestScanRoomFailures(t *testing.T) {
 	}
 	// A failing sweep stores nothing.
 	fakeSources(t, []roomSource{{scan.SourceIP, fixedSweeper{err: context.DeadlineExceeded}}}, &nets)
-	if code, _, errs := runCLI(t, db, "scan", "--room", "MAIN/3/3W-12", "--net", "10.3.12.0/24"); code != 1 || !strings.Contains(errs, "nothing stored") {
+	if code, _, errs := runCLI(t, db, "scan", "--room", "MAIN/3/3W-12", "--net", "127.3.12.0/24"); code != 1 || !strings.Contains(errs, "nothing stored") {
 		t.Errorf("failed sweep: %d %s", code, errs)
 	}
 	st, err := store.Open(context.Background(), db)
